@@ -1,0 +1,41 @@
+/*
+ * kw.h: what every module shares: the project-wide status codes and the
+ * error message a caller passes in. A fallible function returns KW_OK or a
+ * negative kw_status and, when err is not NULL, says why in err->msg.
+ * Statuses map to HTTP answers in exactly one place (handler.c).
+ */
+#ifndef KW_H
+#define KW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum kw_status {
+	KW_OK = 0,
+	KW_ENOMEM = -1,       /* allocation failed */
+	KW_EINVAL = -2,       /* malformed input */
+	KW_ENOTFOUND = -3,    /* no such object */
+	KW_ETOOBIG = -4,      /* input over its bound */
+	KW_EAUTH = -5,        /* signature missing or wrong */
+	KW_EIO = -6,          /* file, database or network failure */
+	KW_EUNSUPPORTED = -7, /* well-formed but not handled (event key) */
+	KW_EBUSY = -8,        /* try again later (back-pressure) */
+};
+
+struct kw_err {
+	char msg[512];
+};
+
+/* Formats a message into err (no-op when err is NULL); returns status. */
+int kw_errf(struct kw_err *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A short English name of a status, for logs. */
+const char *kw_status_str(int status);
+
+/* strndup that returns NULL on overflow or allocation failure. */
+char *kw_strndup(const char *s, size_t len);
+
+#define KW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * urlnorm.h: Kargo-compatible git URL normalization (urls.NormalizeGit),
+ * SPEC.md section 5. Pure: no I/O, no globals.
+ */
+#ifndef URLNORM_H
+#define URLNORM_H
+
+#include <stddef.h>
+
+/*
+ * Normalizes the git URL in in[0..len) (need not be NUL-terminated, may hold
+ * any bytes). On KW_OK *out is a new NUL-terminated string the caller frees.
+ * Returns KW_ENOMEM only: an unparsable URL is returned as given (after the
+ * lowercasing and trimming SPEC section 5 describes).
+ */
+int urlnorm_git(char **out, const char *in, size_t len);
+
+#endif

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Runs every test program and prints one closing line:
+#   check: N passed, N failed
+# Each program prints its own "<name>: N passed, N failed" line.
+set -u
+cd "$(dirname "$0")/.."
+log=build/asan/check.log
+: > "$log"
+status=0
+
+run() {
+	# $1: label; rest: command
+	label=$1
+	shift
+	if "$@" >> "$log" 2>&1; then :; else
+		echo "FAILED: $label" | tee -a "$log"
+		echo "$(basename "$label")-exit: 0 passed, 1 failed" >> "$log"
+		status=1
+	fi
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+for t in build/asan/tests/*; do
+	[ -x "$t" ] && run "$t" "$t"
+done
+for r in build/asan/replay/*; do
+	[ -x "$r" ] || continue
+	name=$(basename "$r")
+	run "$r" "$r" "fuzz/corpus/$name"
+done
+run integration python3 tests/integration/run.py build/asan/kargo-webhooks
+
+grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$log"
+grep -v -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$log" | grep -E 'FAIL|ERROR|Sanitizer|runtime error|CHECK' | head -50
+awk '/^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+	END { printf "check: %d passed, %d failed\n", p, f }' "$log"
+passed_failed=$(awk '/^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed/ { f += $4 } END { print f+0 }' "$log")
+[ "$passed_failed" -eq 0 ] || status=1
+exit $status
