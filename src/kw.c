@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int kw_errf(struct kw_err *err, int status, const char *fmt, ...)
 {
@@ -49,4 +50,27 @@ char *kw_strndup(const char *s, size_t len)
 		memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+void kw_time_rfc3339(char out[KW_TIME_SIZE], bool nanos)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(out, KW_TIME_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (nanos)
+		snprintf(out + n, KW_TIME_SIZE - n, ".%09ldZ", (long)ts.tv_nsec);
+	else
+		snprintf(out + n, KW_TIME_SIZE - n, "Z");
+}
+
+double kw_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

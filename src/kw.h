@@ -36,6 +36,14 @@ const char *kw_status_str(int status);
 /* strndup that returns NULL on overflow or allocation failure. */
 char *kw_strndup(const char *s, size_t len);
 
+/* "2006-01-02T15:04:05Z" or, with nanos, "2006-01-02T15:04:05.123456789Z"
+ * (UTC, now). */
+#define KW_TIME_SIZE 40
+void kw_time_rfc3339(char out[KW_TIME_SIZE], bool nanos);
+
+/* Monotonic clock in seconds. */
+double kw_monotonic(void);
+
 #define KW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

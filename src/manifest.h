@@ -43,6 +43,13 @@ void diag_clear(struct diag_list *dl);
 /* Bounds on input, so no manifest can make the loader run away. */
 #define MANIFEST_MAX_FILE_SIZE (16u * 1024 * 1024)
 #define MANIFEST_MAX_FILES 10000
+/* Added with manifest.c: */
+#define MANIFEST_MAX_DOCUMENTS 100000 /* per file */
+#define MANIFEST_MAX_DEPTH 64         /* nested mappings and lists */
+#define MANIFEST_MAX_NODES 100000     /* per document, aliases expanded */
+#define MANIFEST_MAX_STRING 65536     /* one name, URL, regex, ... */
+#define MANIFEST_MAX_SECRET (1024u * 1024) /* Kubernetes' own Secret limit */
+#define MANIFEST_DEFAULT_SYSTEM_NAMESPACE "kargo-system-resources"
 
 /* A new empty set (free with objects_free_set). NULL when out of memory. */
 struct obj_set *manifest_set_new(void);
@@ -53,6 +60,9 @@ struct obj_set *manifest_set_new(void);
  * Promotion are skipped. Problems go to dl; an invalid object is not added
  * to set. Returns KW_OK when the stream added no error, KW_EINVAL when it
  * did, KW_ENOMEM.
+ * A ClusterConfig's Secrets namespace depends on the process's
+ * SYSTEM_RESOURCES_NAMESPACE, which a pure parser does not know: its
+ * obj_config.namespace is left "" here and set by manifest_load_ns().
  */
 int manifest_parse(struct obj_set *set, struct diag_list *dl,
 	const char *file, const char *buf, size_t len);
@@ -68,5 +78,17 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
  */
 int manifest_load(struct obj_set **out, struct diag_list *dl,
 	const char *const *paths, size_t n_paths);
+
+/*
+ * Added with manifest.c: manifest_load() with the namespace where the
+ * ClusterConfig's Secrets live (SYSTEM_RESOURCES_NAMESPACE; NULL means
+ * MANIFEST_DEFAULT_SYSTEM_NAMESPACE, which manifest_load() uses). The
+ * ClusterConfig's obj_config.namespace is set to it before the Secrets of
+ * its receivers are looked up. Folders skip entries whose names start with
+ * "." (such as the ..data links of a mounted ConfigMap); a file or folder
+ * reached twice (through symbolic links) is read once.
+ */
+int manifest_load_ns(struct obj_set **out, struct diag_list *dl,
+	const char *const *paths, size_t n_paths, const char *system_namespace);
 
 #endif

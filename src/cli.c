@@ -1,0 +1,1004 @@
+/*
+ * cli.c: the command line (see cli.h and the usage texts below). Flags
+ * override environment variables, which override defaults. Each command
+ * is one function that wires modules together; none holds logic of its own
+ * beyond printing.
+ */
+#include "cli.h"
+
+#include "handler.h"
+#include "http.h"
+#include "kw.h"
+#include "log.h"
+#include "manifest.h"
+#include "output.h"
+#include "signature.h"
+#include "snapshot.h"
+#include "store.h"
+#include "strbuf.h"
+#include "world.h"
+#include "world_embedded.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef KW_VERSION
+#define KW_VERSION "0.0.0"
+#endif
+
+#define MAX_MANIFEST_ARGS 256
+
+struct opts {
+	const char *manifests[MAX_MANIFEST_ARGS];
+	size_t n_manifests;
+	const char *state;
+	char listen_host[256];
+	unsigned port;
+	const char *base_url;
+	const char *port_file;
+	const char *log_format;
+	const char *log_level;
+	int output;
+	const char *n_arg; /* -n: a namespace for get, a count for deliveries */
+	const char *secret_file;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *system_namespace;
+	unsigned max_connections;
+	unsigned max_per_ip;
+	unsigned idle_timeout;
+	size_t header_limit;
+	size_t deliveries_keep;
+	size_t queue_max;
+	unsigned threads;
+	bool watch;
+	char default_base[300];
+};
+
+static const char usage_main[] =
+	"Usage: kargo-webhooks COMMAND [OPTIONS]\n"
+	"\n"
+	"A Bitbucket webhook receiver for Kargo: verifies signed pushes and\n"
+	"refreshes the Warehouses (and pull-request Promotions) they concern.\n"
+	"\n"
+	"Commands:\n"
+	"  serve        serve the receivers defined in the manifests\n"
+	"  receivers    list every receiver's project, name, path and URL\n"
+	"  check        validate manifests; every error with file:line:column\n"
+	"  get          print warehouses or promotions with their refresh annotation\n"
+	"  deliveries   the most recent requests the receiver answered\n"
+	"  sign         print the X-Hub-Signature header value for a body\n"
+	"\n"
+	"Run 'kargo-webhooks COMMAND --help' for a command's options.\n"
+	"  --help       this text\n"
+	"  --version    the program's version\n";
+
+static const char usage_serve[] =
+	"Usage: kargo-webhooks serve [OPTIONS]\n"
+	"\n"
+	"Serves every Bitbucket receiver of the ProjectConfigs and ClusterConfig\n"
+	"in the manifests. SIGHUP, or a change to a manifest file, reloads them\n"
+	"(the new configuration is used only if it is valid); SIGTERM stops\n"
+	"accepting, finishes requests in flight and exits 0.\n"
+	"\n"
+	"  --manifests PATH      YAML file or folder (recursive); repeatable\n"
+	"  --state FILE          SQLite state database (default ./kargo-webhooks.db)\n"
+	"  --listen HOST:PORT    address to listen on (env BIND_ADDRESS, PORT;\n"
+	"                        default 0.0.0.0:8080); port 0 picks a free one\n"
+	"  --base-url URL        the receivers' public base URL\n"
+	"                        (env EXTERNAL_WEBHOOK_SERVER_BASE_URL;\n"
+	"                        default http://localhost:PORT)\n"
+	"  --port-file FILE      write the bound port here once serving\n"
+	"  --log-format FORMAT   text or json (env LOG_FORMAT; default text)\n"
+	"  --log-level LEVEL     debug, info, warn or error (env LOG_LEVEL; default info)\n"
+	"  --tls-cert FILE       serve HTTPS (TLS 1.2+) with this PEM certificate\n"
+	"  --tls-key FILE        and key (env TLS_ENABLED=true, TLS_CERT_PATH, TLS_KEY_PATH)\n"
+	"  --system-namespace NS namespace of the ClusterConfig's Secrets\n"
+	"                        (env SYSTEM_RESOURCES_NAMESPACE; default kargo-system-resources)\n"
+	"  --max-connections N   total open connections (default 1024)\n"
+	"  --max-per-ip N        open connections per client address (default 64)\n"
+	"  --idle-timeout SEC    close a connection idle this long (default 30)\n"
+	"  --header-limit BYTES  request line and headers (default 16384)\n"
+	"  --keep-deliveries N   delivery log retention in rows (default 10000)\n"
+	"  --queue-max N         refreshes waiting for the disk before answering 503\n"
+	"                        (default 4096)\n"
+	"  --threads N           request threads (default: one per core)\n"
+	"  --no-watch            do not reload when manifest files change\n";
+
+static const char usage_receivers[] =
+	"Usage: kargo-webhooks receivers [--manifests PATH]... [--base-url URL]\n"
+	"                                [-o table|json|yaml]\n"
+	"\n"
+	"Prints every Bitbucket receiver's project, name, path and URL (what Kargo\n"
+	"shows in status.webhookReceivers; project is \"\" for the ClusterConfig).\n"
+	"A receiver whose Secret or key is missing is left out and reported on\n"
+	"stderr; the exit status is then 1.\n"
+	"  --system-namespace NS  namespace of the ClusterConfig's Secrets\n";
+
+static const char usage_check[] =
+	"Usage: kargo-webhooks check [--manifests PATH]...\n"
+	"\n"
+	"Validates the manifests and prints every problem as\n"
+	"file:line:column: error|warning: key: message. Exit 1 when there are\n"
+	"errors; a missing Secret is only a warning.\n";
+
+static const char usage_get[] =
+	"Usage: kargo-webhooks get warehouses|promotions [--manifests PATH]...\n"
+	"                          [--state FILE] [-n NAMESPACE] [-o table|json|yaml]\n"
+	"\n"
+	"Prints the objects as 'kubectl get -o json' would, with the\n"
+	"kargo.akuity.io/refresh annotation once the receiver refreshed them.\n";
+
+static const char usage_deliveries[] =
+	"Usage: kargo-webhooks deliveries [--state FILE] [-n N] [-o table|json]\n"
+	"\n"
+	"The N most recent requests to a receiver (default 20), newest first.\n";
+
+static const char usage_sign[] =
+	"Usage: kargo-webhooks sign --secret-file FILE [BODY_FILE]\n"
+	"\n"
+	"Prints sha256=<hex>, the X-Hub-Signature of the body (standard input\n"
+	"without BODY_FILE). The secret file's bytes are used as they are: a\n"
+	"trailing newline is part of the secret.\n";
+
+enum opt_id {
+	O_MANIFESTS = 256, O_STATE, O_LISTEN, O_BASE_URL, O_PORT_FILE,
+	O_LOG_FORMAT, O_LOG_LEVEL, O_SECRET_FILE, O_TLS_CERT, O_TLS_KEY,
+	O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
+	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "manifests", required_argument, NULL, O_MANIFESTS },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "base-url", required_argument, NULL, O_BASE_URL },
+	{ "port-file", required_argument, NULL, O_PORT_FILE },
+	{ "log-format", required_argument, NULL, O_LOG_FORMAT },
+	{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+	{ "secret-file", required_argument, NULL, O_SECRET_FILE },
+	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "tls-key", required_argument, NULL, O_TLS_KEY },
+	{ "system-namespace", required_argument, NULL, O_SYSTEM_NS },
+	{ "max-connections", required_argument, NULL, O_MAX_CONN },
+	{ "max-per-ip", required_argument, NULL, O_MAX_PER_IP },
+	{ "idle-timeout", required_argument, NULL, O_IDLE },
+	{ "header-limit", required_argument, NULL, O_HEADER_LIMIT },
+	{ "keep-deliveries", required_argument, NULL, O_KEEP },
+	{ "queue-max", required_argument, NULL, O_QUEUE },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "no-watch", no_argument, NULL, O_NO_WATCH },
+	{ "output", required_argument, NULL, 'o' },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (s[0] == '-' || s[0] == '\0')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "host:port", "[v6]:port" or ":port". */
+static bool parse_listen(struct opts *o, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	const char *host = s;
+	size_t hlen;
+	unsigned long port;
+
+	if (colon == NULL || !parse_ulong(colon + 1, 65535, &port))
+		return false;
+	hlen = (size_t)(colon - s);
+	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+		host++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(o->listen_host))
+		return false;
+	if (hlen == 0) {
+		snprintf(o->listen_host, sizeof(o->listen_host), "0.0.0.0");
+	} else {
+		memcpy(o->listen_host, host, hlen);
+		o->listen_host[hlen] = '\0';
+	}
+	o->port = (unsigned)port;
+	return true;
+}
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+static int env_defaults(struct opts *o)
+{
+	unsigned long port = 8080;
+	const char *tls = env("TLS_ENABLED");
+
+	memset(o, 0, sizeof(*o));
+	o->state = "kargo-webhooks.db";
+	snprintf(o->listen_host, sizeof(o->listen_host), "%s",
+		env("BIND_ADDRESS") ? env("BIND_ADDRESS") : "0.0.0.0");
+	if (env("PORT") && !parse_ulong(env("PORT"), 65535, &port)) {
+		fprintf(stderr, "kargo-webhooks: PORT=%s is not a port number\n", env("PORT"));
+		return -1;
+	}
+	o->port = (unsigned)port;
+	o->base_url = env("EXTERNAL_WEBHOOK_SERVER_BASE_URL");
+	o->log_format = env("LOG_FORMAT") ? env("LOG_FORMAT") : "text";
+	o->log_level = env("LOG_LEVEL") ? env("LOG_LEVEL") : "info";
+	o->system_namespace = env("SYSTEM_RESOURCES_NAMESPACE") ?
+		env("SYSTEM_RESOURCES_NAMESPACE") : "kargo-system-resources";
+	if (tls != NULL && (strcmp(tls, "true") == 0 || strcmp(tls, "1") == 0)) {
+		o->tls_cert = env("TLS_CERT_PATH");
+		o->tls_key = env("TLS_KEY_PATH");
+	}
+	o->output = OUTPUT_TABLE;
+	o->max_connections = 1024;
+	o->max_per_ip = 64;
+	o->idle_timeout = 30;
+	o->header_limit = 16384;
+	o->deliveries_keep = 10000;
+	o->queue_max = 4096;
+	o->watch = true;
+	return 0;
+}
+
+static int bad_value(const char *flag, const char *v)
+{
+	fprintf(stderr, "kargo-webhooks: invalid value for --%s: %s\n", flag, v);
+	return -1;
+}
+
+/* Applies one numeric option; -1 on a bad value. */
+static int numeric_opt(struct opts *o, int id, const char *v)
+{
+	unsigned long n;
+
+	if (!parse_ulong(v, 1UL << 30, &n))
+		return bad_value("option", v);
+	switch (id) {
+	case O_MAX_CONN: o->max_connections = (unsigned)(n ? n : 1); break;
+	case O_MAX_PER_IP: o->max_per_ip = (unsigned)n; break;
+	case O_IDLE: o->idle_timeout = (unsigned)n; break;
+	case O_HEADER_LIMIT: o->header_limit = n < 1024 ? 1024 : n; break;
+	case O_KEEP: o->deliveries_keep = n; break;
+	case O_QUEUE: o->queue_max = n ? n : 1; break;
+	case O_THREADS: o->threads = (unsigned)(n > 64 ? 64 : n); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int apply_opt(struct opts *o, int id, const char *v)
+{
+	switch (id) {
+	case O_MANIFESTS:
+		if (o->n_manifests == MAX_MANIFEST_ARGS)
+			return bad_value("manifests", "too many");
+		o->manifests[o->n_manifests++] = v;
+		return 0;
+	case O_STATE: o->state = v; return 0;
+	case O_LISTEN: return parse_listen(o, v) ? 0 : bad_value("listen", v);
+	case O_BASE_URL: o->base_url = v; return 0;
+	case O_PORT_FILE: o->port_file = v; return 0;
+	case O_LOG_FORMAT: o->log_format = v; return 0;
+	case O_LOG_LEVEL: o->log_level = v; return 0;
+	case O_SECRET_FILE: o->secret_file = v; return 0;
+	case O_TLS_CERT: o->tls_cert = v; return 0;
+	case O_TLS_KEY: o->tls_key = v; return 0;
+	case O_SYSTEM_NS: o->system_namespace = v; return 0;
+	case O_NO_WATCH: o->watch = false; return 0;
+	case 'n': o->n_arg = v; return 0;
+	case 'o':
+		o->output = output_parse_format(v);
+		return o->output < 0 ? bad_value("output", v) : 0;
+	default: return numeric_opt(o, id, v);
+	}
+}
+
+/*
+ * Parses argv (argv[0] is the command). allowed lists the option ids the
+ * command takes. Returns 0, 1 after printing help, or -1 on a usage error.
+ */
+static int parse_opts(struct opts *o, int argc, char **argv,
+	const int *allowed, const char *usage)
+{
+	int c;
+
+	if (env_defaults(o) != 0)
+		return -1;
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "o:n:h", long_opts, NULL)) != -1) {
+		bool ok = false;
+
+		if (c == O_HELP || c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		for (const int *a = allowed; *a != 0; a++)
+			ok = ok || *a == c;
+		if (c == '?' || !ok) {
+			if (c != '?')
+				fprintf(stderr, "kargo-webhooks %s: option not taken here\n", argv[0]);
+			fputs(usage, stderr);
+			return -1;
+		}
+		if (apply_opt(o, c, optarg) != 0)
+			return -1;
+	}
+	if (o->base_url == NULL) {
+		snprintf(o->default_base, sizeof(o->default_base),
+			"http://localhost:%u", o->port);
+		o->base_url = o->default_base;
+	}
+	return 0;
+}
+
+static void print_diags(const struct diag_list *dl, bool errors_only)
+{
+	for (size_t i = 0; i < dl->n; i++) {
+		struct diag_list one = { &dl->items[i], 1, 0 };
+
+		if (!errors_only || dl->items[i].severity == DIAG_ERROR)
+			diag_print(&one, stderr);
+	}
+}
+
+static int need_manifests(const struct opts *o)
+{
+	if (o->n_manifests > 0)
+		return 0;
+	fprintf(stderr, "kargo-webhooks: no manifests given (--manifests PATH)\n");
+	return -1;
+}
+
+/* Loads manifests into a snapshot, printing problems. Returns 0 or 1. */
+static int load_snapshot(struct snapshot **out, const struct opts *o,
+	bool *skipped)
+{
+	struct snapshot_options so = { o->base_url, o->system_namespace };
+	struct diag_list dl = { 0 }, sdl = { 0 };
+	struct obj_set *objs = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = manifest_load(&objs, &dl, o->manifests, o->n_manifests);
+	print_diags(&dl, true);
+	if (rc != KW_OK || dl.n_errors > 0) {
+		objects_free_set(objs);
+		diag_clear(&dl);
+		return 1;
+	}
+	rc = snapshot_new(out, objs, &so, &sdl);
+	print_diags(&sdl, false);
+	*skipped = false;
+	for (size_t i = 0; i < sdl.n; i++)
+		if (sdl.items[i].key != NULL && strcmp(sdl.items[i].key, "receiver") == 0)
+			*skipped = true;
+	diag_clear(&dl);
+	diag_clear(&sdl);
+	if (rc != KW_OK) {
+		fprintf(stderr, "kargo-webhooks: %s\n", kw_status_str(rc));
+		return 1;
+	}
+	return 0;
+}
+
+static cJSON *receivers_json(const struct snapshot *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const struct snap_receiver *r;
+	size_t n;
+
+	r = snapshot_receivers(s, &n);
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		cJSON *item = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(item, "project", r[i].project);
+		cJSON_AddStringToObject(item, "name", r[i].name);
+		cJSON_AddStringToObject(item, "path", r[i].path);
+		cJSON_AddStringToObject(item, "url", r[i].url);
+		if (r[i].previous)
+			cJSON_AddBoolToObject(item, "expiring", true);
+		cJSON_AddItemToArray(arr, item);
+	}
+	return arr;
+}
+
+static void print_receivers_table(const struct snapshot *s)
+{
+	const struct snap_receiver *r;
+	const char **cells;
+	char (*names)[300];
+	size_t n;
+
+	r = snapshot_receivers(s, &n);
+	cells = calloc((n + 1) * 4, sizeof(*cells));
+	names = calloc(n + 1, sizeof(*names));
+	if (cells == NULL || names == NULL)
+		goto out;
+	cells[0] = "PROJECT";
+	cells[1] = "NAME";
+	cells[2] = "PATH";
+	cells[3] = "URL";
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s%s", r[i].name,
+			r[i].previous ? " (expiring)" : "");
+		cells[(i + 1) * 4 + 0] = r[i].project[0] ? r[i].project : "\"\"";
+		cells[(i + 1) * 4 + 1] = names[i];
+		cells[(i + 1) * 4 + 2] = r[i].path;
+		cells[(i + 1) * 4 + 3] = r[i].url;
+	}
+	output_table(stdout, cells, n + 1, 4);
+out:
+	free(cells);
+	free(names);
+}
+
+static void print_value(const cJSON *v, int format)
+{
+	if (format == OUTPUT_YAML)
+		output_yaml(stdout, v);
+	else
+		output_json(stdout, v);
+}
+
+static int cmd_receivers(int argc, char **argv)
+{
+	static const int allowed[] = { O_MANIFESTS, O_BASE_URL, O_SYSTEM_NS, 'o', 0 };
+	struct snapshot *s = NULL;
+	struct opts o;
+	bool skipped = false;
+	int rc;
+
+	rc = parse_opts(&o, argc, argv, allowed, usage_receivers);
+	if (rc != 0 || need_manifests(&o) != 0)
+		return rc > 0 ? 0 : 2;
+	if (load_snapshot(&s, &o, &skipped) != 0)
+		return 1;
+	if (o.output == OUTPUT_TABLE) {
+		print_receivers_table(s);
+	} else {
+		cJSON *arr = receivers_json(s);
+
+		print_value(arr, o.output);
+		cJSON_Delete(arr);
+	}
+	snapshot_unref(s);
+	return skipped ? 1 : 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const int allowed[] = { O_MANIFESTS, O_BASE_URL, O_SYSTEM_NS, 0 };
+	struct snapshot_options so;
+	struct diag_list dl = { 0 }, sdl = { 0 };
+	struct obj_set *objs = NULL;
+	struct snapshot *s = NULL;
+	struct opts o;
+	size_t errors;
+	int rc;
+
+	rc = parse_opts(&o, argc, argv, allowed, usage_check);
+	if (rc != 0 || need_manifests(&o) != 0)
+		return rc > 0 ? 0 : 2;
+	rc = manifest_load(&objs, &dl, o.manifests, o.n_manifests);
+	print_diags(&dl, false);
+	errors = dl.n_errors;
+	so.base_url = o.base_url;
+	so.system_namespace = o.system_namespace;
+	/* Compiling the snapshot finds bad regexes and constraints; its
+	 * missing-Secret reports repeat the manifest warnings, so only its
+	 * errors are shown. */
+	if (rc != KW_ENOMEM && snapshot_new(&s, objs, &so, &sdl) == KW_OK) {
+		for (size_t i = 0; i < sdl.n; i++)
+			if (sdl.items[i].severity == DIAG_ERROR &&
+			    (sdl.items[i].key == NULL || strcmp(sdl.items[i].key, "receiver") != 0)) {
+				struct diag_list one = { &sdl.items[i], 1, 0 };
+
+				diag_print(&one, stderr);
+				errors++;
+			}
+	}
+	snapshot_unref(s);
+	diag_clear(&dl);
+	diag_clear(&sdl);
+	if (rc == KW_EIO || rc == KW_ENOMEM)
+		errors += errors == 0;
+	printf("%zu error(s)\n", errors);
+	return errors > 0 ? 1 : 0;
+}
+
+/* The refresh token of an object from the state, or NULL. */
+static char *state_token(struct store *st, const char *kind,
+	const char *namespace, const char *name)
+{
+	char *token = NULL;
+
+	if (st != NULL)
+		store_get_refresh(st, kind, namespace, name, &token, NULL);
+	return token;
+}
+
+static cJSON *annotated(const cJSON *object, const char *token)
+{
+	cJSON *copy = cJSON_Duplicate(object, true);
+	cJSON *meta, *ann;
+
+	if (copy == NULL || token == NULL)
+		return copy;
+	meta = cJSON_GetObjectItemCaseSensitive(copy, "metadata");
+	if (!cJSON_IsObject(meta)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(copy, "metadata");
+		meta = cJSON_AddObjectToObject(copy, "metadata");
+	}
+	ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+	if (!cJSON_IsObject(ann)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "annotations");
+		ann = cJSON_AddObjectToObject(meta, "annotations");
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(ann, "kargo.akuity.io/refresh");
+	cJSON_AddStringToObject(ann, "kargo.akuity.io/refresh", token);
+	return copy;
+}
+
+/* Opens the state read-only when it exists; NULL (and no error) when it
+ * does not: nothing was refreshed yet. */
+static int open_state_ro(struct store **st, const char *path)
+{
+	struct kw_err err;
+	struct stat sb;
+
+	*st = NULL;
+	if (stat(path, &sb) != 0)
+		return 0;
+	if (store_open(st, path, true, &err) != KW_OK) {
+		fprintf(stderr, "kargo-webhooks: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+struct get_item {
+	const char *namespace, *name;
+	const cJSON *object;
+};
+
+static void get_collect(const struct obj_set *objs, bool warehouses,
+	struct get_item *items, size_t *n, const char *ns)
+{
+	size_t count = warehouses ? objs->n_warehouses : objs->n_promotions;
+
+	*n = 0;
+	for (size_t i = 0; i < count; i++) {
+		struct get_item it;
+
+		if (warehouses)
+			it = (struct get_item){ objs->warehouses[i].namespace,
+				objs->warehouses[i].name, objs->warehouses[i].object };
+		else
+			it = (struct get_item){ objs->promotions[i].namespace,
+				objs->promotions[i].name, objs->promotions[i].object };
+		if (ns == NULL || strcmp(ns, it.namespace) == 0)
+			items[(*n)++] = it;
+	}
+}
+
+static void get_print(const struct get_item *items, size_t n, bool warehouses,
+	struct store *st, int format)
+{
+	const char *kind = warehouses ? "Warehouse" : "Promotion";
+	cJSON *list = cJSON_CreateObject(), *arr;
+	const char **cells = calloc((n + 1) * 3, sizeof(*cells));
+	char **tokens = calloc(n + 1, sizeof(*tokens));
+
+	if (list == NULL || cells == NULL || tokens == NULL)
+		goto out;
+	cJSON_AddStringToObject(list, "apiVersion", "v1");
+	arr = cJSON_AddArrayToObject(list, "items");
+	cJSON_AddStringToObject(list, "kind", "List");
+	cJSON_AddObjectToObject(list, "metadata");
+	cells[0] = "NAMESPACE";
+	cells[1] = "NAME";
+	cells[2] = "REFRESH";
+	for (size_t i = 0; i < n; i++) {
+		tokens[i] = state_token(st, kind, items[i].namespace, items[i].name);
+		cJSON_AddItemToArray(arr, annotated(items[i].object, tokens[i]));
+		cells[(i + 1) * 3] = items[i].namespace;
+		cells[(i + 1) * 3 + 1] = items[i].name;
+		cells[(i + 1) * 3 + 2] = tokens[i] ? tokens[i] : "<none>";
+	}
+	if (format == OUTPUT_TABLE)
+		output_table(stdout, cells, n + 1, 3);
+	else
+		print_value(list, format);
+	for (size_t i = 0; i < n; i++)
+		free(tokens[i]);
+out:
+	free(tokens);
+	free(cells);
+	cJSON_Delete(list);
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	static const int allowed[] = { O_MANIFESTS, O_STATE, 'n', 'o', 0 };
+	struct diag_list dl = { 0 };
+	struct obj_set *objs = NULL;
+	struct store *st = NULL;
+	struct get_item *items;
+	struct opts o;
+	bool warehouses;
+	size_t n;
+	int rc;
+
+	rc = parse_opts(&o, argc, argv, allowed, usage_get);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (optind >= argc || (strcmp(argv[optind], "warehouses") != 0 &&
+	    strcmp(argv[optind], "promotions") != 0)) {
+		fputs(usage_get, stderr);
+		return 2;
+	}
+	warehouses = strcmp(argv[optind], "warehouses") == 0;
+	if (need_manifests(&o) != 0)
+		return 2;
+	rc = manifest_load(&objs, &dl, o.manifests, o.n_manifests);
+	print_diags(&dl, true);
+	diag_clear(&dl);
+	if (rc == KW_ENOMEM || rc == KW_EIO || open_state_ro(&st, o.state) != 0) {
+		objects_free_set(objs);
+		return 1;
+	}
+	items = calloc((warehouses ? objs->n_warehouses : objs->n_promotions) + 1,
+		sizeof(*items));
+	if (items != NULL) {
+		get_collect(objs, warehouses, items, &n, o.n_arg);
+		get_print(items, n, warehouses, st, o.output);
+	}
+	free(items);
+	store_close(st);
+	objects_free_set(objs);
+	return rc == KW_OK ? 0 : 1;
+}
+
+struct deliveries_out {
+	int format;
+	cJSON *arr;
+	struct strbuf table;
+	size_t rows;
+};
+
+static void delivery_row(const struct delivery_rec *d, void *arg)
+{
+	struct deliveries_out *out = arg;
+
+	if (out->format == OUTPUT_TABLE) {
+		strbuf_printf(&out->table, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", d->time,
+			d->receiver, d->event[0] ? d->event : "-",
+			d->request_id ? d->request_id : "-", d->attempt, d->status,
+			d->refreshed[0] ? d->refreshed : "-");
+	} else {
+		cJSON *item = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(item, "time", d->time);
+		cJSON_AddStringToObject(item, "receiver", d->receiver);
+		cJSON_AddStringToObject(item, "event", d->event);
+		if (d->request_id != NULL)
+			cJSON_AddStringToObject(item, "requestId", d->request_id);
+		else
+			cJSON_AddNullToObject(item, "requestId");
+		cJSON_AddNumberToObject(item, "attempt", d->attempt);
+		cJSON_AddNumberToObject(item, "status", d->status);
+		cJSON_AddStringToObject(item, "answer", d->answer);
+		cJSON_AddStringToObject(item, "refreshed", d->refreshed);
+		cJSON_AddNumberToObject(item, "durationMs", d->duration_ms);
+		cJSON_AddItemToArray(out->arr, item);
+	}
+	out->rows++;
+}
+
+/* Splits the tab-separated rows into cells and prints them aligned. */
+static void print_tsv_table(const char *header, char *rows, size_t n_rows,
+	size_t n_cols)
+{
+	const char **cells = calloc((n_rows + 1) * n_cols, sizeof(*cells));
+	char *hdr = strdup(header), *save = NULL, *p;
+	size_t i = 0;
+
+	if (cells == NULL || hdr == NULL)
+		goto out;
+	for (p = strtok_r(hdr, "\t", &save); p && i < n_cols; p = strtok_r(NULL, "\t", &save))
+		cells[i++] = p;
+	for (p = rows; p != NULL && *p != '\0' && i < (n_rows + 1) * n_cols;) {
+		char *end = p + strcspn(p, "\t\n");
+		char sep = *end;
+
+		*end = '\0';
+		cells[i++] = p;
+		p = sep ? end + 1 : end;
+	}
+	while (i < (n_rows + 1) * n_cols)
+		cells[i++] = "";
+	output_table(stdout, cells, n_rows + 1, n_cols);
+out:
+	free(cells);
+	free(hdr);
+}
+
+static int cmd_deliveries(int argc, char **argv)
+{
+	static const int allowed[] = { O_STATE, 'n', 'o', 0 };
+	struct deliveries_out out = { 0 };
+	struct store *st = NULL;
+	unsigned long limit = 20;
+	struct kw_err err;
+	struct opts o;
+	int rc;
+
+	rc = parse_opts(&o, argc, argv, allowed, usage_deliveries);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (o.n_arg != NULL && !parse_ulong(o.n_arg, 1000000, &limit))
+		return bad_value("n", o.n_arg) ? 2 : 2;
+	if (o.output == OUTPUT_YAML) {
+		fputs(usage_deliveries, stderr);
+		return 2;
+	}
+	if (open_state_ro(&st, o.state) != 0)
+		return 1;
+	out.format = o.output;
+	out.arr = cJSON_CreateArray();
+	strbuf_init(&out.table, 64u * 1024 * 1024);
+	rc = st ? store_list_deliveries(st, limit, delivery_row, &out, &err) : KW_OK;
+	if (rc != KW_OK)
+		fprintf(stderr, "kargo-webhooks: %s\n", err.msg);
+	else if (o.output == OUTPUT_TABLE)
+		print_tsv_table("TIME\tRECEIVER\tEVENT\tDELIVERY\tATTEMPT\tSTATUS\tREFRESHED",
+			out.table.buf ? out.table.buf : (char *)"", out.rows, 7);
+	else
+		output_json(stdout, out.arr);
+	cJSON_Delete(out.arr);
+	strbuf_free(&out.table);
+	store_close(st);
+	return rc == KW_OK ? 0 : 1;
+}
+
+/* Reads a whole file (or stdin for NULL) into sb. */
+static int read_all(struct strbuf *sb, const char *path)
+{
+	FILE *f = path ? fopen(path, "rb") : stdin;
+	char buf[65536];
+	size_t n;
+	int rc = KW_OK;
+
+	if (f == NULL) {
+		fprintf(stderr, "kargo-webhooks: cannot read %s: %s\n", path, strerror(errno));
+		return KW_EIO;
+	}
+	while (rc == KW_OK && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		rc = strbuf_append(sb, buf, n);
+	if (ferror(f))
+		rc = KW_EIO;
+	if (path != NULL)
+		fclose(f);
+	if (rc != KW_OK)
+		fprintf(stderr, "kargo-webhooks: cannot read %s: %s\n",
+			path ? path : "standard input", kw_status_str(rc));
+	return rc;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+	static const int allowed[] = { O_SECRET_FILE, 0 };
+	struct strbuf secret, body;
+	char sig[SIGNATURE_HEADER_SIZE];
+	struct opts o;
+	int rc;
+
+	rc = parse_opts(&o, argc, argv, allowed, usage_sign);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (o.secret_file == NULL || argc - optind > 1) {
+		fputs(usage_sign, stderr);
+		return 2;
+	}
+	strbuf_init(&secret, 64 * 1024);
+	strbuf_init(&body, 64u * 1024 * 1024);
+	rc = read_all(&secret, o.secret_file);
+	if (rc == KW_OK)
+		rc = read_all(&body, optind < argc ? argv[optind] : NULL);
+	if (rc == KW_OK) {
+		signature_sign(sig, (const unsigned char *)(secret.buf ? secret.buf : ""),
+			secret.len, body.buf ? body.buf : "", body.len);
+		printf("%s\n", sig);
+	}
+	if (secret.buf != NULL)
+		OPENSSL_cleanse(secret.buf, secret.len);
+	strbuf_free(&secret);
+	strbuf_free(&body);
+	return rc == KW_OK ? 0 : 1;
+}
+
+static int setup_logging(const struct opts *o)
+{
+	enum log_level level;
+
+	if (!log_parse_level(o->log_level, &level)) {
+		fprintf(stderr, "kargo-webhooks: unknown log level %s\n", o->log_level);
+		return -1;
+	}
+	if (strcmp(o->log_format, "json") != 0 && strcmp(o->log_format, "text") != 0) {
+		fprintf(stderr, "kargo-webhooks: unknown log format %s\n", o->log_format);
+		return -1;
+	}
+	log_setup(level, strcmp(o->log_format, "json") == 0);
+	return 0;
+}
+
+/* Waits for signals in the main thread: SIGHUP reloads, SIGTERM and
+ * SIGINT stop. Every other thread has them blocked. */
+static void wait_for_signals(struct world *w, const sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_kv(LOG_INFO, "SIGHUP: reloading", NULL);
+			world_reload(w);
+			continue;
+		}
+		log_kv(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+		return;
+	}
+}
+
+static void log_receivers(struct world *w)
+{
+	struct snapshot *s = world_snapshot(w);
+	const struct snap_receiver *r;
+	size_t n;
+	char count[32];
+
+	r = snapshot_receivers(s, &n);
+	snprintf(count, sizeof(count), "%zu", n);
+	log_kv(LOG_INFO, "receivers loaded", "count", count, NULL);
+	for (size_t i = 0; i < n; i++)
+		log_kv(LOG_INFO, "receiver", "project", r[i].project, "name", r[i].name,
+			"expiring", r[i].previous ? "true" : NULL, NULL);
+	snapshot_unref(s);
+}
+
+static int serve(const struct opts *o, const sigset_t *set)
+{
+	struct world_embedded_options wo = {
+		.manifest_paths = o->manifests, .n_manifest_paths = o->n_manifests,
+		.state_path = o->state, .snap = { o->base_url, o->system_namespace },
+		.deliveries_keep = o->deliveries_keep, .queue_max = o->queue_max,
+		.watch = o->watch,
+	};
+	struct http_options ho = {
+		.host = o->listen_host, .port = o->port, .port_file = o->port_file,
+		.threads = o->threads, .max_connections = o->max_connections,
+		.max_per_ip = o->max_per_ip, .idle_timeout = o->idle_timeout,
+		.header_limit = o->header_limit, .tls_cert = o->tls_cert,
+		.tls_key = o->tls_key,
+	};
+	struct diag_list dl = { 0 };
+	struct world *w = NULL;
+	struct http_server *srv = NULL;
+	struct kw_err err = { "" };
+	char port[16];
+	int rc;
+
+	rc = world_embedded_new(&w, &wo, &dl, &err);
+	print_diags(&dl, false);
+	diag_clear(&dl);
+	if (rc == KW_OK)
+		rc = http_start(&srv, w, &ho, &err);
+	if (rc != KW_OK) {
+		fprintf(stderr, "kargo-webhooks: %s\n", err.msg[0] ? err.msg : kw_status_str(rc));
+		world_free(w);
+		return 1;
+	}
+	snprintf(port, sizeof(port), "%u", http_port(srv));
+	log_kv(LOG_INFO, "serving", "address", o->listen_host, "port", port,
+		"tls", o->tls_cert ? "true" : "false", "base_url", o->base_url, NULL);
+	log_receivers(w);
+	wait_for_signals(w, set);
+	http_stop(srv, 10);
+	world_free(w);
+	log_kv(LOG_INFO, "stopped", NULL);
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const int allowed[] = { O_MANIFESTS, O_STATE, O_LISTEN, O_BASE_URL,
+		O_PORT_FILE, O_LOG_FORMAT, O_LOG_LEVEL, O_TLS_CERT, O_TLS_KEY,
+		O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
+		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, 0 };
+	struct opts o;
+	sigset_t set;
+	int rc;
+
+	rc = parse_opts(&o, argc, argv, allowed, usage_serve);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (optind < argc) {
+		fprintf(stderr, "kargo-webhooks serve: unexpected argument %s\n", argv[optind]);
+		return 2;
+	}
+	if (need_manifests(&o) != 0 || setup_logging(&o) != 0)
+		return 2;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return serve(&o, &set);
+}
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "serve", cmd_serve },
+	{ "receivers", cmd_receivers },
+	{ "check", cmd_check },
+	{ "get", cmd_get },
+	{ "deliveries", cmd_deliveries },
+	{ "sign", cmd_sign },
+};
+
+int cli_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("kargo-webhooks %s\n", KW_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < KW_ARRAY_LEN(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "kargo-webhooks: unknown command %s\n\n", argv[1]);
+	fputs(usage_main, stderr);
+	return 2;
+}

@@ -1,0 +1,336 @@
+/*
+ * handler.c: the order of checks of SPEC.md section 4, and every status
+ * and body the receiver answers. Each step is one call into a module with
+ * plain data in and out; nothing here touches sockets or files.
+ */
+#include "handler.h"
+
+#include "bitbucket.h"
+#include "signature.h"
+#include "snapshot.h"
+#include "strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const outcome_names[OUTCOME_COUNT] = {
+	"ok", "no_match", "bad_signature", "missing_signature",
+	"unsupported_event", "bad_body", "too_large", "rate_limited",
+	"not_found", "error",
+};
+
+const char *handler_outcome_name(enum handler_outcome o)
+{
+	return o < OUTCOME_COUNT ? outcome_names[o] : "error";
+}
+
+/* Sets a JSON answer: body is the object without the newline. */
+static void answer(struct handler_response *resp, int status,
+	enum handler_outcome outcome, const char *body)
+{
+	resp->status = status;
+	resp->outcome = outcome;
+	resp->body_len = (size_t)snprintf(resp->body, sizeof(resp->body), "%s\n", body);
+	if (resp->body_len >= sizeof(resp->body))
+		resp->body_len = sizeof(resp->body) - 1;
+}
+
+/* {"<field>":"<text>"} with text escaped and cut to fit. */
+static void answer_text(struct handler_response *resp, int status,
+	enum handler_outcome outcome, const char *field, const char *text)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, HANDLER_ANSWER_MAX - 8);
+	if (strbuf_printf(&sb, "{\"%s\":", field) == KW_OK &&
+	    strbuf_json_string(&sb, text, strnlen(text, 300)) == KW_OK &&
+	    strbuf_puts(&sb, "}") == KW_OK)
+		answer(resp, status, outcome, sb.buf);
+	else
+		answer(resp, 500, OUTCOME_ERROR, "{}");
+	strbuf_free(&sb);
+}
+
+static void answer_internal(struct handler_response *resp)
+{
+	answer(resp, 500, OUTCOME_ERROR, "{}");
+}
+
+enum handler_step handler_route(struct handler_ctx *ctx, struct world *w,
+	const char *method, const char *path, long long content_length,
+	struct handler_response *resp)
+{
+	char why[256] = "";
+
+	ctx->world = w;
+	ctx->start = kw_monotonic();
+	if (strcmp(path, "/healthz") == 0) {
+		answer(resp, 200, OUTCOME_OK, "{}");
+		return HANDLER_DONE;
+	}
+	if (strcmp(path, "/readyz") == 0) {
+		if (world_ready(w, why, sizeof(why)))
+			answer(resp, 200, OUTCOME_OK, "{\"msg\":\"ready\"}");
+		else
+			answer_text(resp, 503, OUTCOME_ERROR, "error", why);
+		return HANDLER_DONE;
+	}
+	ctx->snap = world_snapshot(w);
+	ctx->receiver = snapshot_find_receiver(ctx->snap, path);
+	if (ctx->receiver == NULL) {
+		answer(resp, 404, OUTCOME_NOT_FOUND, "{}");
+		return HANDLER_DONE;
+	}
+	snprintf(ctx->receiver_name, sizeof(ctx->receiver_name), "%s/%s",
+		ctx->receiver->project, ctx->receiver->name);
+	if (strcmp(method, "POST") != 0) {
+		answer(resp, 405, OUTCOME_ERROR, "{\"error\":\"method not allowed\"}");
+		resp->allow_post = true;
+		return HANDLER_DONE;
+	}
+	if (content_length > (long long)HANDLER_BODY_LIMIT) {
+		handler_too_large(ctx, resp);
+		return HANDLER_DONE;
+	}
+	return HANDLER_READ;
+}
+
+void handler_too_large(struct handler_ctx *ctx, struct handler_response *resp)
+{
+	(void)ctx;
+	answer(resp, 413, OUTCOME_TOO_LARGE,
+		"{\"error\":\"content exceeds limit of 2097152 bytes\"}");
+}
+
+/* Fills the delivery record from the request and the answer. */
+static void record(struct handler_ctx *ctx, const struct handler_response *resp,
+	struct delivery_rec *d)
+{
+	kw_time_rfc3339(ctx->time, false);
+	d->time = ctx->time;
+	d->receiver = ctx->receiver_name;
+	d->event = ctx->event_key ? ctx->event_key : "";
+	d->request_id = ctx->request_id;
+	d->status = resp->status;
+	d->answer = resp->body;
+	d->refreshed = ctx->refreshed ? ctx->refreshed : "";
+	d->duration_ms = (kw_monotonic() - ctx->start) * 1000.0;
+}
+
+static void log_now(struct handler_ctx *ctx, const struct handler_response *resp)
+{
+	struct delivery_rec d = { 0 };
+
+	record(ctx, resp, &d);
+	d.attempt = ctx->job.delivery.attempt;
+	world_log_delivery(ctx->world, &d);
+}
+
+static int check_signature(const struct handler_ctx *ctx,
+	const struct handler_request *req, struct handler_response *resp)
+{
+	const struct snap_receiver *r = ctx->receiver;
+
+	if (req->n_signatures > 1) {
+		answer(resp, 400, OUTCOME_BAD_SIGNATURE,
+			"{\"error\":\"more than one X-Hub-Signature header\"}");
+		return KW_EAUTH;
+	}
+	if (req->signature == NULL || req->signature[0] == '\0') {
+		answer(resp, 401, OUTCOME_MISSING_SIGNATURE,
+			"{\"error\":\"missing signature\"}");
+		return KW_EAUTH;
+	}
+	if (signature_verify(req->signature, strlen(req->signature), r->secret,
+	    r->secret_len, req->body, req->body_len) != KW_OK) {
+		answer(resp, 401, OUTCOME_BAD_SIGNATURE, "{\"error\":\"unauthorized\"}");
+		return KW_EAUTH;
+	}
+	return KW_OK;
+}
+
+/* "ns/name, ns/name, ... and N more", for the delivery log. */
+static char *describe_targets(const struct refresh_target *t, size_t n)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, 4096);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 16) {
+			strbuf_printf(&sb, " and %zu more", n - i);
+			break;
+		}
+		strbuf_printf(&sb, "%s%s %s/%s", i ? ", " : "", t[i].kind,
+			t[i].namespace, t[i].name);
+	}
+	return strbuf_take(&sb);
+}
+
+/* The refresh targets for a parsed event; KW_EINVAL when a Warehouse's
+ * selection cannot be built. */
+static int find_targets(struct handler_ctx *ctx,
+	const struct bitbucket_event *ev, size_t *n)
+{
+	const struct obj_set *objs = snapshot_objects(ctx->snap);
+	size_t *idx = NULL;
+	int rc;
+
+	*n = 0;
+	if (ev->kind == BITBUCKET_PUSH) {
+		ctx->noun = "warehouse";
+		rc = snapshot_match_warehouses(&idx, n, ctx->snap, ctx->receiver,
+			ev->urls, ev->n_urls, ev->refs, ev->n_refs);
+	} else {
+		ctx->noun = "promotion";
+		rc = ev->n_urls == 0 ? KW_OK :
+			snapshot_match_promotions(&idx, n, ctx->snap, ctx->receiver,
+				ev->urls[0]);
+	}
+	if (rc != KW_OK || *n == 0) {
+		free(idx);
+		return rc;
+	}
+	ctx->targets = calloc(*n, sizeof(*ctx->targets));
+	if (ctx->targets == NULL) {
+		free(idx);
+		return KW_ENOMEM;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		if (ev->kind == BITBUCKET_PUSH) {
+			const struct obj_warehouse *wh = &objs->warehouses[idx[i]];
+
+			ctx->targets[i] = (struct refresh_target){ "Warehouse",
+				wh->namespace, wh->name };
+		} else {
+			const struct obj_promotion *p = &objs->promotions[idx[i]];
+
+			ctx->targets[i] = (struct refresh_target){ "Promotion",
+				p->namespace, p->name };
+		}
+	}
+	free(idx);
+	return KW_OK;
+}
+
+static void answer_refreshed(struct handler_ctx *ctx,
+	struct handler_response *resp, size_t n)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "{\"msg\":\"refreshed %zu %s(s)\"}", n, ctx->noun);
+	answer(resp, 200, n ? OUTCOME_OK : OUTCOME_NO_MATCH, msg);
+}
+
+static enum handler_step submit(struct handler_ctx *ctx, size_t n,
+	struct handler_response *resp, void (*done)(struct world_job *job),
+	void *arg)
+{
+	struct world_job *job = &ctx->job;
+
+	ctx->refreshed = describe_targets(ctx->targets, n);
+	kw_time_rfc3339(ctx->token, true);
+	job->targets = ctx->targets;
+	job->n_targets = n;
+	job->token = ctx->token;
+	job->done = done;
+	job->arg = arg;
+	/* The delivery is recorded with the answer a commit earns. */
+	answer_refreshed(ctx, resp, n);
+	record(ctx, resp, &job->delivery);
+	if (world_submit(ctx->world, job) != KW_OK) {
+		answer(resp, 503, OUTCOME_ERROR,
+			"{\"error\":\"too many requests in flight; retry later\"}");
+		resp->retry_after = 1;
+		return HANDLER_DONE;
+	}
+	return HANDLER_WAIT;
+}
+
+static int parse_attempt(const char *s)
+{
+	long v;
+	char *end;
+
+	if (s == NULL)
+		return 0;
+	v = strtol(s, &end, 10);
+	return (end == s || v < 0 || v > 1000000) ? 0 : (int)v;
+}
+
+enum handler_step handler_request(struct handler_ctx *ctx,
+	const struct handler_request *req, struct handler_response *resp,
+	void (*done)(struct world_job *job), void *arg)
+{
+	struct bitbucket_event *ev = NULL;
+	struct kw_err err;
+	size_t n = 0;
+	int rc;
+
+	if (req->event_key != NULL && strcmp(req->event_key, "diagnostics:ping") == 0) {
+		answer(resp, 200, OUTCOME_OK, "{\"msg\":\"pong\"}");
+		return HANDLER_DONE;
+	}
+	ctx->event_key = req->event_key ? kw_strndup(req->event_key, strnlen(req->event_key, 256)) : NULL;
+	ctx->request_id = req->request_id ? kw_strndup(req->request_id, strnlen(req->request_id, 256)) : NULL;
+	ctx->job.delivery.attempt = parse_attempt(req->attempt);
+	if (check_signature(ctx, req, resp) != KW_OK)
+		goto log;
+	rc = bitbucket_parse(&ev, req->event_key ? req->event_key : "", req->body,
+		req->body_len, &err);
+	if (rc == KW_EUNSUPPORTED) {
+		char text[300];
+
+		snprintf(text, sizeof(text), "event type %s is not supported",
+			req->event_key ? req->event_key : "");
+		answer_text(resp, 400, OUTCOME_UNSUPPORTED_EVENT, "error", text);
+		goto log;
+	}
+	if (rc == KW_EINVAL) {
+		answer(resp, 400, OUTCOME_BAD_BODY, "{\"error\":\"invalid request body\"}");
+		goto log;
+	}
+	if (rc == KW_OK)
+		rc = find_targets(ctx, ev, &n);
+	bitbucket_event_free(ev);
+	if (rc != KW_OK) {
+		answer_internal(resp);
+		goto log;
+	}
+	if (n > 0)
+		return submit(ctx, n, resp, done, arg);
+	ctx->noun = ctx->noun ? ctx->noun : "warehouse";
+	answer_refreshed(ctx, resp, 0);
+log:
+	log_now(ctx, resp);
+	return HANDLER_DONE;
+}
+
+void handler_finish(struct handler_ctx *ctx, struct handler_response *resp)
+{
+	const struct world_job *job = &ctx->job;
+	char msg[160];
+
+	if (job->status == KW_OK && job->n_failed == 0) {
+		answer_refreshed(ctx, resp, job->n_targets);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "{\"error\":\"failed to refresh %zu of %zu %ss\"}",
+		job->status == KW_OK ? job->n_failed : job->n_targets,
+		job->n_targets, ctx->noun);
+	/* The state could not be written (full disk, read-only file): 503
+	 * asks Bitbucket to retry, which it does for 5xx answers. */
+	answer(resp, job->status == KW_OK ? 500 : 503, OUTCOME_ERROR, msg);
+	if (job->status != KW_OK)
+		resp->retry_after = 5;
+}
+
+void handler_ctx_clear(struct handler_ctx *ctx)
+{
+	snapshot_unref(ctx->snap);
+	free(ctx->targets);
+	free(ctx->event_key);
+	free(ctx->request_id);
+	free(ctx->refreshed);
+	memset(ctx, 0, sizeof(*ctx));
+}

@@ -1,0 +1,112 @@
+/*
+ * handler.h: the order of checks for one request (SPEC.md section 4) and
+ * the only place that maps outcomes to HTTP statuses and bodies. It knows
+ * nothing of sockets: the HTTP layer feeds it the request in two steps
+ * (route before the body is read, then the whole request) and waits for
+ * the world when a refresh must become durable before the answer.
+ */
+#ifndef HANDLER_H
+#define HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kw.h"
+#include "world.h"
+
+#define HANDLER_BODY_LIMIT 2097152u
+#define HANDLER_ANSWER_MAX 512
+
+struct snapshot;
+struct snap_receiver;
+
+/* What the answer says about the request, for logs and metrics. */
+enum handler_outcome {
+	OUTCOME_OK = 0,
+	OUTCOME_NO_MATCH,
+	OUTCOME_BAD_SIGNATURE,
+	OUTCOME_MISSING_SIGNATURE,
+	OUTCOME_UNSUPPORTED_EVENT,
+	OUTCOME_BAD_BODY,
+	OUTCOME_TOO_LARGE,
+	OUTCOME_RATE_LIMITED,
+	OUTCOME_NOT_FOUND,
+	OUTCOME_ERROR,
+	OUTCOME_COUNT
+};
+
+const char *handler_outcome_name(enum handler_outcome o);
+
+struct handler_request {
+	const char *method;
+	const char *path;
+	const char *event_key;  /* X-Event-Key; NULL when absent */
+	const char *signature;  /* X-Hub-Signature; NULL when absent */
+	size_t n_signatures;    /* how many X-Hub-Signature headers came */
+	const char *request_id; /* X-Request-UUID, else X-Request-Id */
+	const char *attempt;    /* X-Attempt-Number */
+	const char *body;
+	size_t body_len;
+};
+
+struct handler_response {
+	int status;
+	char body[HANDLER_ANSWER_MAX]; /* JSON and a newline */
+	size_t body_len;
+	bool allow_post;  /* add "Allow: POST" */
+	int retry_after;  /* seconds; 0: no Retry-After header */
+	enum handler_outcome outcome;
+};
+
+/* Per-request state, owned by the HTTP layer; zero it before use. */
+struct handler_ctx {
+	struct world *world;
+	struct snapshot *snap;            /* a reference, held to the end */
+	const struct snap_receiver *receiver;
+	double start;                     /* kw_monotonic() at arrival */
+	struct world_job job;
+	struct refresh_target *targets;
+	const char *noun;                 /* "warehouse" or "promotion" */
+	char token[KW_TIME_SIZE];
+	char time[KW_TIME_SIZE];
+	char receiver_name[300];
+	char *event_key;
+	char *request_id;
+	char *refreshed;
+};
+
+enum handler_step {
+	HANDLER_DONE = 0, /* resp holds the answer */
+	HANDLER_READ,     /* read the body, then call handler_request */
+	HANDLER_WAIT,     /* the job was submitted; call handler_finish from
+	                     job.done */
+};
+
+/*
+ * Step 1, before the body: routes method and path. content_length is the
+ * announced length, or -1 when unknown (chunked). Returns HANDLER_DONE
+ * (health, 404, 405, 413) or HANDLER_READ.
+ */
+enum handler_step handler_route(struct handler_ctx *ctx, struct world *w,
+	const char *method, const char *path, long long content_length,
+	struct handler_response *resp);
+
+/* The answer for a body that grew past the limit while being read. */
+void handler_too_large(struct handler_ctx *ctx, struct handler_response *resp);
+
+/*
+ * Step 2, with the whole body: verifies, parses, matches and, when
+ * something is to be refreshed, submits ctx->job with done/arg set as given
+ * (HANDLER_WAIT). Otherwise answers at once (HANDLER_DONE).
+ */
+enum handler_step handler_request(struct handler_ctx *ctx,
+	const struct handler_request *req, struct handler_response *resp,
+	void (*done)(struct world_job *job), void *arg);
+
+/* Step 3, after job.done ran: the answer for the refresh. */
+void handler_finish(struct handler_ctx *ctx, struct handler_response *resp);
+
+/* Releases what ctx holds; ctx may be reused after zeroing. */
+void handler_ctx_clear(struct handler_ctx *ctx);
+
+#endif

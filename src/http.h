@@ -1,0 +1,44 @@
+/*
+ * http.h: the HTTP server (libmicrohttpd in thread-pool mode with poll):
+ * limits, timeouts, TLS, and the glue that feeds requests to handler.c.
+ * Why libmicrohttpd: it streams the body to us (so the 2 MiB limit is
+ * enforced while reading), enforces connection and per-address limits and
+ * timeouts itself, and lets a request wait for a group commit without
+ * holding a thread (suspend/resume). See docs/design.md.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct world;
+struct kw_err;
+struct http_server;
+
+struct http_options {
+	const char *host;         /* "0.0.0.0", "127.0.0.1", "::" */
+	unsigned port;            /* 0: any free port */
+	const char *port_file;    /* written with the bound port; may be NULL */
+	unsigned threads;         /* request threads; 0: one per core */
+	unsigned max_connections; /* total */
+	unsigned max_per_ip;      /* per client address; 0: unlimited */
+	unsigned idle_timeout;    /* seconds a connection may sit idle */
+	size_t header_limit;      /* bytes of request line and headers */
+	const char *tls_cert;     /* PEM files; both NULL: plain HTTP */
+	const char *tls_key;
+};
+
+/* Starts serving. KW_EINVAL/KW_EIO with err (bad address, port in use,
+ * unreadable certificate). */
+int http_start(struct http_server **out, struct world *w,
+	const struct http_options *opts, struct kw_err *err);
+
+/* The bound port. */
+unsigned http_port(const struct http_server *s);
+
+/* Stops accepting, lets requests in flight finish (at most grace seconds),
+ * then frees everything. Accepts NULL. */
+void http_stop(struct http_server *s, unsigned grace);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * output.c: JSON, YAML and table printing for the commands (output.h).
+ */
+#include "output.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+int output_parse_format(const char *s)
+{
+	if (strcmp(s, "table") == 0 || strcmp(s, "wide") == 0)
+		return OUTPUT_TABLE;
+	if (strcmp(s, "json") == 0)
+		return OUTPUT_JSON;
+	if (strcmp(s, "yaml") == 0)
+		return OUTPUT_YAML;
+	return -1;
+}
+
+static void indent(FILE *f, int level)
+{
+	for (int i = 0; i < level; i++)
+		fputs("    ", f);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p == '\r')
+			fputs("\\r", f);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_value(FILE *f, const cJSON *v, int level)
+{
+	const cJSON *c;
+
+	if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		bool obj = cJSON_IsObject(v);
+
+		if (v->child == NULL) {
+			fputs(obj ? "{}" : "[]", f);
+			return;
+		}
+		fputs(obj ? "{\n" : "[\n", f);
+		for (c = v->child; c != NULL; c = c->next) {
+			indent(f, level + 1);
+			if (obj) {
+				json_string(f, c->string);
+				fputs(": ", f);
+			}
+			json_value(f, c, level + 1);
+			fputs(c->next ? ",\n" : "\n", f);
+		}
+		indent(f, level);
+		fputs(obj ? "}" : "]", f);
+	} else if (cJSON_IsString(v)) {
+		json_string(f, v->valuestring);
+	} else {
+		char *s = cJSON_PrintUnformatted(v);
+
+		fputs(s ? s : "null", f);
+		free(s);
+	}
+}
+
+void output_json(FILE *f, const cJSON *v)
+{
+	json_value(f, v, 0);
+	fputc('\n', f);
+}
+
+/* Whether a plain YAML scalar would read back as this same string. */
+static bool yaml_plain_ok(const char *s)
+{
+	static const char *const special[] = { "", "~", "null", "Null", "NULL",
+		"true", "True", "TRUE", "false", "False", "FALSE", "yes", "no",
+		"on", "off", "y", "n", "Yes", "No", "On", "Off" };
+	char *end;
+
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (strcmp(s, special[i]) == 0)
+			return false;
+	strtod(s, &end);
+	if (*end == '\0')
+		return false;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) != NULL)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (*p == ':' && (p[1] == ' ' || p[1] == '\0')) ||
+		    (*p == ' ' && p[1] == '#'))
+			return false;
+	return s[strlen(s) - 1] != ' ';
+}
+
+static void yaml_scalar(FILE *f, const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		if (yaml_plain_ok(v->valuestring))
+			fputs(v->valuestring, f);
+		else
+			json_string(f, v->valuestring);
+	} else {
+		char *s = cJSON_PrintUnformatted(v);
+
+		fputs(s ? s : "null", f);
+		free(s);
+	}
+}
+
+static bool is_container(const cJSON *v)
+{
+	return (cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child != NULL;
+}
+
+static void yaml_value(FILE *f, const cJSON *v, int level);
+
+static void yaml_item(FILE *f, const cJSON *c, int level)
+{
+	if (is_container(c)) {
+		fputc('\n', f);
+		yaml_value(f, c, level + 1);
+		return;
+	}
+	fputc(' ', f);
+	if (cJSON_IsObject(c))
+		fputs("{}", f);
+	else if (cJSON_IsArray(c))
+		fputs("[]", f);
+	else
+		yaml_scalar(f, c);
+	fputc('\n', f);
+}
+
+static void yaml_value(FILE *f, const cJSON *v, int level)
+{
+	for (const cJSON *c = v->child; c != NULL; c = c->next) {
+		for (int i = 0; i < level; i++)
+			fputs("  ", f);
+		if (cJSON_IsObject(v)) {
+			if (yaml_plain_ok(c->string))
+				fputs(c->string, f);
+			else
+				json_string(f, c->string);
+			fputc(':', f);
+		} else {
+			fputc('-', f);
+		}
+		yaml_item(f, c, level);
+	}
+}
+
+void output_yaml(FILE *f, const cJSON *v)
+{
+	if (is_container(v))
+		yaml_value(f, v, 0);
+	else if (cJSON_IsArray(v))
+		fputs("[]\n", f);
+	else if (cJSON_IsObject(v))
+		fputs("{}\n", f);
+	else {
+		yaml_scalar(f, v);
+		fputc('\n', f);
+	}
+}
+
+void output_table(FILE *f, const char *const *cells, size_t n_rows,
+	size_t n_cols)
+{
+	size_t *w = calloc(n_cols ? n_cols : 1, sizeof(*w));
+
+	if (w == NULL)
+		return;
+	for (size_t r = 0; r < n_rows; r++)
+		for (size_t c = 0; c < n_cols; c++) {
+			size_t l = strlen(cells[r * n_cols + c]);
+
+			if (l > w[c])
+				w[c] = l;
+		}
+	for (size_t r = 0; r < n_rows; r++) {
+		for (size_t c = 0; c < n_cols; c++) {
+			const char *s = cells[r * n_cols + c];
+
+			if (c + 1 == n_cols)
+				fprintf(f, "%s\n", s);
+			else
+				fprintf(f, "%-*s   ", (int)w[c], s);
+		}
+	}
+	free(w);
+}

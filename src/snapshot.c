@@ -1,0 +1,485 @@
+/*
+ * snapshot.c: builds the immutable request-time view declared in
+ * snapshot.h. Indexes are sorted arrays searched by bisection: built once,
+ * read by every request thread without locks.
+ */
+#include "snapshot.h"
+
+#include "kw.h"
+#include "manifest.h"
+#include "receiver_url.h"
+#include "selector.h"
+#include "urlnorm.h"
+
+#include <openssl/crypto.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct path_entry {
+	const char *path; /* borrowed from the receiver */
+	size_t receiver;
+};
+
+/* One git subscription, keyed by its normalized repository URL. */
+struct url_entry {
+	char *url;
+	size_t warehouse;
+	struct selector *sel; /* NULL when broken */
+	bool broken;
+};
+
+struct pr_entry {
+	const char *url; /* borrowed from the promotion */
+	size_t promotion;
+};
+
+struct snapshot {
+	atomic_size_t refs;
+	struct obj_set *objs;
+	struct snap_receiver *receivers;
+	size_t n_receivers;
+	struct path_entry *paths;
+	size_t n_paths;
+	struct url_entry *urls;
+	size_t n_urls;
+	struct pr_entry *prs;
+	size_t n_prs;
+};
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(((const struct path_entry *)a)->path,
+		((const struct path_entry *)b)->path);
+}
+
+static int cmp_url(const void *a, const void *b)
+{
+	const struct url_entry *x = a, *y = b;
+	int c = strcmp(x->url, y->url);
+
+	if (c != 0)
+		return c;
+	return (x->warehouse > y->warehouse) - (x->warehouse < y->warehouse);
+}
+
+static int cmp_pr(const void *a, const void *b)
+{
+	return strcmp(((const struct pr_entry *)a)->url,
+		((const struct pr_entry *)b)->url);
+}
+
+static int cmp_receiver(const void *a, const void *b)
+{
+	const struct snap_receiver *x = a, *y = b;
+	int c = strcmp(x->project, y->project);
+
+	if (c == 0)
+		c = strcmp(x->name, y->name);
+	if (c == 0)
+		c = (int)x->previous - (int)y->previous;
+	return c;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void receiver_clear(struct snap_receiver *r)
+{
+	free(r->path);
+	free(r->alt_path);
+	free(r->url);
+	if (r->secret != NULL)
+		OPENSSL_cleanse(r->secret, r->secret_len);
+	free(r->secret);
+}
+
+/* Fills r for one secret; alt_path only when the base URL has a path. */
+static int receiver_fill(struct snap_receiver *r, const char *base_url,
+	const unsigned char *secret, size_t len, struct kw_err *err)
+{
+	struct receiver_url u = { 0 }, bare = { 0 };
+	int rc;
+
+	rc = receiver_url_build(&u, base_url, "bitbucket", r->project, r->name,
+		secret, len, err);
+	if (rc == KW_OK)
+		rc = receiver_url_build(&bare, "", "bitbucket", r->project,
+			r->name, secret, len, err);
+	if (rc != KW_OK)
+		goto out;
+	r->secret = malloc(len ? len : 1);
+	if (r->secret == NULL) {
+		rc = KW_ENOMEM;
+		goto out;
+	}
+	if (len > 0)
+		memcpy(r->secret, secret, len);
+	r->secret_len = len;
+	r->path = u.path;
+	r->url = u.url;
+	u.path = u.url = NULL;
+	if (strcmp(bare.path, r->path) != 0) {
+		r->alt_path = bare.path;
+		bare.path = NULL;
+	}
+out:
+	receiver_url_clear(&u);
+	receiver_url_clear(&bare);
+	return rc;
+}
+
+static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
+	const struct snapshot_options *opts, struct diag_list *dl)
+{
+	const char *ns = cfg->cluster ? opts->system_namespace : cfg->namespace;
+
+	for (size_t i = 0; i < cfg->n_receivers; i++) {
+		const struct obj_receiver *or = &cfg->receivers[i];
+		const struct obj_secret *sec;
+		struct snap_receiver base = { 0 };
+		struct kw_err err;
+		int rc;
+
+		if (or->kind != RECEIVER_BITBUCKET)
+			continue;
+		sec = or->secret_name ? objects_find_secret(s->objs, ns, or->secret_name) : NULL;
+		if (sec == NULL || !sec->has_secret) {
+			diag_add(dl, DIAG_ERROR, or->pos.file, or->pos.line, or->pos.column,
+				"receiver", "receiver %s/%s: secret %s/%s %s",
+				cfg->project, or->name, ns,
+				or->secret_name ? or->secret_name : "(none)",
+				sec == NULL ? "not found" : "has no key \"secret\"");
+			continue;
+		}
+		base.project = cfg->project;
+		base.name = or->name;
+		base.namespace = ns;
+		base.secret_name = or->secret_name;
+		base.cluster = cfg->cluster;
+		for (int prev = 0; prev <= (sec->has_previous ? 1 : 0); prev++) {
+			struct snap_receiver *r = &s->receivers[s->n_receivers];
+
+			*r = base;
+			r->previous = prev;
+			rc = receiver_fill(r, opts->base_url,
+				prev ? sec->previous : sec->secret,
+				prev ? sec->previous_len : sec->secret_len, &err);
+			if (rc != KW_OK) {
+				receiver_clear(r);
+				return rc;
+			}
+			s->n_receivers++;
+		}
+	}
+	return KW_OK;
+}
+
+static int build_receivers(struct snapshot *s,
+	const struct snapshot_options *opts, struct diag_list *dl)
+{
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < s->objs->n_configs; i++)
+		n += s->objs->configs[i].n_receivers;
+	s->receivers = calloc(2 * n + 1, sizeof(*s->receivers));
+	s->paths = calloc(4 * n + 1, sizeof(*s->paths));
+	if (s->receivers == NULL || s->paths == NULL)
+		return KW_ENOMEM;
+	for (size_t i = 0; i < s->objs->n_configs; i++) {
+		rc = add_receivers(s, &s->objs->configs[i], opts, dl);
+		if (rc != KW_OK)
+			return rc;
+	}
+	qsort(s->receivers, s->n_receivers, sizeof(*s->receivers), cmp_receiver);
+	for (size_t i = 0; i < s->n_receivers; i++) {
+		s->paths[s->n_paths++] = (struct path_entry){ s->receivers[i].path, i };
+		if (s->receivers[i].alt_path != NULL)
+			s->paths[s->n_paths++] =
+				(struct path_entry){ s->receivers[i].alt_path, i };
+	}
+	qsort(s->paths, s->n_paths, sizeof(*s->paths), cmp_path);
+	return KW_OK;
+}
+
+static int add_subscription(struct snapshot *s, size_t w,
+	const struct obj_subscription *sub, struct diag_list *dl)
+{
+	struct url_entry *e = &s->urls[s->n_urls];
+	struct kw_err err;
+	int rc;
+
+	rc = urlnorm_git(&e->url, sub->repo_url, strlen(sub->repo_url));
+	if (rc != KW_OK)
+		return rc;
+	e->warehouse = w;
+	rc = selector_new(&e->sel, sub, &err);
+	if (rc == KW_ENOMEM) {
+		free(e->url);
+		return rc;
+	}
+	if (rc != KW_OK) {
+		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+
+		e->broken = true;
+		diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
+			sub->pos.column, "git", "warehouse %s/%s: %s",
+			wh->namespace, wh->name, err.msg);
+	}
+	s->n_urls++;
+	return KW_OK;
+}
+
+static int build_urls(struct snapshot *s, struct diag_list *dl)
+{
+	size_t n = 0;
+	int rc;
+
+	for (size_t w = 0; w < s->objs->n_warehouses; w++)
+		n += s->objs->warehouses[w].n_subs;
+	s->urls = calloc(n + 1, sizeof(*s->urls));
+	if (s->urls == NULL)
+		return KW_ENOMEM;
+	for (size_t w = 0; w < s->objs->n_warehouses; w++) {
+		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+
+		for (size_t i = 0; i < wh->n_subs; i++) {
+			if (wh->subs[i].kind != SUB_GIT || wh->subs[i].repo_url == NULL)
+				continue;
+			rc = add_subscription(s, w, &wh->subs[i], dl);
+			if (rc != KW_OK)
+				return rc;
+		}
+	}
+	qsort(s->urls, s->n_urls, sizeof(*s->urls), cmp_url);
+	return KW_OK;
+}
+
+static int build_prs(struct snapshot *s)
+{
+	size_t n = 0;
+
+	for (size_t p = 0; p < s->objs->n_promotions; p++)
+		n += s->objs->promotions[p].n_pr_urls;
+	s->prs = calloc(n + 1, sizeof(*s->prs));
+	if (s->prs == NULL)
+		return KW_ENOMEM;
+	for (size_t p = 0; p < s->objs->n_promotions; p++) {
+		const struct obj_promotion *pr = &s->objs->promotions[p];
+
+		for (size_t i = 0; i < pr->n_pr_urls; i++)
+			s->prs[s->n_prs++] = (struct pr_entry){ pr->pr_urls[i], p };
+	}
+	qsort(s->prs, s->n_prs, sizeof(*s->prs), cmp_pr);
+	return KW_OK;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n_receivers; i++)
+		receiver_clear(&s->receivers[i]);
+	for (size_t i = 0; i < s->n_urls; i++) {
+		free(s->urls[i].url);
+		selector_free(s->urls[i].sel);
+	}
+	free(s->receivers);
+	free(s->paths);
+	free(s->urls);
+	free(s->prs);
+	objects_free_set(s->objs);
+	free(s);
+}
+
+int snapshot_new(struct snapshot **out, struct obj_set *objs,
+	const struct snapshot_options *opts, struct diag_list *dl)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (s == NULL) {
+		objects_free_set(objs);
+		return KW_ENOMEM;
+	}
+	atomic_init(&s->refs, 1);
+	s->objs = objs;
+	rc = build_receivers(s, opts, dl);
+	if (rc == KW_OK)
+		rc = build_urls(s, dl);
+	if (rc == KW_OK)
+		rc = build_prs(s);
+	if (rc != KW_OK) {
+		snapshot_free(s);
+		return rc;
+	}
+	*out = s;
+	return KW_OK;
+}
+
+struct snapshot *snapshot_ref(struct snapshot *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+	return s;
+}
+
+void snapshot_unref(struct snapshot *s)
+{
+	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
+		snapshot_free(s);
+}
+
+const struct obj_set *snapshot_objects(const struct snapshot *s)
+{
+	return s->objs;
+}
+
+const struct snap_receiver *snapshot_receivers(const struct snapshot *s,
+	size_t *n)
+{
+	*n = s->n_receivers;
+	return s->receivers;
+}
+
+const struct snap_receiver *snapshot_find_receiver(const struct snapshot *s,
+	const char *path)
+{
+	struct path_entry key = { path, 0 };
+	const struct path_entry *e;
+
+	e = bsearch(&key, s->paths, s->n_paths, sizeof(*s->paths), cmp_path);
+	return e ? &s->receivers[e->receiver] : NULL;
+}
+
+/* Index of the first entry whose url is >= url. */
+static size_t url_lower_bound(const struct snapshot *s, const char *url)
+{
+	size_t lo = 0, hi = s->n_urls;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(s->urls[mid].url, url) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool in_scope(const struct snap_receiver *r, const char *namespace)
+{
+	return r->cluster || strcmp(namespace, r->project) == 0;
+}
+
+/* A growable list of indexes, sorted and made unique at the end. */
+struct idx_list {
+	size_t *v;
+	size_t n, cap;
+};
+
+static int idx_push(struct idx_list *l, size_t i)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		size_t *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return KW_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = i;
+	return KW_OK;
+}
+
+static void idx_finish(struct idx_list *l, size_t **out, size_t *n_out)
+{
+	size_t n = 0;
+
+	if (l->n > 0)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_size);
+	for (size_t i = 0; i < l->n; i++)
+		if (n == 0 || l->v[n - 1] != l->v[i])
+			l->v[n++] = l->v[i];
+	*out = l->v;
+	*n_out = n;
+}
+
+static bool refs_match(const struct url_entry *e, char *const *refs,
+	size_t n_refs)
+{
+	for (size_t i = 0; i < n_refs; i++)
+		if (selector_match(e->sel, refs[i], strlen(refs[i])))
+			return true;
+	return false;
+}
+
+int snapshot_match_warehouses(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs)
+{
+	struct idx_list l = { 0 };
+	int rc = KW_OK;
+
+	for (size_t u = 0; u < n_urls && rc == KW_OK; u++) {
+		for (size_t i = url_lower_bound(s, urls[u]);
+		     i < s->n_urls && strcmp(s->urls[i].url, urls[u]) == 0; i++) {
+			const struct url_entry *e = &s->urls[i];
+
+			if (!in_scope(r, s->objs->warehouses[e->warehouse].namespace))
+				continue;
+			if (n_refs > 0 && e->broken) {
+				rc = KW_EINVAL;
+				break;
+			}
+			if (n_refs == 0 || refs_match(e, refs, n_refs))
+				rc = idx_push(&l, e->warehouse);
+			if (rc != KW_OK)
+				break;
+		}
+	}
+	if (rc != KW_OK) {
+		free(l.v);
+		*out = NULL;
+		*n_out = 0;
+		return rc;
+	}
+	idx_finish(&l, out, n_out);
+	return KW_OK;
+}
+
+int snapshot_match_promotions(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	const char *url)
+{
+	struct pr_entry key = { url, 0 };
+	struct idx_list l = { 0 };
+	size_t lo = 0, hi = s->n_prs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_pr(&s->prs[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->n_prs && strcmp(s->prs[i].url, url) == 0; i++) {
+		const struct obj_promotion *p = &s->objs->promotions[s->prs[i].promotion];
+
+		if (!in_scope(r, p->namespace) || p->phase == NULL ||
+		    strcmp(p->phase, "Running") != 0)
+			continue;
+		if (idx_push(&l, s->prs[i].promotion) != KW_OK) {
+			free(l.v);
+			return KW_ENOMEM;
+		}
+	}
+	idx_finish(&l, out, n_out);
+	return KW_OK;
+}

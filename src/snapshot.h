@@ -1,0 +1,86 @@
+/*
+ * snapshot.h: everything a request reads, built once from the objects and
+ * never mutated afterwards: receivers keyed by path (with secret and scope),
+ * git subscriptions keyed by normalized repository URL (so matching never
+ * scans), compiled selectors, Running Promotions keyed by pull request URL.
+ * A snapshot is reference-counted: a reload swaps in a new one and the old
+ * one is freed when the last request lets go of it.
+ */
+#ifndef SNAPSHOT_H
+#define SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "objects.h"
+
+struct diag_list;
+
+struct snap_receiver {
+	const char *project;   /* "" for the ClusterConfig; borrowed */
+	const char *name;      /* borrowed */
+	const char *namespace; /* where its Secret lives; borrowed */
+	const char *secret_name;
+	bool cluster;          /* refreshes Warehouses in every namespace */
+	bool previous;         /* served with the Secret's previous-secret */
+	char *path;            /* owned */
+	char *alt_path;        /* owned; path without the base path, or NULL */
+	char *url;             /* owned */
+	unsigned char *secret; /* owned; wiped on free */
+	size_t secret_len;
+};
+
+struct snapshot_options {
+	const char *base_url;         /* EXTERNAL_WEBHOOK_SERVER_BASE_URL */
+	const char *system_namespace; /* SYSTEM_RESOURCES_NAMESPACE */
+};
+
+struct snapshot;
+
+/*
+ * Builds a snapshot that takes ownership of objs (also on failure).
+ * Receivers whose Secret or key is missing are left out and reported in dl
+ * as errors naming the receiver, the Secret and the reason; a selector that
+ * cannot be compiled is reported as an error too (and makes requests that
+ * reach its Warehouse answer 500, as Kargo does). Returns KW_OK with
+ * *out holding one reference, KW_EINVAL for a bad base URL, KW_ENOMEM.
+ */
+int snapshot_new(struct snapshot **out, struct obj_set *objs,
+	const struct snapshot_options *opts, struct diag_list *dl);
+
+/* Takes another reference (thread-safe). Returns s. */
+struct snapshot *snapshot_ref(struct snapshot *s);
+
+/* Drops a reference; frees on the last one. Accepts NULL. */
+void snapshot_unref(struct snapshot *s);
+
+/* The objects the snapshot was built from (borrowed). */
+const struct obj_set *snapshot_objects(const struct snapshot *s);
+
+/* The receivers, sorted by project then name. */
+const struct snap_receiver *snapshot_receivers(const struct snapshot *s,
+	size_t *n);
+
+/* The receiver served at path, or NULL. Matches the full path, and the
+ * same path without the base URL's path prefix. */
+const struct snap_receiver *snapshot_find_receiver(const struct snapshot *s,
+	const char *path);
+
+/*
+ * The Warehouses the receiver r refreshes for a push of refs to any of
+ * urls (normalized): indexes into snapshot_objects(s)->warehouses, sorted
+ * and unique, in a new array *out (free()). With no refs every Warehouse
+ * found by URL matches. Returns KW_OK, KW_EINVAL when a matched
+ * Warehouse's selection could not be built, KW_ENOMEM.
+ */
+int snapshot_match_warehouses(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs);
+
+/* The Running Promotions in r's scope waiting on the pull request url:
+ * indexes into snapshot_objects(s)->promotions. KW_OK or KW_ENOMEM. */
+int snapshot_match_promotions(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	const char *url);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * store.c: the SQLite state declared in store.h. Statements are prepared
+ * once per handle; every failure is reported as KW_EIO with SQLite's
+ * message, and a failed transaction is rolled back whole, so nothing
+ * already stored is lost or half-written.
+ */
+#include "store.h"
+
+#include "kw.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA \
+	"CREATE TABLE IF NOT EXISTS refresh (" \
+	" kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL," \
+	" token TEXT NOT NULL, PRIMARY KEY (kind, namespace, name)" \
+	") WITHOUT ROWID;" \
+	"CREATE TABLE IF NOT EXISTS delivery (" \
+	" id INTEGER PRIMARY KEY, time TEXT NOT NULL, receiver TEXT NOT NULL," \
+	" event TEXT NOT NULL, request_id TEXT, attempt INTEGER NOT NULL," \
+	" status INTEGER NOT NULL, answer TEXT NOT NULL," \
+	" refreshed TEXT NOT NULL, duration_ms REAL NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS delivery_request ON delivery (request_id);"
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_PUT_REFRESH, ST_PUT_DELIVERY,
+	ST_TRIM, ST_GET_REFRESH, ST_LIST, ST_FIND, ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_PUT_REFRESH] = "INSERT INTO refresh (kind, namespace, name, token)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, namespace, name)"
+		" DO UPDATE SET token = excluded.token",
+	[ST_PUT_DELIVERY] = "INSERT INTO delivery (time, receiver, event,"
+		" request_id, attempt, status, answer, refreshed, duration_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_TRIM] = "DELETE FROM delivery WHERE id <= ?1",
+	[ST_GET_REFRESH] = "SELECT token FROM refresh"
+		" WHERE kind = ?1 AND namespace = ?2 AND name = ?3",
+	[ST_LIST] = "SELECT id, time, receiver, event, request_id, attempt,"
+		" status, answer, refreshed, duration_ms FROM delivery"
+		" ORDER BY id DESC LIMIT ?1",
+	[ST_FIND] = "SELECT status, answer FROM delivery WHERE request_id = ?1"
+		" AND status BETWEEN 200 AND 299 ORDER BY id DESC LIMIT 1",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	bool read_only;
+};
+
+static int db_err(struct store *st, struct kw_err *err, const char *what)
+{
+	return kw_errf(err, KW_EIO, "state database: %s: %s", what,
+		sqlite3_errmsg(st->db));
+}
+
+static int prepare(struct store *st, struct kw_err *err)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (st->read_only && (i == ST_PUT_REFRESH || i == ST_PUT_DELIVERY ||
+		    i == ST_TRIM))
+			continue;
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->st[i], NULL) != SQLITE_OK)
+			return db_err(st, err, "prepare");
+	}
+	return KW_OK;
+}
+
+static int setup(struct store *st, struct kw_err *err)
+{
+	char *msg = NULL;
+	const char *sql = st->read_only ? "PRAGMA query_only = 1;" :
+		"PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		" PRAGMA foreign_keys = ON;" SCHEMA;
+
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		kw_errf(err, KW_EIO, "state database: %s", msg ? msg : "setup failed");
+		sqlite3_free(msg);
+		return KW_EIO;
+	}
+	return prepare(st, err);
+}
+
+int store_open(struct store **out, const char *path, bool read_only,
+	struct kw_err *err)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	int flags = read_only ? SQLITE_OPEN_READONLY :
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc;
+
+	*out = NULL;
+	if (st == NULL)
+		return KW_ENOMEM;
+	st->read_only = read_only;
+	flags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		rc = kw_errf(err, KW_EIO, "state database %s: %s", path,
+			st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		store_close(st);
+		return rc;
+	}
+	rc = setup(st, err);
+	if (rc != KW_OK) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return KW_OK;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->st[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* Runs a statement expected to return no rows, then resets it. */
+static int step_done(struct store *st, enum stmt_id id, struct kw_err *err,
+	const char *what)
+{
+	int rc = sqlite3_step(st->st[id]);
+
+	sqlite3_reset(st->st[id]);
+	sqlite3_clear_bindings(st->st[id]);
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, what);
+	return KW_OK;
+}
+
+int store_begin(struct store *st, struct kw_err *err)
+{
+	return step_done(st, ST_BEGIN, err, "begin");
+}
+
+int store_commit(struct store *st, struct kw_err *err)
+{
+	int rc = step_done(st, ST_COMMIT, err, "commit");
+
+	if (rc != KW_OK)
+		store_rollback(st);
+	return rc;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		step_done(st, ST_ROLLBACK, NULL, "rollback");
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+int store_put_refresh(struct store *st, const char *kind,
+	const char *namespace, const char *name, const char *token,
+	struct kw_err *err)
+{
+	sqlite3_stmt *s = st->st[ST_PUT_REFRESH];
+
+	bind_text(s, 1, kind);
+	bind_text(s, 2, namespace);
+	bind_text(s, 3, name);
+	bind_text(s, 4, token);
+	return step_done(st, ST_PUT_REFRESH, err, "refresh");
+}
+
+int store_put_delivery(struct store *st, const struct delivery_rec *d,
+	size_t keep, struct kw_err *err)
+{
+	sqlite3_stmt *s = st->st[ST_PUT_DELIVERY];
+	sqlite3_int64 id;
+	int rc;
+
+	bind_text(s, 1, d->time);
+	bind_text(s, 2, d->receiver);
+	bind_text(s, 3, d->event);
+	bind_text(s, 4, d->request_id);
+	sqlite3_bind_int(s, 5, d->attempt);
+	sqlite3_bind_int(s, 6, d->status);
+	bind_text(s, 7, d->answer ? d->answer : "");
+	bind_text(s, 8, d->refreshed ? d->refreshed : "");
+	sqlite3_bind_double(s, 9, d->duration_ms);
+	rc = step_done(st, ST_PUT_DELIVERY, err, "delivery");
+	if (rc != KW_OK)
+		return rc;
+	id = sqlite3_last_insert_rowid(st->db);
+	/* Trim in steps of 64 rows so the delete runs rarely. */
+	if (keep > 0 && (sqlite3_int64)keep < id && id % 64 == 0) {
+		sqlite3_bind_int64(st->st[ST_TRIM], 1, id - (sqlite3_int64)keep);
+		rc = step_done(st, ST_TRIM, err, "trim");
+	}
+	return rc;
+}
+
+int store_get_refresh(struct store *st, const char *kind,
+	const char *namespace, const char *name, char **token,
+	struct kw_err *err)
+{
+	sqlite3_stmt *s = st->st[ST_GET_REFRESH];
+	int rc, out = KW_OK;
+
+	*token = NULL;
+	bind_text(s, 1, kind);
+	bind_text(s, 2, namespace);
+	bind_text(s, 3, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*token = strdup((const char *)sqlite3_column_text(s, 0));
+		if (*token == NULL)
+			out = KW_ENOMEM;
+	} else if (rc != SQLITE_DONE) {
+		out = db_err(st, err, "read refresh");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return out;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+int store_list_deliveries(struct store *st, size_t limit,
+	void (*fn)(const struct delivery_rec *d, void *arg), void *arg,
+	struct kw_err *err)
+{
+	sqlite3_stmt *s = st->st[ST_LIST];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct delivery_rec d = {
+			.id = sqlite3_column_int64(s, 0),
+			.time = col_text(s, 1),
+			.receiver = col_text(s, 2),
+			.event = col_text(s, 3),
+			.request_id = col_text(s, 4),
+			.attempt = sqlite3_column_int(s, 5),
+			.status = sqlite3_column_int(s, 6),
+			.answer = col_text(s, 7),
+			.refreshed = col_text(s, 8),
+			.duration_ms = sqlite3_column_double(s, 9),
+		};
+		fn(&d, arg);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, "list deliveries");
+	return KW_OK;
+}
+
+int store_find_delivery(struct store *st, const char *request_id,
+	bool *found, int *status, char **answer, struct kw_err *err)
+{
+	sqlite3_stmt *s = st->st[ST_FIND];
+	int rc, out = KW_OK;
+
+	*found = false;
+	*answer = NULL;
+	bind_text(s, 1, request_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*status = sqlite3_column_int(s, 0);
+		*answer = strdup(col_text(s, 1));
+		if (*answer == NULL)
+			out = KW_ENOMEM;
+		else
+			*found = true;
+	} else if (rc != SQLITE_DONE) {
+		out = db_err(st, err, "find delivery");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return out;
+}
+
+int store_check(struct store *st, struct kw_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = KW_OK;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "integrity check");
+	if (sqlite3_step(s) != SQLITE_ROW || strcmp(col_text(s, 0), "ok") != 0)
+		rc = kw_errf(err, KW_EIO, "state database: integrity check failed");
+	sqlite3_finalize(s);
+	return rc;
+}

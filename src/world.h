@@ -1,0 +1,97 @@
+/*
+ * world.h: the boundary between the receiver's logic and where objects
+ * live. The handler asks a world for the current snapshot and hands it
+ * refreshes to apply; it never knows whether they come from manifest files
+ * and SQLite (world_embedded.c) or from a Kubernetes API server.
+ */
+#ifndef WORLD_H
+#define WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+
+struct snapshot;
+struct world;
+
+struct refresh_target {
+	const char *kind; /* "Warehouse" or "Promotion" */
+	const char *namespace;
+	const char *name;
+};
+
+/*
+ * One request's refreshes, applied atomically with its delivery record.
+ * The caller owns the job and everything it points to until done() runs.
+ */
+struct world_job {
+	const struct refresh_target *targets;
+	size_t n_targets;
+	const char *token;            /* the annotation's new value */
+	struct delivery_rec delivery; /* written when the refreshes commit */
+	/* Filled by the world before done() is called: */
+	int status;      /* KW_OK, or KW_EIO when nothing was applied */
+	size_t n_failed; /* targets that could not be refreshed */
+	void (*done)(struct world_job *job); /* called from a world thread */
+	void *arg;
+	struct world_job *next; /* the world's own */
+};
+
+struct world_ops {
+	/* The current snapshot, with a new reference for the caller. */
+	struct snapshot *(*snapshot)(struct world *w);
+	/* Queues job. KW_OK: job->done will be called (from another thread)
+	 * once the refreshes are durable or have failed. KW_EBUSY: the world
+	 * cannot keep up; done is not called. */
+	int (*submit)(struct world *w, struct world_job *job);
+	/* Records a delivery that refreshed nothing; copies d, never waits,
+	 * and may drop it under back-pressure. */
+	void (*log_delivery)(struct world *w, const struct delivery_rec *d);
+	/* Rebuilds the snapshot from its sources; keeps the old one when the
+	 * new one is invalid (KW_EINVAL, errors logged). */
+	int (*reload)(struct world *w);
+	/* Whether the world can serve: configuration loaded, state writable.
+	 * Fills why (when not NULL) with the reason it cannot. */
+	bool (*ready)(struct world *w, char *why, size_t why_len);
+	/* Stops threads after finishing queued jobs, frees everything. */
+	void (*free)(struct world *w);
+};
+
+struct world {
+	const struct world_ops *ops;
+};
+
+static inline struct snapshot *world_snapshot(struct world *w)
+{
+	return w->ops->snapshot(w);
+}
+
+static inline int world_submit(struct world *w, struct world_job *job)
+{
+	return w->ops->submit(w, job);
+}
+
+static inline void world_log_delivery(struct world *w,
+	const struct delivery_rec *d)
+{
+	w->ops->log_delivery(w, d);
+}
+
+static inline int world_reload(struct world *w)
+{
+	return w->ops->reload(w);
+}
+
+static inline bool world_ready(struct world *w, char *why, size_t why_len)
+{
+	return w->ops->ready(w, why, why_len);
+}
+
+static inline void world_free(struct world *w)
+{
+	if (w != NULL)
+		w->ops->free(w);
+}
+
+#endif

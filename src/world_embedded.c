@@ -1,0 +1,438 @@
+/*
+ * world_embedded.c: the world of manifest files and SQLite (see
+ * world_embedded.h). Three kinds of threads meet here: request threads
+ * read the snapshot and queue jobs; one writer thread owns the store and
+ * commits every queued job in one transaction; an optional watcher thread
+ * polls the manifest files and reloads when they change.
+ */
+#include "world_embedded.h"
+
+#include "kw.h"
+#include "log.h"
+#include "manifest.h"
+#include "store.h"
+#include "world.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct embedded {
+	struct world base;
+	struct world_embedded_options opts;
+
+	pthread_mutex_t snap_lock;
+	struct snapshot *snap;
+	char not_ready[256]; /* why the last reload failed; "" when fine */
+
+	pthread_mutex_t lock; /* guards the queue and the flags below */
+	pthread_cond_t wake;
+	struct world_job *head, *tail;
+	size_t queued;
+	bool stopping;
+	bool store_ok;
+	pthread_t writer;
+	struct store *store;
+
+	pthread_t watcher;
+	bool watching;
+	uint64_t fingerprint;
+};
+
+/* A delivery that refreshed nothing: the job owns copies of its strings. */
+struct log_job {
+	struct world_job job;
+	char *strings[7];
+};
+
+static struct embedded *from_world(struct world *w)
+{
+	return (struct embedded *)w;
+}
+
+int world_embedded_load(struct snapshot **out,
+	const struct world_embedded_options *opts, struct diag_list *dl)
+{
+	struct obj_set *objs = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = manifest_load(&objs, dl, opts->manifest_paths, opts->n_manifest_paths);
+	if (rc != KW_OK || dl->n_errors > 0) {
+		objects_free_set(objs);
+		return rc == KW_ENOMEM ? rc : KW_EINVAL;
+	}
+	return snapshot_new(out, objs, &opts->snap, dl);
+}
+
+static struct snapshot *embedded_snapshot(struct world *w)
+{
+	struct embedded *e = from_world(w);
+	struct snapshot *s;
+
+	pthread_mutex_lock(&e->snap_lock);
+	s = snapshot_ref(e->snap);
+	pthread_mutex_unlock(&e->snap_lock);
+	return s;
+}
+
+static void log_diags(const struct diag_list *dl)
+{
+	for (size_t i = 0; i < dl->n; i++) {
+		const struct diag *d = &dl->items[i];
+		char pos[64];
+
+		snprintf(pos, sizeof(pos), "%zu:%zu", d->line, d->column);
+		log_kv(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN,
+			"manifest problem", "file", d->file, "pos", pos, "key", d->key,
+			"problem", d->message, NULL);
+	}
+}
+
+static int embedded_reload(struct world *w)
+{
+	struct embedded *e = from_world(w);
+	struct diag_list dl = { 0 };
+	struct snapshot *s = NULL, *old;
+	int rc;
+
+	rc = world_embedded_load(&s, &e->opts, &dl);
+	log_diags(&dl);
+	pthread_mutex_lock(&e->snap_lock);
+	if (rc != KW_OK) {
+		snprintf(e->not_ready, sizeof(e->not_ready),
+			"last reload failed: %zu manifest error(s); serving the previous configuration",
+			dl.n_errors);
+		pthread_mutex_unlock(&e->snap_lock);
+		log_kv(LOG_ERROR, "reload rejected; previous configuration kept", NULL);
+		diag_clear(&dl);
+		return rc;
+	}
+	old = e->snap;
+	e->snap = s;
+	e->not_ready[0] = '\0';
+	pthread_mutex_unlock(&e->snap_lock);
+	snapshot_unref(old);
+	log_kv(LOG_INFO, "configuration loaded", NULL);
+	diag_clear(&dl);
+	return KW_OK;
+}
+
+static bool embedded_ready(struct world *w, char *why, size_t why_len)
+{
+	struct embedded *e = from_world(w);
+	bool ok;
+
+	pthread_mutex_lock(&e->snap_lock);
+	ok = e->not_ready[0] == '\0';
+	if (!ok && why != NULL)
+		snprintf(why, why_len, "%s", e->not_ready);
+	pthread_mutex_unlock(&e->snap_lock);
+	pthread_mutex_lock(&e->lock);
+	if (ok && !e->store_ok) {
+		ok = false;
+		if (why != NULL)
+			snprintf(why, why_len, "state database is not writable");
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ok;
+}
+
+static int enqueue(struct embedded *e, struct world_job *job)
+{
+	pthread_mutex_lock(&e->lock);
+	if (e->queued >= e->opts.queue_max || e->stopping) {
+		pthread_mutex_unlock(&e->lock);
+		return KW_EBUSY;
+	}
+	job->next = NULL;
+	if (e->tail != NULL)
+		e->tail->next = job;
+	else
+		e->head = job;
+	e->tail = job;
+	e->queued++;
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	return KW_OK;
+}
+
+static int embedded_submit(struct world *w, struct world_job *job)
+{
+	return enqueue(from_world(w), job);
+}
+
+static void log_job_done(struct world_job *job)
+{
+	struct log_job *lj = (struct log_job *)job;
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(lj->strings); i++)
+		free(lj->strings[i]);
+	free(lj);
+}
+
+static char *dup_or_null(const char *s, bool *fail)
+{
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	p = strdup(s);
+	if (p == NULL)
+		*fail = true;
+	return p;
+}
+
+static void embedded_log_delivery(struct world *w, const struct delivery_rec *d)
+{
+	struct log_job *lj = calloc(1, sizeof(*lj));
+	bool fail = false;
+
+	if (lj == NULL)
+		return;
+	lj->job.delivery = *d;
+	lj->job.delivery.time = lj->strings[0] = dup_or_null(d->time, &fail);
+	lj->job.delivery.receiver = lj->strings[1] = dup_or_null(d->receiver, &fail);
+	lj->job.delivery.event = lj->strings[2] = dup_or_null(d->event, &fail);
+	lj->job.delivery.request_id = lj->strings[3] = dup_or_null(d->request_id, &fail);
+	lj->job.delivery.answer = lj->strings[4] = dup_or_null(d->answer, &fail);
+	lj->job.delivery.refreshed = lj->strings[5] = dup_or_null(d->refreshed, &fail);
+	lj->job.done = log_job_done;
+	if (fail || enqueue(from_world(w), &lj->job) != KW_OK)
+		log_job_done(&lj->job);
+}
+
+/* Writes one job's rows inside the open transaction. */
+static int apply_job(struct embedded *e, struct world_job *job,
+	struct kw_err *err)
+{
+	int rc = KW_OK;
+
+	for (size_t i = 0; i < job->n_targets && rc == KW_OK; i++)
+		rc = store_put_refresh(e->store, job->targets[i].kind,
+			job->targets[i].namespace, job->targets[i].name, job->token, err);
+	if (rc == KW_OK)
+		rc = store_put_delivery(e->store, &job->delivery,
+			e->opts.deliveries_keep, err);
+	return rc;
+}
+
+static int commit_jobs(struct embedded *e, struct world_job *first,
+	struct world_job *stop, struct kw_err *err)
+{
+	int rc = store_begin(e->store, err);
+
+	for (struct world_job *j = first; j != stop && rc == KW_OK; j = j->next)
+		rc = apply_job(e, j, err);
+	if (rc == KW_OK)
+		return store_commit(e->store, err);
+	store_rollback(e->store);
+	return rc;
+}
+
+static void set_store_ok(struct embedded *e, bool ok, const char *why)
+{
+	pthread_mutex_lock(&e->lock);
+	if (e->store_ok != ok)
+		log_kv(ok ? LOG_INFO : LOG_ERROR,
+			ok ? "state database writable again" : "state database write failed",
+			"error", why, NULL);
+	e->store_ok = ok;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Commits a batch; when the batch fails, each job is tried on its own so
+ * one bad job cannot fail the others. */
+static void process_batch(struct embedded *e, struct world_job *batch)
+{
+	struct kw_err err = { "" };
+	struct world_job *next;
+	bool any_ok = false;
+
+	if (commit_jobs(e, batch, NULL, &err) == KW_OK) {
+		for (struct world_job *j = batch; j != NULL; j = j->next)
+			j->status = KW_OK;
+		any_ok = true;
+	} else {
+		for (struct world_job *j = batch; j != NULL; j = j->next) {
+			j->status = commit_jobs(e, j, j->next, &err);
+			j->n_failed = j->status == KW_OK ? 0 : j->n_targets;
+			any_ok = any_ok || j->status == KW_OK;
+		}
+	}
+	set_store_ok(e, any_ok, err.msg);
+	for (struct world_job *j = batch; j != NULL; j = next) {
+		next = j->next;
+		j->done(j);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct embedded *e = arg;
+	struct world_job *batch;
+
+	for (;;) {
+		pthread_mutex_lock(&e->lock);
+		while (e->head == NULL && !e->stopping)
+			pthread_cond_wait(&e->wake, &e->lock);
+		batch = e->head;
+		e->head = e->tail = NULL;
+		e->queued = 0;
+		pthread_mutex_unlock(&e->lock);
+		if (batch == NULL)
+			break; /* stopping, and nothing left to do */
+		process_batch(e, batch);
+	}
+	return NULL;
+}
+
+/* FNV-1a over the names, sizes and modification times of the manifest
+ * files: cheap enough to poll every second. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+static uint64_t fingerprint_path(uint64_t h, const char *path, int depth)
+{
+	struct stat st;
+	struct dirent *d;
+	DIR *dir;
+	char sub[4096];
+
+	if (depth > 32 || stat(path, &st) != 0)
+		return fnv(h, "?", 1);
+	h = fnv(h, path, strlen(path));
+	h = fnv(h, &st.st_size, sizeof(st.st_size));
+	h = fnv(h, &st.st_mtim, sizeof(st.st_mtim));
+	h = fnv(h, &st.st_ino, sizeof(st.st_ino));
+	if (!S_ISDIR(st.st_mode) || (dir = opendir(path)) == NULL)
+		return h;
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
+		h ^= fingerprint_path(14695981039346656037ULL, sub, depth + 1);
+	}
+	closedir(dir);
+	return h;
+}
+
+static uint64_t fingerprint(const struct embedded *e)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < e->opts.n_manifest_paths; i++)
+		h = fingerprint_path(h, e->opts.manifest_paths[i], 0);
+	return h;
+}
+
+static void *watcher_main(void *arg)
+{
+	struct embedded *e = arg;
+	bool stop = false;
+
+	while (!stop) {
+		uint64_t f;
+
+		for (int i = 0; i < 10 && !stop; i++) {
+			usleep(100 * 1000);
+			pthread_mutex_lock(&e->lock);
+			stop = e->stopping;
+			pthread_mutex_unlock(&e->lock);
+		}
+		f = fingerprint(e);
+		if (!stop && f != e->fingerprint) {
+			e->fingerprint = f;
+			log_kv(LOG_INFO, "manifests changed; reloading", NULL);
+			embedded_reload(&e->base);
+		}
+	}
+	return NULL;
+}
+
+static void embedded_free(struct world *w)
+{
+	struct embedded *e = from_world(w);
+
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	if (e->watching)
+		pthread_join(e->watcher, NULL);
+	if (e->store != NULL)
+		pthread_join(e->writer, NULL);
+	store_close(e->store);
+	snapshot_unref(e->snap);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->snap_lock);
+	pthread_cond_destroy(&e->wake);
+	free(e);
+}
+
+static const struct world_ops embedded_ops = {
+	.snapshot = embedded_snapshot,
+	.submit = embedded_submit,
+	.log_delivery = embedded_log_delivery,
+	.reload = embedded_reload,
+	.ready = embedded_ready,
+	.free = embedded_free,
+};
+
+static int start_threads(struct embedded *e, struct kw_err *err)
+{
+	if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
+		store_close(e->store);
+		e->store = NULL;
+		return kw_errf(err, KW_ENOMEM, "cannot start the writer thread");
+	}
+	if (e->opts.watch) {
+		e->fingerprint = fingerprint(e);
+		if (pthread_create(&e->watcher, NULL, watcher_main, e) != 0)
+			return kw_errf(err, KW_ENOMEM, "cannot start the watcher thread");
+		e->watching = true;
+	}
+	return KW_OK;
+}
+
+int world_embedded_new(struct world **out,
+	const struct world_embedded_options *opts, struct diag_list *dl,
+	struct kw_err *err)
+{
+	struct embedded *e = calloc(1, sizeof(*e));
+	int rc;
+
+	*out = NULL;
+	if (e == NULL)
+		return KW_ENOMEM;
+	e->base.ops = &embedded_ops;
+	e->opts = *opts;
+	e->store_ok = true;
+	pthread_mutex_init(&e->snap_lock, NULL);
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->wake, NULL);
+	rc = world_embedded_load(&e->snap, opts, dl);
+	if (rc == KW_EINVAL)
+		kw_errf(err, rc, "the manifests have %zu error(s)", dl->n_errors);
+	if (rc == KW_OK)
+		rc = store_open(&e->store, opts->state_path, false, err);
+	if (rc == KW_OK)
+		rc = start_threads(e, err);
+	if (rc != KW_OK) {
+		embedded_free(&e->base);
+		return rc;
+	}
+	*out = &e->base;
+	return KW_OK;
+}

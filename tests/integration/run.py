@@ -1,0 +1,504 @@
+#!/usr/bin/env python3
+"""Integration tests: the real binary on 127.0.0.1, one test per rule of
+SPEC.md section 4, plus the commands, reload, SIGTERM and kill -9
+durability. Usage: run.py PATH_TO_BINARY. Prints
+"integration: N passed, N failed"."""
+import json
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kw  # noqa: E402
+from kw import Server, eq, expect, jbody, run_cli, write  # noqa: E402
+import world as W  # noqa: E402
+
+PATH = kw.receiver_path(W.PROJECT, W.RECEIVER, W.SECRET)
+CLUSTER_PATH = kw.receiver_path("", "cluster-bb", W.CLUSTER_SECRET)
+
+
+def refreshed(tmp, manifests, state, ns=None):
+    args = ["get", "warehouses", "--manifests", manifests, "--state", state, "-o", "json"]
+    if ns:
+        args += ["-n", ns]
+    p = run_cli(*args)
+    eq(p.returncode, 0, "get exit: " + p.stderr.decode())
+    out = {}
+    for item in json.loads(p.stdout)["items"]:
+        ann = item["metadata"].get("annotations", {})
+        if "kargo.akuity.io/refresh" in ann:
+            out[item["metadata"]["namespace"] + "/" + item["metadata"]["name"]] = \
+                ann["kargo.akuity.io/refresh"]
+    return out
+
+
+def started(tmp, **kw_args):
+    m = W.make_world(tmp)
+    return m, Server(tmp, [m], **kw_args)
+
+
+def test_healthz_and_not_found(tmp):
+    _, s = started(tmp)
+    try:
+        st, h, b = s.request("GET", "/healthz")
+        eq(st, 200, "healthz")
+        eq(h.get("content-type"), "application/json", "content type")
+        st, h, b = s.request("POST", "/bitbucket/" + "0" * 64, b"{}")
+        eq((st, b), (404, b"{}\n"), "unknown receiver")
+        st, _, b = s.request("GET", "/nope")
+        eq((st, b), (404, b"{}\n"), "unknown path")
+        st, _, b = s.request("POST", PATH + "/", b"{}")
+        eq(st, 404, "path matches exactly")
+    finally:
+        s.stop()
+
+
+def test_method_not_allowed(tmp):
+    _, s = started(tmp)
+    try:
+        st, h, b = s.request("GET", PATH)
+        eq(st, 405, "GET on receiver")
+        eq(h.get("allow"), "POST", "Allow header")
+        expect(b.endswith(b"\n") and "error" in jbody(b), "405 body is an error")
+    finally:
+        s.stop()
+
+
+def test_body_limit(tmp):
+    _, s = started(tmp)
+    try:
+        big = b"x" * (2097152 + 1)
+        st, _, b = s.push(PATH, "repo:push", big, W.SECRET)
+        eq((st, b), (413, b'{"error":"content exceeds limit of 2097152 bytes"}\n'), "announced")
+        # Chunked: no Content-Length, found while reading.
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        head = ("POST %s HTTP/1.1\r\nHost: x\r\nX-Event-Key: repo:push\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n" % PATH).encode()
+        c.sendall(head)
+        chunk = b"x" * 65536
+        try:
+            for _ in range(40):
+                c.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        data = b""
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                data += d
+                if b"\r\n\r\n" in data and data.endswith(b"\n}\n") or data.endswith(b"}\n"):
+                    break
+        except (ConnectionResetError, socket.timeout):
+            pass
+        c.close()
+        expect(data.startswith(b"HTTP/1.1 413"), "chunked over limit: %r" % data[:200])
+        expect(b'{"error":"content exceeds limit of 2097152 bytes"}\n' in data, "chunked body")
+        # Exactly at the limit is accepted as far as size goes (then 400).
+        body = b" " * 2097152
+        st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
+        eq(st, 400, "at the limit")
+    finally:
+        s.stop()
+
+
+def test_ping(tmp):
+    _, s = started(tmp)
+    try:
+        st, _, b = s.push(PATH, "diagnostics:ping", b"{}")
+        eq((st, b), (200, b'{"msg":"pong"}\n'), "ping unsigned")
+        p = run_cli("deliveries", "--state", s.state, "-o", "json")
+        eq(json.loads(p.stdout), [], "ping leaves no trace")
+    finally:
+        s.stop()
+
+
+def test_signature(tmp):
+    _, s = started(tmp)
+    try:
+        body = W.cloud_push()
+        st, _, b = s.push(PATH, "repo:push", body)
+        eq((st, b), (401, b'{"error":"missing signature"}\n'), "absent")
+        st, _, b = s.push(PATH, "repo:push", body, headers={"X-Hub-Signature": ""})
+        eq((st, b), (401, b'{"error":"missing signature"}\n'), "empty")
+        for bad in ["sha256=" + "0" * 64, "sha1=abc", kw.sign(b"wrong", body),
+                    kw.sign(W.SECRET, body)[:-1], "sha256=" + "zz" * 32]:
+            st, _, b = s.push(PATH, "repo:push", body, headers={"X-Hub-Signature": bad})
+            eq((st, b), (401, b'{"error":"unauthorized"}\n'), "bad " + bad[:20])
+        # Authentication comes before the event check.
+        st, _, b = s.push(PATH, "repo:fork", body, headers={"X-Hub-Signature": "sha256=00"})
+        eq(st, 401, "auth before event")
+        upper = "sha256=" + kw.sign(W.SECRET, body)[7:].upper()
+        st, _, b = s.push(PATH, "repo:push", body, headers={"X-Hub-Signature": upper})
+        eq(st, 200, "upper-case hex")
+    finally:
+        s.stop()
+
+
+def test_unsupported_event(tmp):
+    _, s = started(tmp)
+    try:
+        st, _, b = s.push(PATH, "repo:fork", b"{}", W.SECRET)
+        eq((st, b), (400, b'{"error":"event type repo:fork is not supported"}\n'), "fork")
+        st, _, b = s.push(PATH, 'a"b', b"{}", W.SECRET)
+        eq(st, 400, "quoted key")
+        eq(jbody(b)["error"], 'event type a"b is not supported', "escaped")
+    finally:
+        s.stop()
+
+
+def test_invalid_body(tmp):
+    _, s = started(tmp)
+    try:
+        for body in [b"[]", b'{"repository":"x"}', b"{} trailing", b"{", b'"s"']:
+            st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
+            eq((st, b), (400, b'{"error":"invalid request body"}\n'), repr(body))
+        st, _, b = s.push(PATH, "repo:push", b"null", W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 0 warehouse(s)"}\n'), "null is empty")
+    finally:
+        s.stop()
+
+
+def test_cloud_push_branch(tmp):
+    m, s = started(tmp)
+    try:
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "main push")
+        got = refreshed(tmp, m, s.state)
+        eq(sorted(got), ["kargo-demo/wh-default", "kargo-demo/wh-main", "kargo-demo/wh-ssh"],
+           "refreshed set")
+        tok = got["kargo-demo/wh-main"]
+        expect(tok.endswith("Z") and "." in tok and "T" in tok, "RFC 3339 with sub-seconds: " + tok)
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(("branch", "develop"),)), W.SECRET)
+        eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "develop")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(("branch", "master"),)), W.SECRET)
+        eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "master: default branch only")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(None,)), W.SECRET)
+        eq(b, b'{"msg":"refreshed 7 warehouse(s)"}\n', "deletion only: no refs, all by URL")
+    finally:
+        s.stop()
+
+
+def test_cloud_push_tags(tmp):
+    _, s = started(tmp)
+    try:
+        cases = [("v1.2.3", 2), ("v2.0.0", 1), ("release-1", 2), ("release-1-rc", 1),
+                 ("1.0.0-rc.1", 1)]
+        for tag, n in cases:
+            st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(("tag", tag),)), W.SECRET)
+            eq((st, b), (200, b'{"msg":"refreshed %d warehouse(s)"}\n' % n), "tag " + tag)
+    finally:
+        s.stop()
+
+
+def test_server_refs_changed(tmp):
+    m, s = started(tmp)
+    try:
+        st, _, b = s.push(PATH, "repo:refs_changed", W.server_push(), W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 1 warehouse(s)"}\n'), "server push")
+        eq(list(refreshed(tmp, m, s.state)), ["kargo-demo/wh-server"], "server wh")
+        body = json.dumps({"repository": {"slug": "x"}, "changes": []}).encode()
+        st, _, b = s.push(PATH, "repo:refs_changed", body, W.SECRET)
+        eq(b, b'{"msg":"refreshed 0 warehouse(s)"}\n', "no links: no URL")
+    finally:
+        s.stop()
+
+
+def test_pull_requests(tmp):
+    _, s = started(tmp)
+    try:
+        for ev, body in [("pullrequest:fulfilled", W.cloud_pr()),
+                         ("pullrequest:rejected", W.cloud_pr()),
+                         ("pr:merged", W.server_pr()), ("pr:declined", W.server_pr())]:
+            st, _, b = s.push(PATH, ev, body, W.SECRET)
+            eq((st, b), (200, b'{"msg":"refreshed 1 promotion(s)"}\n'), ev)
+        st, _, b = s.push(PATH, "pr:merged", W.server_pr("https://x/other"), W.SECRET)
+        eq(b, b'{"msg":"refreshed 0 promotion(s)"}\n', "other PR")
+        p = run_cli("get", "promotions", "--manifests", os.path.join(tmp, "manifests"),
+                    "--state", s.state, "-o", "json")
+        items = {i["metadata"]["name"]: i for i in json.loads(p.stdout)["items"]}
+        expect("kargo.akuity.io/refresh" in items["promo-1"]["metadata"].get("annotations", {}),
+               "running promotion refreshed")
+        expect("annotations" not in items["promo-done"]["metadata"], "finished one not")
+    finally:
+        s.stop()
+
+
+def test_cluster_receiver(tmp):
+    m, s = started(tmp)
+    try:
+        st, _, b = s.push(CLUSTER_PATH, "repo:push", W.cloud_push(), W.CLUSTER_SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 4 warehouse(s)"}\n'), "cluster push")
+        expect("other-project/wh-foreign" in refreshed(tmp, m, s.state), "other namespace")
+    finally:
+        s.stop()
+
+
+def test_bad_selector_is_500(tmp):
+    m = W.make_world(tmp)
+    write(os.path.join(m, "bad.yaml"), W.wh("wh-bad", "kargo-demo", "https://bitbucket.org/acme/app",
+                                            commitSelectionStrategy="NewestTag",
+                                            allowTagsRegexes=["(unclosed"]))
+    s = Server(tmp, [m])
+    try:
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(("tag", "v1"),)), W.SECRET)
+        eq((st, b), (500, b"{}\n"), "bad regex")
+        eq(refreshed(tmp, m, s.state), {}, "nothing refreshed")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(href="https://bitbucket.org/acme/other",
+                                                          full_name="acme/other"), W.SECRET)
+        eq(st, 200, "other repos unaffected")
+    finally:
+        s.stop()
+
+
+def test_base_path_prefix(tmp):
+    m = W.make_world(tmp)
+    s = Server(tmp, [m], base_url="https://kargo.example.com/webhooks/")
+    try:
+        full = kw.receiver_path(W.PROJECT, W.RECEIVER, W.SECRET, "/webhooks")
+        expect(full.startswith("/webhooks/bitbucket/"), full)
+        for p in (full, PATH):
+            st, _, b = s.push(p, "repo:push", W.cloud_push(), W.SECRET)
+            eq(st, 200, "path " + p[:30])
+    finally:
+        s.stop()
+
+
+def test_reload_sighup_and_watch(tmp):
+    m = W.make_world(tmp)
+    s = Server(tmp, [m], extra=["--no-watch"])
+    try:
+        add = W.wh("wh-new", "kargo-demo", "https://bitbucket.org/acme/new", branch="main")
+        write(os.path.join(m, "new.yaml"), add)
+        body = W.cloud_push(href="https://bitbucket.org/acme/new", full_name="acme/new")
+        st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
+        eq(b, b'{"msg":"refreshed 0 warehouse(s)"}\n', "before reload")
+        s.signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
+            if b == b'{"msg":"refreshed 1 warehouse(s)"}\n':
+                break
+            time.sleep(0.1)
+        eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "after SIGHUP")
+        # A broken manifest is rejected; the old configuration keeps serving.
+        write(os.path.join(m, "broken.yaml"), "kind: Warehouse\napiVersion: kargo.akuity.io/v1alpha1\n"
+              "metadata: {name: x, namespace: kargo-demo}\nspec:\n  subscriptions:\n    - git: {}\n")
+        s.signal(signal.SIGHUP)
+        time.sleep(0.5)
+        st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
+        eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "still serving")
+        st, _, b = s.request("GET", "/readyz")
+        eq(st, 503, "readyz reports the rejected reload")
+        expect("reload" in s.log(), "reload logged")
+    finally:
+        s.stop()
+    # Watching: a file change reloads by itself.
+    os.unlink(os.path.join(m, "broken.yaml"))
+    s = Server(tmp, [m])
+    try:
+        write(os.path.join(m, "newer.yaml"),
+              W.wh("wh-newer", "kargo-demo", "https://bitbucket.org/acme/newer", branch="main"))
+        body = W.cloud_push(href="https://bitbucket.org/acme/newer", full_name="acme/newer")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
+            if b == b'{"msg":"refreshed 1 warehouse(s)"}\n':
+                break
+            time.sleep(0.2)
+        eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "after file change")
+    finally:
+        s.stop()
+
+
+def test_sigterm_finishes_in_flight(tmp):
+    _, s = started(tmp)
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    body = W.cloud_push()
+    head = ("POST %s HTTP/1.1\r\nHost: x\r\nX-Event-Key: repo:push\r\nX-Hub-Signature: %s\r\n"
+            "Content-Length: %d\r\n\r\n" % (PATH, kw.sign(W.SECRET, body), len(body))).encode()
+    c.sendall(head + body[:10])
+    time.sleep(0.3)
+    s.signal(signal.SIGTERM)
+    time.sleep(0.3)
+    c.sendall(body[10:])
+    data = c.recv(65536)
+    c.close()
+    expect(data.startswith(b"HTTP/1.1 200"), "in-flight request answered: %r" % data[:100])
+    s.proc.wait(timeout=20)
+    eq(s.proc.returncode, 0, "exit status")
+    s.stop()
+
+
+def test_kill9_durability(tmp):
+    m, s = started(tmp)
+    acked = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker(i):
+        n = 0
+        while not stop.is_set() and n < 400:
+            href = "https://bitbucket.org/acme/app"
+            try:
+                st, _, b = s.push(PATH, "repo:push", W.cloud_push(href=href), W.SECRET,
+                                  headers={"X-Request-UUID": "w%d-%d" % (i, n)})
+            except OSError:
+                return
+            if st == 200:
+                with lock:
+                    acked.append("w%d-%d" % (i, n))
+            n += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    s.kill9()
+    stop.set()
+    for t in threads:
+        t.join()
+    expect(len(acked) > 10, "some pushes answered before the kill: %d" % len(acked))
+    db = sqlite3.connect(s.state)
+    eq(db.execute("PRAGMA integrity_check").fetchone()[0], "ok", "integrity")
+    ids = set(r[0] for r in db.execute("SELECT request_id FROM delivery WHERE status = 200"))
+    missing = [a for a in acked if a not in ids]
+    eq(missing, [], "every acknowledged delivery is in the state")
+    n = db.execute("SELECT count(*) FROM refresh WHERE kind = 'Warehouse'").fetchone()[0]
+    eq(n, 3, "refresh rows")
+    db.close()
+
+
+def test_receivers_command(tmp):
+    m = W.make_world(tmp)
+    p = run_cli("receivers", "--manifests", m, "--base-url", "https://kargo.example.com/webhooks",
+                "-o", "json")
+    eq(p.returncode, 0, "receivers exit: " + p.stderr.decode())
+    got = json.loads(p.stdout)
+    eq(got, [
+        {"project": "", "name": "cluster-bb",
+         "path": "/webhooks" + CLUSTER_PATH, "url": "https://kargo.example.com/webhooks" + CLUSTER_PATH},
+        {"project": "kargo-demo", "name": "bb",
+         "path": "/webhooks" + PATH, "url": "https://kargo.example.com/webhooks" + PATH},
+    ], "receivers")
+    p = run_cli("receivers", "--manifests", m, "-o", "yaml")
+    expect(b"project: kargo-demo" in p.stdout, "yaml output")
+    p = run_cli("receivers", "--manifests", m)
+    expect(p.stdout.startswith(b"PROJECT"), "table")
+    # A receiver whose Secret is missing is left out, reported, exit 1.
+    write(os.path.join(m, "p2.yaml"), "apiVersion: kargo.akuity.io/v1alpha1\nkind: ProjectConfig\n"
+          "metadata: {name: p2, namespace: p2}\nspec:\n  webhookReceivers:\n"
+          "    - name: r2\n      bitbucket: {secretRef: {name: nope}}\n")
+    p = run_cli("receivers", "--manifests", m, "-o", "json")
+    eq(p.returncode, 1, "missing secret exit")
+    eq(len(json.loads(p.stdout)), 2, "others still printed")
+    err = p.stderr.decode()
+    expect("r2" in err and "nope" in err and "not found" in err, "reported: " + err)
+
+
+def test_check_command(tmp):
+    m = W.make_world(tmp)
+    p = run_cli("check", "--manifests", m)
+    eq(p.returncode, 0, "valid: " + p.stderr.decode())
+    write(os.path.join(m, "bad.yaml"),
+          "apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\nmetadata:\n  name: b\n"
+          "  namespace: kargo-demo\nspec:\n  subscriptions:\n    - git:\n        repoURL: x\n"
+          "        commitSelectionStrategy: Bogus\n---\n"
+          "apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\nmetadata:\n  name: c\n"
+          "  namespace: kargo-demo\nspec:\n  subscriptions:\n    - git:\n        branch: main\n")
+    p = run_cli("check", "--manifests", m)
+    eq(p.returncode, 1, "errors exit 1")
+    err = p.stderr.decode()
+    expect("bad.yaml:10:" in err and "commitSelectionStrategy" in err, "first error: " + err)
+    expect(err.count("error") >= 2, "all errors reported: " + err)
+    os.unlink(os.path.join(m, "bad.yaml"))
+    parts = W.PROJECT_YAML.split("---\n")
+    parts[1] = ("apiVersion: v1\nkind: Secret\nmetadata: {name: bb-secret, namespace: kargo-demo}\n"
+                "stringData:\n  secret: \"trailing\\n\"\n")
+    parts.append("apiVersion: kargo.akuity.io/v1alpha1\nkind: ProjectConfig\n"
+                 "metadata: {name: p3, namespace: p3}\nspec:\n  webhookReceivers:\n"
+                 "    - name: r3\n      bitbucket: {secretRef: {name: missing}}\n")
+    write(os.path.join(m, "project.yaml"), "---\n".join(parts))
+    p = run_cli("check", "--manifests", m)
+    err = p.stderr.decode()
+    eq(p.returncode, 0, "warnings only: " + err)
+    expect("warning" in err and "missing" in err, "missing secret warned: " + err)
+    expect("white space" in err or "whitespace" in err or "trailing" in err, "trailing space warned: " + err)
+
+
+def test_sign_command(tmp):
+    sf = os.path.join(tmp, "secret")
+    with open(sf, "wb") as f:
+        f.write(b"soylent green is people\n")
+    body = W.cloud_push()
+    p = run_cli("sign", "--secret-file", sf, input_bytes=body)
+    eq(p.stdout.decode().strip(), kw.sign(b"soylent green is people\n", body), "stdin")
+    bf = os.path.join(tmp, "body")
+    with open(bf, "wb") as f:
+        f.write(body)
+    p = run_cli("sign", "--secret-file", sf, bf)
+    eq(p.stdout.decode().strip(), kw.sign(b"soylent green is people\n", body), "file")
+
+
+def test_deliveries_and_no_secret_in_logs(tmp):
+    _, s = started(tmp)
+    try:
+        s.push(PATH, "repo:push", W.cloud_push(), W.SECRET,
+               headers={"X-Request-UUID": "uuid-1", "X-Attempt-Number": "2"})
+        s.push(PATH, "repo:push", W.cloud_push(), headers={"X-Hub-Signature": "sha256=" + "1" * 64,
+                                                          "X-Request-Id": "dc-id"})
+        time.sleep(0.3)
+        p = run_cli("deliveries", "--state", s.state, "-o", "json")
+        d = json.loads(p.stdout)
+        eq(len(d), 2, "two deliveries")
+        eq((d[0]["requestId"], d[0]["status"]), ("dc-id", 401), "newest first")
+        eq((d[1]["requestId"], d[1]["attempt"], d[1]["status"]), ("uuid-1", 2, 200), "first")
+        expect("wh-main" in d[1]["refreshed"], "what was refreshed")
+        p = run_cli("deliveries", "--state", s.state, "-n", "1")
+        eq(len(p.stdout.decode().strip().splitlines()), 2, "table with -n 1")
+    finally:
+        log = s.stop()
+    for secret in (W.SECRET, W.CLUSTER_SECRET):
+        expect(secret.decode() not in log, "secret in log")
+    expect(PATH.split("/")[-1] not in log, "receiver hash in log")
+    expect("sha256=" not in log, "signature in log")
+
+
+def test_help_and_version(tmp):
+    p = run_cli("--help")
+    eq(p.returncode, 0, "help")
+    for c in ["serve", "receivers", "check", "get", "deliveries", "sign"]:
+        expect(c.encode() in p.stdout, c)
+        q = run_cli(c, "--help")
+        eq(q.returncode, 0, c + " --help")
+        expect(b"Usage: kargo-webhooks " + c.encode() in q.stdout, c + " usage")
+    p = run_cli("--version")
+    expect(p.stdout.startswith(b"kargo-webhooks "), "version")
+    p = run_cli("bogus")
+    eq(p.returncode, 2, "unknown command")
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    kw.BIN = os.path.abspath(sys.argv[1])
+    t = kw.TestRun("integration")
+    only = sys.argv[2:]
+    for fn in TESTS:
+        if not only or fn.__name__ in only:
+            t.run(fn)
+    extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures_replay.py")
+    if os.path.exists(extra) and not only:
+        import fixtures_replay
+        fixtures_replay.run(t)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
