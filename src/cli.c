@@ -11,6 +11,7 @@
 #include "kw.h"
 #include "log.h"
 #include "manifest.h"
+#include "metrics.h"
 #include "output.h"
 #include "signature.h"
 #include "snapshot.h"
@@ -61,6 +62,9 @@ struct opts {
 	size_t queue_max;
 	unsigned threads;
 	bool watch;
+	double rate_per_client;
+	double rate_per_receiver;
+	double rate_burst;
 	char default_base[300];
 };
 
@@ -112,6 +116,10 @@ static const char usage_serve[] =
 	"  --queue-max N         refreshes waiting for the disk before answering 503\n"
 	"                        (default 4096)\n"
 	"  --threads N           request threads (default: one per core)\n"
+	"  --rate-per-client R   requests per second per client address, checked\n"
+	"                        before any signature work; 0: no limit (default 50)\n"
+	"  --rate-per-receiver R requests per second per receiver (default 100)\n"
+	"  --rate-burst SEC      bucket size in seconds of rate (default 10)\n"
 	"  --no-watch            do not reload when manifest files change\n";
 
 static const char usage_receivers[] =
@@ -154,7 +162,8 @@ enum opt_id {
 	O_MANIFESTS = 256, O_STATE, O_LISTEN, O_BASE_URL, O_PORT_FILE,
 	O_LOG_FORMAT, O_LOG_LEVEL, O_SECRET_FILE, O_TLS_CERT, O_TLS_KEY,
 	O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
-	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_HELP,
+	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT, O_RATE_RECEIVER,
+	O_RATE_BURST, O_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -177,6 +186,9 @@ static const struct option long_opts[] = {
 	{ "queue-max", required_argument, NULL, O_QUEUE },
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "no-watch", no_argument, NULL, O_NO_WATCH },
+	{ "rate-per-client", required_argument, NULL, O_RATE_CLIENT },
+	{ "rate-per-receiver", required_argument, NULL, O_RATE_RECEIVER },
+	{ "rate-burst", required_argument, NULL, O_RATE_BURST },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, O_HELP },
@@ -263,6 +275,9 @@ static int env_defaults(struct opts *o)
 	o->deliveries_keep = 10000;
 	o->queue_max = 4096;
 	o->watch = true;
+	o->rate_per_client = 50;
+	o->rate_per_receiver = 100;
+	o->rate_burst = 10;
 	return 0;
 }
 
@@ -270,6 +285,24 @@ static int bad_value(const char *flag, const char *v)
 {
 	fprintf(stderr, "kargo-webhooks: invalid value for --%s: %s\n", flag, v);
 	return -1;
+}
+
+static int rate_opt(struct opts *o, int id, const char *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(d >= 0) || d > 1e9)
+		return bad_value("rate", v);
+	if (id == O_RATE_CLIENT)
+		o->rate_per_client = d;
+	else if (id == O_RATE_RECEIVER)
+		o->rate_per_receiver = d;
+	else
+		o->rate_burst = d < 1 ? 1 : d;
+	return 0;
 }
 
 /* Applies one numeric option; -1 on a bad value. */
@@ -312,6 +345,9 @@ static int apply_opt(struct opts *o, int id, const char *v)
 	case O_SYSTEM_NS: o->system_namespace = v; return 0;
 	case O_NO_WATCH: o->watch = false; return 0;
 	case 'n': o->n_arg = v; return 0;
+	case O_RATE_CLIENT:
+	case O_RATE_RECEIVER:
+	case O_RATE_BURST: return rate_opt(o, id, v);
 	case 'o':
 		o->output = output_parse_format(v);
 		return o->output < 0 ? bad_value("output", v) : 0;
@@ -764,7 +800,7 @@ static int cmd_deliveries(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	if (o.n_arg != NULL && !parse_ulong(o.n_arg, 1000000, &limit))
-		return bad_value("n", o.n_arg) ? 2 : 2;
+		return bad_value("n", o.n_arg) == 0 ? 0 : 2;
 	if (o.output == OUTPUT_YAML) {
 		fputs(usage_deliveries, stderr);
 		return 2;
@@ -908,7 +944,8 @@ static int serve(const struct opts *o, const sigset_t *set)
 		.threads = o->threads, .max_connections = o->max_connections,
 		.max_per_ip = o->max_per_ip, .idle_timeout = o->idle_timeout,
 		.header_limit = o->header_limit, .tls_cert = o->tls_cert,
-		.tls_key = o->tls_key,
+		.tls_key = o->tls_key, .rate_per_client = o->rate_per_client,
+		.rate_per_receiver = o->rate_per_receiver, .rate_burst = o->rate_burst,
 	};
 	struct diag_list dl = { 0 };
 	struct world *w = NULL;
@@ -935,6 +972,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 	http_stop(srv, 10);
 	world_free(w);
 	log_kv(LOG_INFO, "stopped", NULL);
+	metrics_free();
 	return 0;
 }
 
@@ -943,7 +981,8 @@ static int cmd_serve(int argc, char **argv)
 	static const int allowed[] = { O_MANIFESTS, O_STATE, O_LISTEN, O_BASE_URL,
 		O_PORT_FILE, O_LOG_FORMAT, O_LOG_LEVEL, O_TLS_CERT, O_TLS_KEY,
 		O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
-		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, 0 };
+		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT,
+		O_RATE_RECEIVER, O_RATE_BURST, 0 };
 	struct opts o;
 	sigset_t set;
 	int rc;

@@ -6,6 +6,8 @@
 #include "handler.h"
 
 #include "bitbucket.h"
+#include "metrics.h"
+#include "ratelimit.h"
 #include "signature.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -57,26 +59,68 @@ static void answer_internal(struct handler_response *resp)
 	answer(resp, 500, OUTCOME_ERROR, "{}");
 }
 
-enum handler_step handler_route(struct handler_ctx *ctx, struct world *w,
-	const char *method, const char *path, long long content_length,
+static void answer_metrics(struct handler_response *resp)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, 4u * 1024 * 1024);
+	if (metrics_render(&sb) != KW_OK) {
+		strbuf_free(&sb);
+		answer_internal(resp);
+		return;
+	}
+	resp->status = 200;
+	resp->outcome = OUTCOME_OK;
+	resp->body_len = sb.len;
+	resp->big_body = strbuf_take(&sb);
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* Health, readiness and metrics: answered without a receiver. */
+static bool route_service(struct world *w, const char *path,
 	struct handler_response *resp)
 {
 	char why[256] = "";
 
-	ctx->world = w;
-	ctx->start = kw_monotonic();
 	if (strcmp(path, "/healthz") == 0) {
 		answer(resp, 200, OUTCOME_OK, "{}");
-		return HANDLER_DONE;
-	}
-	if (strcmp(path, "/readyz") == 0) {
+	} else if (strcmp(path, "/readyz") == 0) {
 		if (world_ready(w, why, sizeof(why)))
 			answer(resp, 200, OUTCOME_OK, "{\"msg\":\"ready\"}");
 		else
 			answer_text(resp, 503, OUTCOME_ERROR, "error", why);
-		return HANDLER_DONE;
+	} else if (strcmp(path, "/metrics") == 0) {
+		answer_metrics(resp);
+	} else {
+		return false;
 	}
-	ctx->snap = world_snapshot(w);
+	return true;
+}
+
+/* The two token buckets; the receiver's is keyed by its path. */
+static bool rate_limited(const struct handler_env *env, const char *client,
+	const char *path, double now, struct handler_response *resp)
+{
+	int retry = 0;
+
+	if (ratelimit_take(env->per_client, client ? client : "", now, &retry) &&
+	    ratelimit_take(env->per_receiver, path, now, &retry))
+		return false;
+	answer(resp, 429, OUTCOME_RATE_LIMITED, "{\"error\":\"rate limit exceeded\"}");
+	resp->retry_after = retry;
+	return true;
+}
+
+enum handler_step handler_route(struct handler_ctx *ctx,
+	const struct handler_env *env, const char *method, const char *path,
+	const char *client, long long content_length,
+	struct handler_response *resp)
+{
+	ctx->world = env->world;
+	ctx->start = kw_monotonic();
+	if (route_service(env->world, path, resp))
+		return HANDLER_DONE;
+	ctx->snap = world_snapshot(env->world);
 	ctx->receiver = snapshot_find_receiver(ctx->snap, path);
 	if (ctx->receiver == NULL) {
 		answer(resp, 404, OUTCOME_NOT_FOUND, "{}");
@@ -93,6 +137,8 @@ enum handler_step handler_route(struct handler_ctx *ctx, struct world *w,
 		handler_too_large(ctx, resp);
 		return HANDLER_DONE;
 	}
+	if (rate_limited(env, client, ctx->receiver->path, ctx->start, resp))
+		return HANDLER_DONE;
 	return HANDLER_READ;
 }
 
@@ -247,6 +293,22 @@ static enum handler_step submit(struct handler_ctx *ctx, size_t n,
 	return HANDLER_WAIT;
 }
 
+/* A delivery Bitbucket retries after it already succeeded gets the
+ * original answer and is not applied twice. */
+static bool replay(struct handler_ctx *ctx, struct handler_response *resp)
+{
+	int status = 0;
+
+	if (world_find_delivery(ctx->world, ctx->receiver_name, ctx->request_id,
+	    &status, resp->body, sizeof(resp->body)) != KW_OK)
+		return false;
+	resp->status = status;
+	resp->body_len = strlen(resp->body);
+	resp->outcome = OUTCOME_OK;
+	ctx->refreshed = kw_strndup("duplicate delivery: not applied again", 37);
+	return true;
+}
+
 static int parse_attempt(const char *s)
 {
 	long v;
@@ -275,6 +337,8 @@ enum handler_step handler_request(struct handler_ctx *ctx,
 	ctx->request_id = req->request_id ? kw_strndup(req->request_id, strnlen(req->request_id, 256)) : NULL;
 	ctx->job.delivery.attempt = parse_attempt(req->attempt);
 	if (check_signature(ctx, req, resp) != KW_OK)
+		goto log;
+	if (ctx->request_id != NULL && replay(ctx, resp))
 		goto log;
 	rc = bitbucket_parse(&ev, req->event_key ? req->event_key : "", req->body,
 		req->body_len, &err);
@@ -312,6 +376,7 @@ void handler_finish(struct handler_ctx *ctx, struct handler_response *resp)
 	char msg[160];
 
 	if (job->status == KW_OK && job->n_failed == 0) {
+		metrics_refreshed(job->n_targets);
 		answer_refreshed(ctx, resp, job->n_targets);
 		return;
 	}

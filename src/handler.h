@@ -53,9 +53,20 @@ struct handler_response {
 	int status;
 	char body[HANDLER_ANSWER_MAX]; /* JSON and a newline */
 	size_t body_len;
+	char *big_body;           /* when set, the body instead (owned; free()) */
+	const char *content_type; /* NULL: application/json */
 	bool allow_post;  /* add "Allow: POST" */
 	int retry_after;  /* seconds; 0: no Retry-After header */
 	enum handler_outcome outcome;
+};
+
+struct ratelimit;
+
+/* What every request shares: the world and the limits. */
+struct handler_env {
+	struct world *world;
+	struct ratelimit *per_receiver; /* NULL: no limit */
+	struct ratelimit *per_client;   /* NULL: no limit */
 };
 
 /* Per-request state, owned by the HTTP layer; zero it before use. */
@@ -83,12 +94,14 @@ enum handler_step {
 };
 
 /*
- * Step 1, before the body: routes method and path. content_length is the
+ * Step 1, before the body: routes method and path, and applies the rate
+ * limits (client is the peer's address as text). content_length is the
  * announced length, or -1 when unknown (chunked). Returns HANDLER_DONE
- * (health, 404, 405, 413) or HANDLER_READ.
+ * (health, readiness, metrics, 404, 405, 413, 429) or HANDLER_READ.
  */
-enum handler_step handler_route(struct handler_ctx *ctx, struct world *w,
-	const char *method, const char *path, long long content_length,
+enum handler_step handler_route(struct handler_ctx *ctx,
+	const struct handler_env *env, const char *method, const char *path,
+	const char *client, long long content_length,
 	struct handler_response *resp);
 
 /* The answer for a body that grew past the limit while being read. */

@@ -9,6 +9,8 @@
 #include "handler.h"
 #include "kw.h"
 #include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
 #include "strbuf.h"
 #include "world.h"
 
@@ -23,7 +25,7 @@
 
 struct http_server {
 	struct MHD_Daemon *d;
-	struct world *world;
+	struct handler_env env;
 	unsigned port;
 	atomic_long in_flight;
 	atomic_ulong next_id;
@@ -41,7 +43,23 @@ struct req {
 	struct strbuf body;
 	enum req_state state;
 	unsigned long id;
+	char client[INET6_ADDRSTRLEN];
 };
+
+static void client_address(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+}
 
 static enum MHD_Result send_answer(struct req *r)
 {
@@ -51,11 +69,18 @@ static enum MHD_Result send_answer(struct req *r)
 	char retry[16];
 
 	r->state = R_ANSWER;
-	resp = MHD_create_response_from_buffer(a->body_len, (void *)a->body,
-		MHD_RESPMEM_MUST_COPY);
+	if (a->big_body != NULL) {
+		resp = MHD_create_response_from_buffer(a->body_len, a->big_body,
+			MHD_RESPMEM_MUST_FREE);
+		r->resp.big_body = NULL; /* the response owns it now */
+	} else {
+		resp = MHD_create_response_from_buffer(a->body_len, (void *)a->body,
+			MHD_RESPMEM_MUST_COPY);
+	}
 	if (resp == NULL)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Content-Type",
+		a->content_type ? a->content_type : "application/json");
 	if (a->allow_post)
 		MHD_add_response_header(resp, "Allow", "POST");
 	if (a->retry_after > 0) {
@@ -165,7 +190,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
-		if (handler_route(&r->ctx, srv->world, method, url,
+		client_address(c, r->client, sizeof(r->client));
+		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
 		    content_length(c), &r->resp) == HANDLER_DONE)
 			return send_answer(r);
 		return MHD_YES;
@@ -211,13 +237,26 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
-	if (r->resp.status != 0)
+	if (r->resp.status != 0) {
 		log_request(r);
+		metrics_request(r->ctx.receiver ? r->ctx.receiver_name : NULL,
+			(int)r->resp.outcome, kw_monotonic() - r->ctx.start);
+	}
+	free(r->resp.big_body);
 	handler_ctx_clear(&r->ctx);
 	strbuf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c,
+	void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)socket_context;
+	metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
@@ -315,6 +354,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_ARRAY, tls,
@@ -345,7 +385,13 @@ int http_start(struct http_server **out, struct world *w,
 	*out = NULL;
 	if (s == NULL)
 		return KW_ENOMEM;
-	s->world = w;
+	s->env.world = w;
+	if (o->rate_per_client > 0)
+		s->env.per_client = ratelimit_new(o->rate_per_client,
+			o->rate_per_client * o->rate_burst, 65536);
+	if (o->rate_per_receiver > 0)
+		s->env.per_receiver = ratelimit_new(o->rate_per_receiver,
+			o->rate_per_receiver * o->rate_burst, 4096);
 	rc = make_addr(&ss, o->host, o->port, &v6, err);
 	if (rc == KW_OK)
 		rc = load_tls(s, o, err);
@@ -386,6 +432,8 @@ void http_stop(struct http_server *s, unsigned grace)
 			usleep(10 * 1000);
 		MHD_stop_daemon(s->d);
 	}
+	ratelimit_free(s->env.per_client);
+	ratelimit_free(s->env.per_receiver);
 	free(s->tls_cert_pem);
 	if (s->tls_key_pem != NULL) {
 		memset(s->tls_key_pem, 0, strlen(s->tls_key_pem));

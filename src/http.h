@@ -27,6 +27,9 @@ struct http_options {
 	size_t header_limit;      /* bytes of request line and headers */
 	const char *tls_cert;     /* PEM files; both NULL: plain HTTP */
 	const char *tls_key;
+	double rate_per_client;   /* requests/s per client address; 0: none */
+	double rate_per_receiver; /* requests/s per receiver; 0: none */
+	double rate_burst;        /* bucket size, as a multiple of 1 s of rate */
 };
 
 /* Starts serving. KW_EINVAL/KW_EIO with err (bad address, port in use,

@@ -46,7 +46,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" status, answer, refreshed, duration_ms FROM delivery"
 		" ORDER BY id DESC LIMIT ?1",
 	[ST_FIND] = "SELECT status, answer FROM delivery WHERE request_id = ?1"
-		" AND status BETWEEN 200 AND 299 ORDER BY id DESC LIMIT 1",
+		" AND receiver = ?2 AND status BETWEEN 200 AND 299"
+		" ORDER BY id DESC LIMIT 1",
 };
 
 struct store {
@@ -268,8 +269,9 @@ int store_list_deliveries(struct store *st, size_t limit,
 	return KW_OK;
 }
 
-int store_find_delivery(struct store *st, const char *request_id,
-	bool *found, int *status, char **answer, struct kw_err *err)
+int store_find_delivery(struct store *st, const char *receiver,
+	const char *request_id, bool *found, int *status, char **answer,
+	struct kw_err *err)
 {
 	sqlite3_stmt *s = st->st[ST_FIND];
 	int rc, out = KW_OK;
@@ -277,6 +279,7 @@ int store_find_delivery(struct store *st, const char *request_id,
 	*found = false;
 	*answer = NULL;
 	bind_text(s, 1, request_id);
+	bind_text(s, 2, receiver);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*status = sqlite3_column_int(s, 0);

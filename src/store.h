@@ -64,10 +64,11 @@ int store_list_deliveries(struct store *st, size_t limit,
 	void (*fn)(const struct delivery_rec *d, void *arg), void *arg,
 	struct kw_err *err);
 
-/* The newest successful (2xx) delivery with this request id, if any:
- * *status and *answer (new string) are filled and *found set. */
-int store_find_delivery(struct store *st, const char *request_id,
-	bool *found, int *status, char **answer, struct kw_err *err);
+/* The newest successful (2xx) delivery to receiver with this request id,
+ * if any: *status and *answer (new string) are filled and *found set. */
+int store_find_delivery(struct store *st, const char *receiver,
+	const char *request_id, bool *found, int *status, char **answer,
+	struct kw_err *err);
 
 /* PRAGMA integrity_check == "ok". */
 int store_check(struct store *st, struct kw_err *err);

@@ -48,6 +48,12 @@ struct world_ops {
 	/* Records a delivery that refreshed nothing; copies d, never waits,
 	 * and may drop it under back-pressure. */
 	void (*log_delivery)(struct world *w, const struct delivery_rec *d);
+	/* The answer already given to a successful delivery with this
+	 * request id at this receiver: KW_OK with *status and answer filled,
+	 * KW_ENOTFOUND, or KW_EIO. */
+	int (*find_delivery)(struct world *w, const char *receiver,
+		const char *request_id, int *status, char *answer,
+		size_t answer_len);
 	/* Rebuilds the snapshot from its sources; keeps the old one when the
 	 * new one is invalid (KW_EINVAL, errors logged). */
 	int (*reload)(struct world *w);
@@ -76,6 +82,13 @@ static inline void world_log_delivery(struct world *w,
 	const struct delivery_rec *d)
 {
 	w->ops->log_delivery(w, d);
+}
+
+static inline int world_find_delivery(struct world *w, const char *receiver,
+	const char *request_id, int *status, char *answer, size_t answer_len)
+{
+	return w->ops->find_delivery(w, receiver, request_id, status, answer,
+		answer_len);
 }
 
 static inline int world_reload(struct world *w)

@@ -39,6 +39,9 @@ struct embedded {
 	pthread_t writer;
 	struct store *store;
 
+	pthread_mutex_t reader_lock; /* the reader is one connection */
+	struct store *reader;
+
 	pthread_t watcher;
 	bool watching;
 	uint64_t fingerprint;
@@ -374,6 +377,8 @@ static void embedded_free(struct world *w)
 	if (e->store != NULL)
 		pthread_join(e->writer, NULL);
 	store_close(e->store);
+	store_close(e->reader);
+	pthread_mutex_destroy(&e->reader_lock);
 	snapshot_unref(e->snap);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->snap_lock);
@@ -381,10 +386,31 @@ static void embedded_free(struct world *w)
 	free(e);
 }
 
+static int embedded_find_delivery(struct world *w, const char *receiver,
+	const char *request_id, int *status, char *answer, size_t answer_len)
+{
+	struct embedded *e = from_world(w);
+	char *found_answer = NULL;
+	bool found = false;
+	int rc;
+
+	pthread_mutex_lock(&e->reader_lock);
+	rc = store_find_delivery(e->reader, receiver, request_id, &found, status,
+		&found_answer, NULL);
+	pthread_mutex_unlock(&e->reader_lock);
+	if (rc == KW_OK && found)
+		snprintf(answer, answer_len, "%s", found_answer);
+	free(found_answer);
+	if (rc != KW_OK)
+		return rc;
+	return found ? KW_OK : KW_ENOTFOUND;
+}
+
 static const struct world_ops embedded_ops = {
 	.snapshot = embedded_snapshot,
 	.submit = embedded_submit,
 	.log_delivery = embedded_log_delivery,
+	.find_delivery = embedded_find_delivery,
 	.reload = embedded_reload,
 	.ready = embedded_ready,
 	.free = embedded_free,
@@ -421,12 +447,15 @@ int world_embedded_new(struct world **out,
 	e->store_ok = true;
 	pthread_mutex_init(&e->snap_lock, NULL);
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->reader_lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	rc = world_embedded_load(&e->snap, opts, dl);
 	if (rc == KW_EINVAL)
 		kw_errf(err, rc, "the manifests have %zu error(s)", dl->n_errors);
 	if (rc == KW_OK)
 		rc = store_open(&e->store, opts->state_path, false, err);
+	if (rc == KW_OK)
+		rc = store_open(&e->reader, opts->state_path, true, err);
 	if (rc == KW_OK)
 		rc = start_threads(e, err);
 	if (rc != KW_OK) {

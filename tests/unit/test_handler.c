@@ -5,6 +5,7 @@
 #include "handler.h"
 #include "kw.h"
 #include "manifest.h"
+#include "ratelimit.h"
 #include "signature.h"
 #include "snapshot.h"
 #include "test.h"
@@ -51,6 +52,18 @@ static void fake_log(struct world *w, const struct delivery_rec *d)
 	f->last_logged_status = d->status;
 }
 
+static int fake_find(struct world *w, const char *receiver, const char *id,
+	int *status, char *answer, size_t len)
+{
+	(void)w;
+	(void)receiver;
+	if (strcmp(id, "seen") != 0)
+		return KW_ENOTFOUND;
+	*status = 200;
+	snprintf(answer, len, "{\"msg\":\"refreshed 7 warehouse(s)\"}\n");
+	return KW_OK;
+}
+
 static int fake_reload(struct world *w)
 {
 	(void)w;
@@ -70,7 +83,8 @@ static void fake_free(struct world *w)
 }
 
 static const struct world_ops fake_ops = {
-	fake_snapshot, fake_submit, fake_log, fake_reload, fake_ready, fake_free,
+	fake_snapshot, fake_submit, fake_log, fake_find, fake_reload, fake_ready,
+	fake_free,
 };
 
 static const char manifests[] =
@@ -108,23 +122,27 @@ static void on_done(struct world_job *job)
 }
 
 static char path[128];
+static const char *request_id;
+static struct ratelimit *limit;
 
 /* Runs one request through both steps; returns the response. */
 static struct handler_response run(struct fake *f, const char *method,
 	const char *event, const char *sig, const char *body)
 {
+	struct handler_env env = { &f->base, limit, NULL };
 	struct handler_ctx ctx = { 0 };
 	struct handler_response resp = { 0 };
 	struct handler_request req = { 0 };
 	enum handler_step step;
 
-	step = handler_route(&ctx, &f->base, method, path, (long long)strlen(body), &resp);
+	step = handler_route(&ctx, &env, method, path, "127.0.0.1", (long long)strlen(body), &resp);
 	if (step == HANDLER_READ) {
 		req.method = method;
 		req.path = path;
 		req.event_key = event;
 		req.signature = sig;
 		req.n_signatures = sig ? 1 : 0;
+		req.request_id = request_id;
 		req.body = body;
 		req.body_len = strlen(body);
 		done_called = false;
@@ -192,15 +210,43 @@ static void test_world_failures(struct fake *f, const char *good)
 
 static void test_too_large(struct fake *f)
 {
+	struct handler_env env = { &f->base, NULL, NULL };
 	struct handler_ctx ctx = { 0 };
 	struct handler_response resp = { 0 };
 
-	CHECK_INT(handler_route(&ctx, &f->base, "POST", path, 2097153, &resp), HANDLER_DONE);
+	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097153, &resp), HANDLER_DONE);
 	check_answer(resp, 413, "{\"error\":\"content exceeds limit of 2097152 bytes\"}\n");
 	handler_ctx_clear(&ctx);
 	memset(&resp, 0, sizeof(resp));
-	CHECK_INT(handler_route(&ctx, &f->base, "POST", path, 2097152, &resp), HANDLER_READ);
+	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097152, &resp), HANDLER_READ);
 	handler_ctx_clear(&ctx);
+}
+
+static void test_duplicate_and_rate_limit(struct fake *f, const char *good)
+{
+	struct handler_response r;
+	size_t before = f->submitted;
+
+	request_id = "seen";
+	r = run(f, "POST", "repo:push", good, push);
+	check_answer(r, 200, "{\"msg\":\"refreshed 7 warehouse(s)\"}\n");
+	CHECK_INT(f->submitted, before);
+	/* Only a verified request may learn the original answer. */
+	check_answer(run(f, "POST", "repo:push", "sha256=00", push), 401,
+		"{\"error\":\"unauthorized\"}\n");
+	request_id = "new";
+	r = run(f, "POST", "repo:push", good, push);
+	check_answer(r, 200, "{\"msg\":\"refreshed 1 warehouse(s)\"}\n");
+	CHECK_INT(f->submitted, before + 1);
+	request_id = NULL;
+	limit = ratelimit_new(0.001, 2, 16);
+	CHECK_INT(run(f, "POST", "repo:push", good, push).status, 200);
+	CHECK_INT(run(f, "POST", "repo:push", good, push).status, 200);
+	r = run(f, "POST", "repo:push", good, push);
+	check_answer(r, 429, "{\"error\":\"rate limit exceeded\"}\n");
+	CHECK(r.retry_after >= 1);
+	ratelimit_free(limit);
+	limit = NULL;
 }
 
 int main(void)
@@ -225,6 +271,7 @@ int main(void)
 	test_checks(&f, good);
 	test_world_failures(&f, good);
 	test_too_large(&f);
+	test_duplicate_and_rate_limit(&f, good);
 	CHECK(f.logged > 0);
 	snapshot_unref(f.snap);
 	TEST_DONE("test_handler");

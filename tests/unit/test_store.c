@@ -76,13 +76,15 @@ static void test_deliveries(struct store *st)
 	CHECK_INT(store_list_deliveries(st, 1000, count_row, &last, &err), KW_OK);
 	/* Retention trims in steps of 64 rows: at most keep + 64 remain. */
 	CHECK_MSG(last > 300 - 100 - 64, "oldest kept id %lld", (long long)last);
-	CHECK_INT(store_find_delivery(st, "bad", &found, &status, &answer, &err), KW_OK);
+	CHECK_INT(store_find_delivery(st, "p/r", "bad", &found, &status, &answer, &err), KW_OK);
 	CHECK(!found);
 	d = rec("ok-1", 200);
 	CHECK_INT(store_begin(st, &err), KW_OK);
 	CHECK_INT(store_put_delivery(st, &d, 100, &err), KW_OK);
 	CHECK_INT(store_commit(st, &err), KW_OK);
-	CHECK_INT(store_find_delivery(st, "ok-1", &found, &status, &answer, &err), KW_OK);
+	CHECK_INT(store_find_delivery(st, "other/r", "ok-1", &found, &status, &answer, &err), KW_OK);
+	CHECK(!found);
+	CHECK_INT(store_find_delivery(st, "p/r", "ok-1", &found, &status, &answer, &err), KW_OK);
 	CHECK(found);
 	CHECK_INT(status, 200);
 	CHECK_STR(answer, "{\"msg\":\"refreshed 1 warehouse(s)\"}\n");
