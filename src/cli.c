@@ -387,8 +387,12 @@ static int parse_opts(struct opts *o, int argc, char **argv,
 			return -1;
 	}
 	if (o->base_url == NULL) {
-		snprintf(o->default_base, sizeof(o->default_base),
-			"http://localhost:%u", o->port);
+		/* Port 0 is chosen at bind time; the URL then names no port. */
+		if (o->port == 0)
+			snprintf(o->default_base, sizeof(o->default_base), "http://localhost");
+		else
+			snprintf(o->default_base, sizeof(o->default_base),
+				"http://localhost:%u", o->port);
 		o->base_url = o->default_base;
 	}
 	return 0;
@@ -437,10 +441,8 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 			*skipped = true;
 	diag_clear(&dl);
 	diag_clear(&sdl);
-	if (rc != KW_OK) {
-		fprintf(stderr, "kargo-webhooks: %s\n", kw_status_str(rc));
+	if (rc != KW_OK)
 		return 1;
-	}
 	return 0;
 }
 

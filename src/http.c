@@ -33,7 +33,13 @@ struct http_server {
 	char *tls_key_pem;
 };
 
-enum req_state { R_READ = 0, R_WAIT, R_ANSWER };
+enum req_state { R_READ = 0, R_WAIT, R_ANSWER, R_DISCARD };
+
+/* A body over the limit is read and dropped up to this many bytes before
+ * the 413 goes out: closing a socket with unread data makes the kernel
+ * send a reset, and the client would never see the answer. Past this,
+ * the answer goes out at once. */
+#define DISCARD_MAX (16u * 1024 * 1024)
 
 struct req {
 	struct http_server *srv;
@@ -43,6 +49,7 @@ struct req {
 	struct strbuf body;
 	enum req_state state;
 	unsigned long id;
+	size_t discarded;
 	char client[INET6_ADDRSTRLEN];
 };
 
@@ -163,6 +170,28 @@ static long long content_length(struct MHD_Connection *c)
 	return (end == v || n < 0) ? -1 : n;
 }
 
+/* Collects a piece of the body; past the limit, drops the rest. */
+static enum MHD_Result upload(struct req *r, const char *data, size_t *size)
+{
+	size_t n = *size;
+	int rc;
+
+	*size = 0;
+	if (r->state == R_DISCARD) {
+		r->discarded += n;
+		return r->discarded > DISCARD_MAX ? send_answer(r) : MHD_YES;
+	}
+	rc = strbuf_append(&r->body, data, n);
+	if (rc == KW_ETOOBIG) {
+		handler_too_large(&r->ctx, &r->resp);
+		strbuf_free(&r->body);
+		r->state = R_DISCARD;
+		r->discarded = n;
+		return MHD_YES;
+	}
+	return rc == KW_OK ? MHD_YES : MHD_NO;
+}
+
 static struct req *req_new(struct http_server *srv, struct MHD_Connection *c)
 {
 	struct req *r = calloc(1, sizeof(*r));
@@ -192,22 +221,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*con_cls = r;
 		client_address(c, r->client, sizeof(r->client));
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
-		    content_length(c), &r->resp) == HANDLER_DONE)
-			return send_answer(r);
-		return MHD_YES;
+		    content_length(c), &r->resp) == HANDLER_READ)
+			return MHD_YES;
+		if (r->resp.status == 413 && content_length(c) <= (long long)DISCARD_MAX) {
+			r->state = R_DISCARD;
+			return MHD_YES;
+		}
+		return send_answer(r);
 	}
 	if (r->state == R_ANSWER)
 		return send_answer(r);
-	if (*upload_data_size > 0) {
-		int rc = strbuf_append(&r->body, upload_data, *upload_data_size);
-
-		*upload_data_size = 0;
-		if (rc == KW_ETOOBIG) {
-			handler_too_large(&r->ctx, &r->resp);
-			return send_answer(r);
-		}
-		return rc == KW_OK ? MHD_YES : MHD_NO;
-	}
+	if (*upload_data_size > 0)
+		return upload(r, upload_data, upload_data_size);
+	if (r->state == R_DISCARD)
+		return send_answer(r);
 	return process(r, method, url);
 }
 

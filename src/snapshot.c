@@ -171,6 +171,9 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 				prev ? sec->previous_len : sec->secret_len, &err);
 			if (rc != KW_OK) {
 				receiver_clear(r);
+				diag_add(dl, DIAG_ERROR, or->pos.file, or->pos.line,
+					or->pos.column, "receiver", "receiver %s/%s: %s",
+					cfg->project, or->name, err.msg);
 				return rc;
 			}
 			s->n_receivers++;

@@ -451,7 +451,7 @@ int world_embedded_new(struct world **out,
 	pthread_cond_init(&e->wake, NULL);
 	rc = world_embedded_load(&e->snap, opts, dl);
 	if (rc == KW_EINVAL)
-		kw_errf(err, rc, "the manifests have %zu error(s)", dl->n_errors);
+		kw_errf(err, rc, "the configuration has %zu error(s)", dl->n_errors);
 	if (rc == KW_OK)
 		rc = store_open(&e->store, opts->state_path, false, err);
 	if (rc == KW_OK)

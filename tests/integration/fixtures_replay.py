@@ -33,7 +33,7 @@ def event_keys():
     with open(os.path.join(FIXTURES, "PROVENANCE.md")) as f:
         for line in f:
             m = re.match(r"\| `([^`]+\.json)` \| `([^`]+)` \|", line)
-            if m:
+            if m and m.group(1) not in keys:
                 keys[m.group(1)] = m.group(2)
     return keys
 
@@ -87,7 +87,7 @@ def test_fixtures_replay(tmp):
             if key == "diagnostics:ping":
                 eq((st, b), (200, b'{"msg":"pong"}\n'), name)
             elif key in SUPPORTED:
-                noun = "promotion" if key.startswith("pr") else "warehouse"
+                noun = "promotion" if key.startswith(("pr:", "pullrequest:")) else "warehouse"
                 expect(st == 200 and re.fullmatch(rb'\{"msg":"refreshed \d+ %s\(s\)"\}\n' % noun.encode(), b),
                        "%s: %d %r" % (name, st, b))
             else:
