@@ -509,10 +509,13 @@ def main():
     for fn in TESTS:
         if not only or fn.__name__ in only:
             t.run(fn)
-    extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures_replay.py")
-    if os.path.exists(extra) and not only:
-        import fixtures_replay
-        fixtures_replay.run(t)
+    # Further suites: every suite_*.py here, and the shared fixtures replay.
+    here = os.path.dirname(os.path.abspath(__file__))
+    names = ["fixtures_replay"] + sorted(f[:-3] for f in os.listdir(here)
+                                         if f.startswith("suite_") and f.endswith(".py"))
+    for name in names:
+        mod = __import__(name)
+        mod.run(t, only)
     return t.done()
 
 
