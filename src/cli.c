@@ -420,7 +420,7 @@ static int need_manifests(const struct opts *o)
 static int load_snapshot(struct snapshot **out, const struct opts *o,
 	bool *skipped)
 {
-	struct snapshot_options so = { o->base_url, o->system_namespace };
+	struct snapshot_options so = { o->base_url, o->system_namespace, NULL };
 	struct diag_list dl = { 0 }, sdl = { 0 };
 	struct obj_set *objs = NULL;
 	int rc;
@@ -549,6 +549,7 @@ static int cmd_check(int argc, char **argv)
 	errors = dl.n_errors;
 	so.base_url = o.base_url;
 	so.system_namespace = o.system_namespace;
+	so.carry_from = NULL;
 	/* Compiling the snapshot finds bad regexes and constraints; its
 	 * missing-Secret reports repeat the manifest warnings, so only its
 	 * errors are shown. */
@@ -937,7 +938,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 {
 	struct world_embedded_options wo = {
 		.manifest_paths = o->manifests, .n_manifest_paths = o->n_manifests,
-		.state_path = o->state, .snap = { o->base_url, o->system_namespace },
+		.state_path = o->state, .snap = { o->base_url, o->system_namespace, NULL },
 		.deliveries_keep = o->deliveries_keep, .queue_max = o->queue_max,
 		.watch = o->watch,
 	};

@@ -45,6 +45,7 @@ struct snapshot {
 	size_t n_urls;
 	struct pr_entry *prs;
 	size_t n_prs;
+	size_t n_carried;
 };
 
 static int cmp_path(const void *a, const void *b)
@@ -133,6 +134,63 @@ out:
 	return rc;
 }
 
+/* The secret bytes one receiver serves with. */
+struct secret_bytes {
+	const unsigned char *cur, *prev;
+	size_t cur_len, prev_len;
+	bool carried;
+};
+
+/* The receiver named like r in an older snapshot, previous or current. */
+static const struct snap_receiver *old_receiver(const struct snapshot *old,
+	const char *project, const char *name, bool previous)
+{
+	for (size_t i = 0; old != NULL && i < old->n_receivers; i++) {
+		const struct snap_receiver *r = &old->receivers[i];
+
+		if (r->previous == previous && strcmp(r->project, project) == 0 &&
+		    strcmp(r->name, name) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* Finds the receiver's secret in the objects or, failing that, carried
+ * over from the snapshot being replaced. false when there is none. */
+static bool find_secret(const struct snapshot *s, const struct obj_config *cfg,
+	const struct obj_receiver *or, const char *ns,
+	const struct snapshot_options *opts, struct diag_list *dl,
+	struct secret_bytes *out)
+{
+	const struct obj_secret *sec = or->secret_name ?
+		objects_find_secret(s->objs, ns, or->secret_name) : NULL;
+	const struct snap_receiver *old, *old_prev;
+
+	memset(out, 0, sizeof(*out));
+	if (sec != NULL && sec->has_secret) {
+		out->cur = sec->secret;
+		out->cur_len = sec->secret_len;
+		out->prev = sec->has_previous ? sec->previous : NULL;
+		out->prev_len = sec->previous_len;
+		return true;
+	}
+	old = old_receiver(opts->carry_from, cfg->project, or->name, false);
+	diag_add(dl, old ? DIAG_WARNING : DIAG_ERROR, or->pos.file, or->pos.line,
+		or->pos.column, "receiver", "receiver %s/%s: secret %s/%s %s%s",
+		cfg->project, or->name, ns, or->secret_name ? or->secret_name : "(none)",
+		sec == NULL ? "not found" : "has no key \"secret\"",
+		old ? "; serving with its last known secret" : "");
+	if (old == NULL)
+		return false;
+	old_prev = old_receiver(opts->carry_from, cfg->project, or->name, true);
+	out->cur = old->secret;
+	out->cur_len = old->secret_len;
+	out->prev = old_prev ? old_prev->secret : NULL;
+	out->prev_len = old_prev ? old_prev->secret_len : 0;
+	out->carried = true;
+	return true;
+}
+
 static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 	const struct snapshot_options *opts, struct diag_list *dl)
 {
@@ -140,35 +198,27 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 
 	for (size_t i = 0; i < cfg->n_receivers; i++) {
 		const struct obj_receiver *or = &cfg->receivers[i];
-		const struct obj_secret *sec;
 		struct snap_receiver base = { 0 };
+		struct secret_bytes sec;
 		struct kw_err err;
 		int rc;
 
-		if (or->kind != RECEIVER_BITBUCKET)
+		if (or->kind != RECEIVER_BITBUCKET ||
+		    !find_secret(s, cfg, or, ns, opts, dl, &sec))
 			continue;
-		sec = or->secret_name ? objects_find_secret(s->objs, ns, or->secret_name) : NULL;
-		if (sec == NULL || !sec->has_secret) {
-			diag_add(dl, DIAG_ERROR, or->pos.file, or->pos.line, or->pos.column,
-				"receiver", "receiver %s/%s: secret %s/%s %s",
-				cfg->project, or->name, ns,
-				or->secret_name ? or->secret_name : "(none)",
-				sec == NULL ? "not found" : "has no key \"secret\"");
-			continue;
-		}
+		s->n_carried += sec.carried;
 		base.project = cfg->project;
 		base.name = or->name;
 		base.namespace = ns;
 		base.secret_name = or->secret_name;
 		base.cluster = cfg->cluster;
-		for (int prev = 0; prev <= (sec->has_previous ? 1 : 0); prev++) {
+		for (int prev = 0; prev <= (sec.prev != NULL ? 1 : 0); prev++) {
 			struct snap_receiver *r = &s->receivers[s->n_receivers];
 
 			*r = base;
 			r->previous = prev;
-			rc = receiver_fill(r, opts->base_url,
-				prev ? sec->previous : sec->secret,
-				prev ? sec->previous_len : sec->secret_len, &err);
+			rc = receiver_fill(r, opts->base_url, prev ? sec.prev : sec.cur,
+				prev ? sec.prev_len : sec.cur_len, &err);
 			if (rc != KW_OK) {
 				receiver_clear(r);
 				diag_add(dl, DIAG_ERROR, or->pos.file, or->pos.line,
@@ -322,6 +372,11 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	}
 	*out = s;
 	return KW_OK;
+}
+
+size_t snapshot_carried(const struct snapshot *s)
+{
+	return s->n_carried;
 }
 
 struct snapshot *snapshot_ref(struct snapshot *s)

@@ -30,9 +30,15 @@ struct snap_receiver {
 	size_t secret_len;
 };
 
+struct snapshot;
+
 struct snapshot_options {
 	const char *base_url;         /* EXTERNAL_WEBHOOK_SERVER_BASE_URL */
 	const char *system_namespace; /* SYSTEM_RESOURCES_NAMESPACE */
+	/* On a reload, the snapshot being replaced: a receiver whose Secret
+	 * went missing keeps its last known secret from here (reported as a
+	 * warning) instead of going dark. NULL on a first load. */
+	const struct snapshot *carry_from;
 };
 
 struct snapshot;
@@ -47,6 +53,9 @@ struct snapshot;
  */
 int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	const struct snapshot_options *opts, struct diag_list *dl);
+
+/* How many receivers serve with a secret carried over from carry_from. */
+size_t snapshot_carried(const struct snapshot *s);
 
 /* Takes another reference (thread-safe). Returns s. */
 struct snapshot *snapshot_ref(struct snapshot *s);

@@ -26,6 +26,7 @@ struct embedded {
 	struct world base;
 	struct world_embedded_options opts;
 
+	pthread_mutex_t reload_lock; /* one reload at a time */
 	pthread_mutex_t snap_lock;
 	struct snapshot *snap;
 	char not_ready[256]; /* why the last reload failed; "" when fine */
@@ -97,14 +98,31 @@ static void log_diags(const struct diag_list *dl)
 	}
 }
 
+/* Readiness reports receivers serving with a secret whose Secret is gone. */
+static void set_carried_reason(struct embedded *e, const struct snapshot *s)
+{
+	size_t n = snapshot_carried(s);
+
+	if (n == 0)
+		e->not_ready[0] = '\0';
+	else
+		snprintf(e->not_ready, sizeof(e->not_ready),
+			"%zu receiver(s) serve with a last known secret: their Secret is missing", n);
+}
+
 static int embedded_reload(struct world *w)
 {
 	struct embedded *e = from_world(w);
 	struct diag_list dl = { 0 };
 	struct snapshot *s = NULL, *old;
 	int rc;
+	struct world_embedded_options opts = e->opts;
 
-	rc = world_embedded_load(&s, &e->opts, &dl);
+	/* Only this thread (or the signal thread, serialized by reload_lock)
+	 * replaces e->snap, so reading it here without snap_lock is safe. */
+	pthread_mutex_lock(&e->reload_lock);
+	opts.snap.carry_from = e->snap;
+	rc = world_embedded_load(&s, &opts, &dl);
 	log_diags(&dl);
 	pthread_mutex_lock(&e->snap_lock);
 	if (rc != KW_OK) {
@@ -113,13 +131,15 @@ static int embedded_reload(struct world *w)
 			dl.n_errors);
 		pthread_mutex_unlock(&e->snap_lock);
 		log_kv(LOG_ERROR, "reload rejected; previous configuration kept", NULL);
+		pthread_mutex_unlock(&e->reload_lock);
 		diag_clear(&dl);
 		return rc;
 	}
 	old = e->snap;
 	e->snap = s;
-	e->not_ready[0] = '\0';
+	set_carried_reason(e, s);
 	pthread_mutex_unlock(&e->snap_lock);
+	pthread_mutex_unlock(&e->reload_lock);
 	snapshot_unref(old);
 	log_kv(LOG_INFO, "configuration loaded", NULL);
 	diag_clear(&dl);
@@ -382,6 +402,7 @@ static void embedded_free(struct world *w)
 	snapshot_unref(e->snap);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->snap_lock);
+	pthread_mutex_destroy(&e->reload_lock);
 	pthread_cond_destroy(&e->wake);
 	free(e);
 }
@@ -446,6 +467,7 @@ int world_embedded_new(struct world **out,
 	e->opts = *opts;
 	e->store_ok = true;
 	pthread_mutex_init(&e->snap_lock, NULL);
+	pthread_mutex_init(&e->reload_lock, NULL);
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->reader_lock, NULL);
 	pthread_cond_init(&e->wake, NULL);

@@ -332,6 +332,34 @@ def test_reload_sighup_and_watch(tmp):
         s.stop()
 
 
+def test_reload_secret_deleted(tmp):
+    m = W.make_world(tmp)
+    s = Server(tmp, [m], extra=["--no-watch"])
+    try:
+        parts = W.PROJECT_YAML.split("---\n")
+        write(os.path.join(m, "project.yaml"), "---\n".join([parts[0]] + parts[2:]))
+        s.signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        st = 200
+        while time.time() < deadline and st == 200:
+            st, _, b = s.request("GET", "/readyz")
+            time.sleep(0.1)
+        eq(st, 503, "readyz reports the missing Secret")
+        expect(b"last known secret" in b, "reason: %r" % b)
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "old secret keeps serving")
+        expect("serving with its last known secret" in s.log(), "logged")
+        write(os.path.join(m, "project.yaml"), W.PROJECT_YAML)
+        s.signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and st != 200:
+            st, _, b = s.request("GET", "/readyz")
+            time.sleep(0.1)
+        eq(st, 200, "ready again once the Secret is back")
+    finally:
+        s.stop()
+
+
 def test_sigterm_finishes_in_flight(tmp):
     _, s = started(tmp)
     c = socket.create_connection(("127.0.0.1", s.port), timeout=10)

@@ -1,0 +1,765 @@
+/*
+ * selector.c: whether a pushed ref matches a git subscription's commit
+ * selection, as Kargo v1.11's MatchesRef does (pkg/controller/git/commit:
+ * newest_from_branch_selector.go, tag_based_selector.go,
+ * semver_selector.go; pkg/controller/semver/parser.go), which
+ * refreshWarehouses calls for each pushed ref (pkg/webhook/external/
+ * refresh.go). What Kargo does, and so what this file does:
+ *
+ * - NewestFromBranch: "refs/heads/<b>" with <b> equal to branch; with no
+ *   branch (absent or ""), <b> is "main" or "master".
+ * - NewestTag, Lexical: "refs/tags/<t>", no ignore regex matching <t>, and
+ *   some allow regex matching it (any <t> when there are none).
+ * - SemVer: as the tag strategies, and <t> parses with Masterminds
+ *   NewVersion and, with strictSemvers, also with StrictNewVersion once a
+ *   leading "v" is trimmed; then it satisfies semverConstraint when that is
+ *   not empty. (Kargo's semver selector strips "refs/tags/" twice before
+ *   the regexes, but a tag that still starts with it cannot parse as a
+ *   version, so stripping once gives the same answers.)
+ * - Building fails, in Kargo's order, on a bad allow regex, a non-empty
+ *   deprecated allowTags, a bad ignore regex, deprecated ignoreTags, then a
+ *   bad constraint. NewestFromBranch looks at none of these fields.
+ *
+ * Regexes are Go RE2 syntax in Kargo. Each is translated for PCRE2, refusing
+ * what Go refuses and rewriting what PCRE2 would read differently (see
+ * re2_translate), and compiled with options that give the shared syntax its
+ * Go meaning. The compiled code and match context are shared read-only by
+ * all threads; match data is per call. A match limit bounds the
+ * work a pathological pattern can cause; a regex that hits it (or fails
+ * otherwise) counts as allowing and as not ignoring, because a needless
+ * refresh is harmless while a missed one delays discovery.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include "selector.h"
+
+#include "kw.h"
+#include "objects.h"
+#include "semver.h"
+#include "strbuf.h"
+
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* PCRE2 before 10.34 lacks it; an invalid subject then fails the match,
+ * which counts as a refresh (see above). */
+#ifndef PCRE2_MATCH_INVALID_UTF
+#define PCRE2_MATCH_INVALID_UTF 0
+#endif
+
+#define BRANCH_PREFIX "refs/heads/"
+#define TAG_PREFIX "refs/tags/"
+
+/* Backtracking budget per pcre2_match; tag names are short, so legitimate
+ * patterns stay orders of magnitude below these. */
+#define REGEX_MATCH_LIMIT 100000
+#define REGEX_DEPTH_LIMIT 10000
+#define REGEX_HEAP_LIMIT_KIB 4096
+
+struct regex_list {
+	pcre2_code **codes;
+	size_t n;
+};
+
+struct selector {
+	enum commit_strategy strategy;
+	char *branch; /* NULL: the default branch, main or master */
+	struct regex_list allow;
+	struct regex_list ignore;
+	struct semver_constraint *constraint; /* NULL when none */
+	bool strict;
+	pcre2_match_context *mctx; /* read-only after selector_new */
+};
+
+/* ---- Go (RE2) syntax to PCRE2 syntax ---- */
+
+/*
+ * PCRE2 accepts a superset of RE2 and reads a few shared constructs
+ * differently. A pattern Kargo's Go regexp rejects must fail here too (or we
+ * would refresh where Kargo answers 500), and one it accepts must match the
+ * same tags, so each pattern is scanned once, Go's rules applied, and
+ * rewritten where PCRE2 differs:
+ *
+ * - refused as Go refuses them: lookaround and the other "(?" groups RE2
+ *   lacks, "(*VERB)", backreferences and escapes Go does not know, a
+ *   quantifier on a quantifier (PCRE2's possessive "a++"), counts over 1000;
+ * - rewritten: '-' after a class escape or POSIX class inside brackets is a
+ *   literal in Go ("[\w-.]") but an error in PCRE2, so it becomes "\-"; a
+ *   quantified assertion ("^*", "\b+") becomes a quantified group, which
+ *   PCRE2 accepts and Go means; \s, \S and \v are spelled out with Go's
+ *   meaning; octal escapes become \o{...}, which PCRE2 never reads as a
+ *   backreference; named groups become plain groups (Go allows names PCRE2
+ *   refuses); a brace that does not start a counted repetition is a literal
+ *   in Go and is escaped so no PCRE2 version reads "{,n}" as a count.
+ *
+ * Left different, and harmless for git ref names: PCRE2 refuses a quantifier
+ * right after a flags group ("(?i)+"), which Go applies to the item before;
+ * "[\S]" also excludes VT, which git forbids in ref names anyway. Checked
+ * against Go's regexp on thousands of generated patterns.
+ */
+struct re2_scan {
+	const char *p;     /* the Go pattern, NUL-terminated */
+	size_t i;          /* next byte of p */
+	struct strbuf out; /* the PCRE2 pattern */
+	int rc;            /* first failure to append */
+	bool after_repeat; /* the last token was a quantifier */
+};
+
+static void emit(struct re2_scan *sc, const char *s, size_t n)
+{
+	if (sc->rc == KW_OK)
+		sc->rc = strbuf_append(&sc->out, s, n);
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The escapes Go accepts: punctuation, octal (\0, or \1-\7 followed by an
+ * octal digit: a lone \1 is a backreference), \a\f\n\r\t\v\x, classes
+ * \d\D\s\S\w\W\pX\PX, and outside brackets the assertions \A\b\B\z.
+ */
+static bool re2_escape_ok(const char *e, bool in_class)
+{
+	unsigned char c = (unsigned char)e[0];
+
+	if (c == '\0')
+		return true; /* a trailing backslash: PCRE2 reports it */
+	if (c >= 0x80)
+		return false;
+	if (!is_digit((char)c) && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+		return true;
+	if (c == '0')
+		return true;
+	if (c >= '1' && c <= '7')
+		return e[1] >= '0' && e[1] <= '7';
+	if (strchr("afnrtvxdDsSwWpP", c) != NULL)
+		return true;
+	return !in_class && strchr("AbBz", c) != NULL;
+}
+
+/* Go's octal escape at p: \0 or \1-\7, then up to two more octal digits.
+ * The digit count, 0 when p is no octal escape. */
+static size_t octal_digits(const char *p)
+{
+	size_t n = 1;
+
+	if (p[1] < '0' || p[1] > '7')
+		return 0;
+	while (n < 3 && p[1 + n] >= '0' && p[1 + n] <= '7')
+		n++;
+	return n;
+}
+
+/* PCRE2 reads \12 as a backreference when there are 12 groups; \o{12} is
+ * always the octal Go means. */
+static size_t emit_octal(struct re2_scan *sc, const char *p)
+{
+	size_t n = octal_digits(p);
+
+	emit(sc, "\\o{", 3);
+	emit(sc, p + 1, n);
+	emit(sc, "}", 1);
+	return n + 1;
+}
+
+/* Bytes of the escape at p: \x{...} and \p{...} whole, \pL with its
+ * letter, otherwise the backslash and one byte. */
+static size_t escape_len(const char *p)
+{
+	const char *close;
+
+	if (strchr("xpP", p[1]) != NULL && p[2] == '{') {
+		close = strchr(p + 3, '}');
+		return close != NULL ? (size_t)(close - p) + 1 : strlen(p);
+	}
+	if ((p[1] == 'p' || p[1] == 'P') && p[2] != '\0')
+		return 3;
+	return 2;
+}
+
+/* Length of a counted repetition {n}, {n,} or {n,m} at p (0 when the brace
+ * is a literal, as in both Go and PCRE2); *count gets its larger bound. */
+static size_t repeat_len(const char *p, unsigned long *count)
+{
+	unsigned long n[2] = { 0, 0 };
+	size_t i = 1;
+
+	for (int k = 0; k < 2; k++) {
+		size_t start = i;
+
+		for (; is_digit(p[i]); i++)
+			if (n[k] <= 100000)
+				n[k] = n[k] * 10 + (unsigned long)(p[i] - '0');
+		if (k == 0 && i == start)
+			return 0;
+		if (k == 1 || p[i] != ',')
+			break;
+		i++;
+	}
+	if (p[i] != '}')
+		return 0;
+	*count = n[0] > n[1] ? n[0] : n[1];
+	return i + 1;
+}
+
+static size_t quantifier_len(const char *p, unsigned long *count)
+{
+	*count = 0;
+	if (p[0] != '\0' && strchr("*+?", p[0]) != NULL)
+		return 1;
+	return p[0] == '{' ? repeat_len(p, count) : 0;
+}
+
+/* ^ $ \A \z \b \B: PCRE2 will not quantify an assertion, a group it will. */
+static void re2_assertion(struct re2_scan *sc, size_t n)
+{
+	unsigned long count;
+	bool quantified = quantifier_len(sc->p + sc->i + n, &count) > 0;
+
+	if (quantified)
+		emit(sc, "(?:", 3);
+	emit(sc, sc->p + sc->i, n);
+	if (quantified)
+		emit(sc, ")", 1);
+	sc->i += n;
+}
+
+static const char *re2_quantifier(struct re2_scan *sc, size_t n,
+	unsigned long count)
+{
+	if (sc->after_repeat)
+		return "invalid nested repetition operator";
+	if (count > 1000)
+		return "invalid repeat count";
+	if (sc->p[sc->i + n] == '?')
+		n++; /* non-greedy */
+	emit(sc, sc->p + sc->i, n);
+	sc->i += n;
+	sc->after_repeat = true;
+	return NULL;
+}
+
+/*
+ * Go's \v is VT alone and its \s is [\t\n\f\r ]; PCRE2's \v is any
+ * vertical space and its \s adds VT. Inside brackets only \S cannot be
+ * spelled out, and is left to PCRE2 (it differs on VT alone).
+ */
+static void emit_space_class(struct re2_scan *sc, char e, bool in_class)
+{
+	static const char space[] = "\\t\\n\\f\\r ";
+
+	sc->i += 2;
+	if (e == 'v') {
+		emit(sc, "\\x{0B}", 6);
+		return;
+	}
+	if (!in_class)
+		emit(sc, e == 's' ? "[" : "[^", e == 's' ? 1 : 2);
+	emit(sc, space, sizeof(space) - 1);
+	if (!in_class)
+		emit(sc, "]", 1);
+}
+
+/* \Q...\E (or to the end) is literal in both. */
+static void re2_quote(struct re2_scan *sc)
+{
+	const char *p = sc->p + sc->i, *end = strstr(p + 2, "\\E");
+	size_t n = end != NULL ? (size_t)(end - p) + 2 : strlen(p);
+
+	emit(sc, p, n);
+	sc->i += n;
+}
+
+static const char *re2_escape(struct re2_scan *sc)
+{
+	const char *p = sc->p + sc->i;
+	size_t n;
+
+	if (p[1] == 'Q') {
+		re2_quote(sc);
+		return NULL;
+	}
+	if (!re2_escape_ok(p + 1, false))
+		return "invalid escape sequence";
+	if (p[1] != '\0' && strchr("AbBz", p[1]) != NULL) {
+		re2_assertion(sc, 2);
+		return NULL;
+	}
+	if (p[1] == 'v' || p[1] == 's' || p[1] == 'S') {
+		emit_space_class(sc, p[1], false);
+		return NULL;
+	}
+	if (octal_digits(p) > 0) {
+		sc->i += emit_octal(sc, p);
+		return NULL;
+	}
+	n = p[1] == '\0' ? 1 : escape_len(p);
+	emit(sc, p, n);
+	sc->i += n;
+	return NULL;
+}
+
+/* One item inside brackets; *set tells whether it was a class escape or a
+ * POSIX class, after which Go reads '-' as a literal. */
+static const char *re2_class_item(struct re2_scan *sc, bool *set)
+{
+	const char *p = sc->p + sc->i, *end;
+	size_t n = 1;
+
+	if (p[0] == '-' && *set && p[1] != ']') {
+		emit(sc, "\\-", 2);
+		sc->i++;
+		*set = false;
+		return NULL;
+	}
+	*set = false;
+	if (p[0] == '\\') {
+		if (!re2_escape_ok(p + 1, true))
+			return "invalid escape sequence";
+		if (p[1] == 'v' || p[1] == 's') {
+			emit_space_class(sc, p[1], true);
+			*set = p[1] == 's';
+			return NULL;
+		}
+		if (octal_digits(p) > 0) {
+			sc->i += emit_octal(sc, p);
+			return NULL;
+		}
+		n = p[1] == '\0' ? 1 : escape_len(p);
+		*set = p[1] != '\0' && strchr("dDsSwWpP", p[1]) != NULL;
+	} else if (p[0] == '[' && p[1] == ':' && (end = strstr(p + 2, ":]")) != NULL) {
+		n = (size_t)(end - p) + 2;
+		*set = true;
+	} else if (p[0] == '[') {
+		/* a literal in Go; PCRE2 would refuse "[." and "[=" */
+		emit(sc, "\\[", 2);
+		sc->i++;
+		return NULL;
+	}
+	emit(sc, p, n);
+	sc->i += n;
+	return NULL;
+}
+
+/* [...]: a ']' right after '[' or '[^' is a literal in both. */
+static const char *re2_class(struct re2_scan *sc)
+{
+	const char *p = sc->p;
+	bool set = false;
+	size_t start = sc->i;
+
+	sc->i++;
+	if (p[sc->i] == '^')
+		sc->i++;
+	if (p[sc->i] == ']')
+		sc->i++;
+	emit(sc, p + start, sc->i - start);
+	while (p[sc->i] != '\0' && p[sc->i] != ']') {
+		const char *why = re2_class_item(sc, &set);
+
+		if (why != NULL)
+			return why;
+	}
+	if (p[sc->i] == ']')
+		emit(sc, p + sc->i++, 1);
+	return NULL;
+}
+
+/* "(?P<name>" or "(?<name>": the length through '>', 0 when p starts no
+ * named group, (size_t)-1 when the name is not [A-Za-z0-9_]+ as Go wants. */
+static size_t named_group_len(const char *p)
+{
+	size_t i = p[2] == 'P' ? 4 : 3, start = i;
+
+	if (!(p[2] == 'P' && p[3] == '<') &&
+		!(p[2] == '<' && p[3] != '=' && p[3] != '!'))
+		return 0;
+	while ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		is_digit(p[i]) || p[i] == '_')
+		i++;
+	return i > start && p[i] == '>' ? i + 1 : (size_t)-1;
+}
+
+/* After "(?": flags "imsU-" then ':' or ')'. The bytes through that, or 0
+ * for the groups RE2 lacks (lookaround, atomic, comments, ...). */
+static size_t flags_group_len(const char *g)
+{
+	size_t i = 0;
+
+	while (g[i] != '\0' && strchr("imsU-", g[i]) != NULL)
+		i++;
+	return g[i] == ':' || g[i] == ')' ? i + 1 : 0;
+}
+
+/*
+ * A named group becomes a plain one: names never change what matches, and
+ * Go allows what PCRE2 does not (a leading digit, a name used twice).
+ */
+static const char *re2_group(struct re2_scan *sc)
+{
+	const char *p = sc->p + sc->i;
+	size_t n = 1;
+
+	if (p[1] == '*')
+		return "missing argument to repetition operator: *";
+	if (p[1] == '?') {
+		if ((n = named_group_len(p)) == (size_t)-1)
+			return "invalid named capture";
+		if (n > 0) {
+			emit(sc, "(", 1);
+			sc->i += n;
+			return NULL;
+		}
+		if ((n = flags_group_len(p + 2)) == 0)
+			return "invalid or unsupported Perl syntax";
+		n += 2;
+	}
+	emit(sc, p, n);
+	sc->i += n;
+	return NULL;
+}
+
+static const char *re2_token(struct re2_scan *sc)
+{
+	const char *p = sc->p + sc->i;
+	unsigned long count;
+	size_t n;
+
+	if ((n = quantifier_len(p, &count)) > 0)
+		return re2_quantifier(sc, n, count);
+	sc->after_repeat = false;
+	switch (p[0]) {
+	case '\\':
+		return re2_escape(sc);
+	case '[':
+		return re2_class(sc);
+	case '(':
+		return re2_group(sc);
+	case '^':
+	case '$':
+		re2_assertion(sc, 1);
+		return NULL;
+	case '{':
+		emit(sc, "\\{", 2);
+		sc->i++;
+		return NULL;
+	default:
+		emit(sc, p, 1);
+		sc->i++;
+		return NULL;
+	}
+}
+
+/*
+ * Translates pattern into *out (malloc'd, NUL-terminated). KW_EINVAL with
+ * *why when Go would refuse the pattern, KW_ENOMEM. The worst rewrite,
+ * "^" into "(?:^)", is five times the input.
+ */
+static int re2_translate(char **out, const char **why, const char *pattern)
+{
+	struct re2_scan sc = { pattern, 0, { NULL, 0, 0, 0 }, KW_OK, false };
+	size_t len = strlen(pattern);
+
+	*out = NULL;
+	*why = NULL;
+	if (len > (SIZE_MAX - 16) / 6)
+		return KW_ENOMEM;
+	strbuf_init(&sc.out, 6 * len + 16);
+	emit(&sc, "", 0);
+	while (*why == NULL && sc.rc == KW_OK && pattern[sc.i] != '\0')
+		*why = re2_token(&sc);
+	if (*why != NULL || sc.rc != KW_OK) {
+		strbuf_free(&sc.out);
+		return *why != NULL ? KW_EINVAL : KW_ENOMEM;
+	}
+	*out = strbuf_take(&sc.out);
+	return *out != NULL ? KW_OK : KW_ENOMEM;
+}
+
+/* ---- compiling and matching ---- */
+
+static int compile_error(struct kw_err *err, const char *field, size_t index,
+	const char *pattern, const char *why)
+{
+	return kw_errf(err, KW_EINVAL,
+		"%s[%zu]: error compiling regular expression \"%s\": %s", field,
+		index, pattern, why);
+}
+
+/*
+ * With Go's meaning for the syntax both share: UTF-8 (and no error on
+ * invalid UTF-8 in a subject, which Go tolerates), '$' only at the very end
+ * unless (?m), LF as the only newline, ASCII-only \d \s \w \b (no
+ * PCRE2_UCP), and no \C.
+ */
+static int regex_compile(pcre2_code **out, const char *pattern,
+	const char *field, size_t index, struct kw_err *err)
+{
+	const uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+		PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C;
+	pcre2_compile_context *cctx = NULL;
+	PCRE2_UCHAR msg[200];
+	PCRE2_SIZE offset = 0;
+	const char *why;
+	char *pcre = NULL;
+	int code = 0, rc;
+
+	*out = NULL;
+	if ((rc = re2_translate(&pcre, &why, pattern)) == KW_EINVAL)
+		return compile_error(err, field, index, pattern, why);
+	if (rc != KW_OK || (cctx = pcre2_compile_context_create(NULL)) == NULL) {
+		free(pcre);
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	}
+	pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
+	*out = pcre2_compile((PCRE2_SPTR)pcre, PCRE2_ZERO_TERMINATED, opts, &code,
+		&offset, cctx);
+	pcre2_compile_context_free(cctx);
+	free(pcre);
+	if (*out != NULL)
+		return KW_OK;
+	if (code == PCRE2_ERROR_NOMEMORY)
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	return compile_error(err, field, index, pattern, (const char *)msg);
+}
+
+static int regex_list_compile(struct regex_list *list, char *const *patterns,
+	size_t n, const char *field, struct kw_err *err)
+{
+	if (n == 0)
+		return KW_OK;
+	if ((list->codes = calloc(n, sizeof(*list->codes))) == NULL)
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	for (; list->n < n; list->n++) {
+		int rc = regex_compile(&list->codes[list->n], patterns[list->n],
+			field, list->n, err);
+
+		if (rc != KW_OK)
+			return rc;
+	}
+	return KW_OK;
+}
+
+static void regex_list_free(struct regex_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		pcre2_code_free(list->codes[i]);
+	free(list->codes);
+}
+
+static int match_context_new(struct selector *sel, struct kw_err *err)
+{
+	if ((sel->mctx = pcre2_match_context_create(NULL)) == NULL)
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	pcre2_set_match_limit(sel->mctx, REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(sel->mctx, REGEX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(sel->mctx, REGEX_HEAP_LIMIT_KIB);
+	return KW_OK;
+}
+
+/* Kargo's newTagBasedSelector, checks in its order. */
+static int build_tag_selection(struct selector *sel,
+	const struct obj_subscription *sub, struct kw_err *err)
+{
+	int rc;
+
+	if ((rc = match_context_new(sel, err)) != KW_OK ||
+		(rc = regex_list_compile(&sel->allow, sub->allow_regexes,
+			sub->n_allow_regexes, "allowTagsRegexes", err)) != KW_OK)
+		return rc;
+	if (sub->allow_tags != NULL && sub->allow_tags[0] != '\0')
+		return kw_errf(err, KW_EINVAL, "allowTags is deprecated and "
+			"unsupported as of v1.11.0; use allowTagsRegexes instead");
+	if ((rc = regex_list_compile(&sel->ignore, sub->ignore_regexes,
+		sub->n_ignore_regexes, "ignoreTagsRegexes", err)) != KW_OK)
+		return rc;
+	if (sub->n_ignore_tags > 0)
+		return kw_errf(err, KW_EINVAL, "ignoreTags is deprecated and "
+			"unsupported as of v1.11.0; use ignoreTagsRegexes instead");
+	return KW_OK;
+}
+
+/* Kargo's newSemverSelector: an empty constraint is no constraint. */
+static int build_semver_selection(struct selector *sel,
+	const struct obj_subscription *sub, struct kw_err *err)
+{
+	const char *c = sub->semver_constraint;
+	struct kw_err why = { "" };
+	int rc;
+
+	if ((rc = build_tag_selection(sel, sub, err)) != KW_OK)
+		return rc;
+	sel->strict = sub->strict_semvers;
+	if (c == NULL || c[0] == '\0')
+		return KW_OK;
+	rc = semver_constraint_new(&sel->constraint, c, strlen(c), &why);
+	if (rc == KW_ENOMEM)
+		return kw_errf(err, rc, "out of memory");
+	if (rc != KW_OK)
+		return kw_errf(err, rc, "semverConstraint: error parsing semver "
+			"constraint \"%s\": %s", c, why.msg);
+	return KW_OK;
+}
+
+static int build_branch_selection(struct selector *sel,
+	const struct obj_subscription *sub, struct kw_err *err)
+{
+	if (sub->branch == NULL || sub->branch[0] == '\0')
+		return KW_OK;
+	if ((sel->branch = kw_strndup(sub->branch, strlen(sub->branch))) == NULL)
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	return KW_OK;
+}
+
+int selector_new(struct selector **out, const struct obj_subscription *sub,
+	struct kw_err *err)
+{
+	struct selector *sel;
+	int rc;
+
+	*out = NULL;
+	if (sub->kind != SUB_GIT)
+		return kw_errf(err, KW_EINVAL, "not a git subscription");
+	if ((sel = calloc(1, sizeof(*sel))) == NULL)
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	sel->strategy = sub->strategy;
+	switch (sub->strategy) {
+	case STRATEGY_NEWEST_FROM_BRANCH:
+		rc = build_branch_selection(sel, sub, err);
+		break;
+	case STRATEGY_LEXICAL:
+	case STRATEGY_NEWEST_TAG:
+		rc = build_tag_selection(sel, sub, err);
+		break;
+	case STRATEGY_SEMVER:
+		rc = build_semver_selection(sel, sub, err);
+		break;
+	default:
+		rc = kw_errf(err, KW_EINVAL, "commitSelectionStrategy: unknown value");
+		break;
+	}
+	if (rc != KW_OK) {
+		selector_free(sel);
+		return rc;
+	}
+	*out = sel;
+	return KW_OK;
+}
+
+void selector_free(struct selector *sel)
+{
+	if (sel == NULL)
+		return;
+	free(sel->branch);
+	regex_list_free(&sel->allow);
+	regex_list_free(&sel->ignore);
+	semver_constraint_free(sel->constraint);
+	pcre2_match_context_free(sel->mctx);
+	free(sel);
+}
+
+/* ---- matching ---- */
+
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+static bool equals(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+/* 1 on a match, 0 on none, -1 when PCRE2 gave up (limits, memory). */
+static int regex_search(const pcre2_code *re, pcre2_match_data *md,
+	pcre2_match_context *mctx, const char *s, size_t len)
+{
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, mctx);
+
+	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+/*
+ * Kargo's tagBasedSelector.matchesTag on the tag name. The match data is
+ * per call, so threads share only the immutable compiled patterns and match
+ * context.
+ */
+static bool tag_allowed(const struct selector *sel, const char *tag, size_t len)
+{
+	pcre2_match_data *md;
+	bool ok;
+
+	if (sel->allow.n == 0 && sel->ignore.n == 0)
+		return true;
+	/* Without memory we cannot tell; refreshing is the safe answer. */
+	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
+		return true;
+	for (size_t i = 0; i < sel->ignore.n; i++) {
+		if (regex_search(sel->ignore.codes[i], md, sel->mctx, tag, len) == 1) {
+			pcre2_match_data_free(md);
+			return false;
+		}
+	}
+	ok = sel->allow.n == 0;
+	for (size_t i = 0; i < sel->allow.n && !ok; i++)
+		ok = regex_search(sel->allow.codes[i], md, sel->mctx, tag, len) != 0;
+	pcre2_match_data_free(md);
+	return ok;
+}
+
+/* Kargo's libSemver.Parse followed by the constraint check. */
+static bool version_selected(const struct selector *sel, const char *tag,
+	size_t len)
+{
+	struct semver v, strict;
+	bool ok;
+
+	if (semver_parse(&v, tag, len, false) != KW_OK)
+		return false;
+	ok = true;
+	if (sel->strict) {
+		size_t v_prefix = len > 0 && tag[0] == 'v';
+
+		ok = semver_parse(&strict, tag + v_prefix, len - v_prefix, true) ==
+			KW_OK;
+		semver_clear(&strict);
+	}
+	ok = ok && (sel->constraint == NULL ||
+		semver_constraint_check(sel->constraint, &v));
+	semver_clear(&v);
+	return ok;
+}
+
+static bool branch_selected(const struct selector *sel, const char *ref,
+	size_t len)
+{
+	const char *b = ref + strlen(BRANCH_PREFIX);
+	size_t n = len - strlen(BRANCH_PREFIX);
+
+	if (sel->branch == NULL)
+		return equals(b, n, "main") || equals(b, n, "master");
+	return equals(b, n, sel->branch);
+}
+
+bool selector_match(const struct selector *sel, const char *ref, size_t len)
+{
+	const size_t tp = strlen(TAG_PREFIX);
+
+	if (sel->strategy == STRATEGY_NEWEST_FROM_BRANCH)
+		return has_prefix(ref, len, BRANCH_PREFIX) &&
+			branch_selected(sel, ref, len);
+	if (!has_prefix(ref, len, TAG_PREFIX))
+		return false;
+	if (!tag_allowed(sel, ref + tp, len - tp))
+		return false;
+	return sel->strategy != STRATEGY_SEMVER ||
+		version_selected(sel, ref + tp, len - tp);
+}
