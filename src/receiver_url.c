@@ -36,7 +36,7 @@
 #include <strings.h>
 
 /* Far beyond any real base URL or path; keeps every buffer bounded. */
-#define URL_MAX 8192
+#define URL_MAX ((size_t)8192)
 
 struct base_parts {
 	const char *scheme, *authority, *path;
@@ -223,7 +223,7 @@ int receiver_url_split_base(char **origin, char **base_path,
 		*origin = kw_strndup("", 0);
 		*base_path = kw_strndup("/", 1);
 	} else if (strlen(base) > URL_MAX) {
-		return kw_errf(err, KW_EINVAL, "base URL is over %d bytes", URL_MAX);
+		return kw_errf(err, KW_EINVAL, "base URL is over %zu bytes", URL_MAX);
 	} else {
 		rc = parse_base(&b, base, err);
 		if (rc == KW_OK)

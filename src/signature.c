@@ -23,7 +23,7 @@
 
 #define SIG_PREFIX "sha256="
 #define SIG_PREFIX_LEN (sizeof(SIG_PREFIX) - 1)
-#define MAC_LEN 32
+#define MAC_LEN ((size_t)32)
 
 /* The HMAC; false only when OpenSSL fails (out of memory). Empty key or
  * body still get valid pointers, which OpenSSL wants. */

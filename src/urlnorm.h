@@ -10,8 +10,8 @@
 /*
  * Normalizes the git URL in in[0..len) (need not be NUL-terminated, may hold
  * any bytes). On KW_OK *out is a new NUL-terminated string the caller frees.
- * Returns KW_ENOMEM only: an unparsable URL is returned as given (after the
- * lowercasing and trimming SPEC section 5 describes).
+ * Returns KW_ENOMEM only: an unparsable URL (or an http(s) URL with query
+ * parameters) is returned exactly as given, as Kargo does.
  */
 int urlnorm_git(char **out, const char *in, size_t len);
 
