@@ -61,7 +61,7 @@ $(eval $(call FLAVOUR,asan,$(CC)))
 $(eval $(call FLAVOUR,fuzz,$(CLANG)))
 
 kargo-webhooks: build/release/kargo-webhooks
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libkw.a
 	@mkdir -p $(@D)
