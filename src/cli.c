@@ -426,7 +426,8 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	int rc;
 
 	*out = NULL;
-	rc = manifest_load(&objs, &dl, o->manifests, o->n_manifests);
+	rc = manifest_load_ns(&objs, &dl, o->manifests, o->n_manifests,
+		o->system_namespace);
 	print_diags(&dl, true);
 	if (rc != KW_OK || dl.n_errors > 0) {
 		objects_free_set(objs);
@@ -544,7 +545,8 @@ static int cmd_check(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv, allowed, usage_check);
 	if (rc != 0 || need_manifests(&o) != 0)
 		return rc > 0 ? 0 : 2;
-	rc = manifest_load(&objs, &dl, o.manifests, o.n_manifests);
+	rc = manifest_load_ns(&objs, &dl, o.manifests, o.n_manifests,
+		o.system_namespace);
 	print_diags(&dl, false);
 	errors = dl.n_errors;
 	so.base_url = o.base_url;
@@ -706,7 +708,8 @@ static int cmd_get(int argc, char **argv)
 	warehouses = strcmp(argv[optind], "warehouses") == 0;
 	if (need_manifests(&o) != 0)
 		return 2;
-	rc = manifest_load(&objs, &dl, o.manifests, o.n_manifests);
+	rc = manifest_load_ns(&objs, &dl, o.manifests, o.n_manifests,
+		o.system_namespace);
 	print_diags(&dl, true);
 	diag_clear(&dl);
 	if (rc == KW_ENOMEM || rc == KW_EIO || open_state_ro(&st, o.state) != 0) {

@@ -1980,6 +1980,9 @@ static void decode_subscription(struct doc *d, const yaml_node_t *item,
 	old = kp_str(&d->kp, sub_keys[k]);
 	if (expect_mapping(d, v)) {
 		if (s->kind == SUB_GIT) {
+			/* Kargo's CRD defaults strictSemvers to true
+			 * (+kubebuilder:default=true). */
+			s->strict_semvers = true;
 			read_fields(d, v, git_fields, KW_ARRAY_LEN(git_fields), s);
 			warn_deprecated(d, v, s);
 		} else {

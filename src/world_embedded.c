@@ -66,7 +66,8 @@ int world_embedded_load(struct snapshot **out,
 	int rc;
 
 	*out = NULL;
-	rc = manifest_load(&objs, dl, opts->manifest_paths, opts->n_manifest_paths);
+	rc = manifest_load_ns(&objs, dl, opts->manifest_paths, opts->n_manifest_paths,
+		opts->snap.system_namespace);
 	if (rc != KW_OK || dl->n_errors > 0) {
 		objects_free_set(objs);
 		return rc == KW_ENOMEM ? rc : KW_EINVAL;

@@ -204,7 +204,9 @@ def test_cloud_push_tags(tmp):
     _, s = started(tmp)
     try:
         cases = [("v1.2.3", 2), ("v2.0.0", 1), ("release-1", 2), ("release-1-rc", 1),
-                 ("1.0.0-rc.1", 1)]
+                 ("1.0.0-rc.1", 1),
+                 # strictSemvers defaults to true, as in Kargo's CRD.
+                 ("v1.2", 1)]
         for tag, n in cases:
             st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(("tag", tag),)), W.SECRET)
             eq((st, b), (200, b'{"msg":"refreshed %d warehouse(s)"}\n' % n), "tag " + tag)
