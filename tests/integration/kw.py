@@ -6,6 +6,8 @@ import hmac
 import http.client
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -14,6 +16,10 @@ import tempfile
 import time
 
 BIN = None  # set by run.py
+# KW_WRAPPER runs the binary under another program, e.g.
+# "valgrind --error-exitcode=99 --leak-check=full" (make check-valgrind).
+WRAPPER = shlex.split(os.environ.get("KW_WRAPPER", ""))
+SLOW = 10 if WRAPPER else 1  # time allowances grow under a wrapper
 
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
@@ -38,8 +44,11 @@ def write(path, text):
 def run_cli(*args, input_bytes=None, env=None):
     e = dict(os.environ)
     e.update(env or {})
-    p = subprocess.run([BIN] + list(args), input=input_bytes,
-                       capture_output=True, env=e, timeout=60)
+    p = subprocess.run(WRAPPER + [BIN] + list(args), input=input_bytes,
+                       capture_output=True, env=e, timeout=60 * SLOW)
+    if WRAPPER and p.returncode == 99:
+        raise AssertionError("valgrind reported errors in %s:\n%s" % (
+            " ".join(args), p.stderr.decode(errors="replace")[-4000:]))
     check_sanitizers(p.stderr.decode(errors="replace"), " ".join(args))
     return p
 
@@ -48,6 +57,8 @@ def check_sanitizers(text, what):
     for m in SANITIZER_MARKS:
         if m in text:
             raise AssertionError("sanitizer report from %s:\n%s" % (what, text[-4000:]))
+    if re.search(r"ERROR SUMMARY: [1-9]", text):
+        raise AssertionError("valgrind report from %s:\n%s" % (what, text[-4000:]))
 
 
 class Server:
@@ -60,7 +71,7 @@ class Server:
         self.stderr_path = os.path.join(workdir, "server.log")
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
-        args = [BIN, "serve", "--listen", "127.0.0.1:0", "--port-file",
+        args = WRAPPER + [BIN, "serve", "--listen", "127.0.0.1:0", "--port-file",
                 self.port_file, "--state", self.state, "--log-level", "debug"]
         for m in manifests:
             args += ["--manifests", m]
@@ -72,7 +83,7 @@ class Server:
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=self.stderr, env=e)
-        deadline = time.time() + 20
+        deadline = time.time() + 20 * SLOW
         while not os.path.exists(self.port_file):
             if self.proc.poll() is not None:
                 raise AssertionError("server exited %d:\n%s" % (self.proc.returncode, self.log()))
@@ -112,7 +123,7 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=30 * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

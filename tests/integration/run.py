@@ -420,6 +420,39 @@ def test_kill9_durability(tmp):
     db.close()
 
 
+def test_back_pressure(tmp):
+    """When refreshes queue faster than the disk commits them, the answer is
+    an immediate 503 with Retry-After, never an unbounded queue."""
+    m = W.make_world(tmp)
+    s = Server(tmp, [m], extra=["--queue-max", "1", "--rate-per-client", "0",
+                                "--rate-per-receiver", "0"])
+    results = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(25):
+            st, h, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+            with lock:
+                results.append((st, h.get("retry-after"), b))
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = set(r[0] for r in results)
+        expect(statuses <= {200, 503}, "statuses: %r" % statuses)
+        busy = [r for r in results if r[0] == 503]
+        expect(busy, "some requests were turned away with 503")
+        expect(all(r[1] == "1" for r in busy), "Retry-After on every 503")
+        expect(any(r[0] == 200 for r in results), "others went through")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq(st, 200, "served again once the queue drains")
+    finally:
+        s.stop()
+
+
 def test_receivers_command(tmp):
     m = W.make_world(tmp)
     p = run_cli("receivers", "--manifests", m, "--base-url", "https://kargo.example.com/webhooks",
