@@ -51,6 +51,7 @@ struct opts {
 	int output;
 	const char *n_arg; /* -n: a namespace for get, a count for deliveries */
 	const char *secret_file;
+	bool tls_enabled; /* TLS_ENABLED: then both paths are required */
 	const char *tls_cert;
 	const char *tls_key;
 	const char *system_namespace;
@@ -244,6 +245,22 @@ static const char *env(const char *name)
 	return (v != NULL && v[0] != '\0') ? v : NULL;
 }
 
+/* Go's strconv.ParseBool, which Kargo's configuration uses: 1, 0, or
+ * true/false in three spellings. -1 for anything else. */
+static int parse_bool(const char *s)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(yes); i++) {
+		if (strcmp(s, yes[i]) == 0)
+			return 1;
+		if (strcmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 static int env_defaults(struct opts *o)
 {
 	unsigned long port = 8080;
@@ -263,9 +280,18 @@ static int env_defaults(struct opts *o)
 	o->log_level = env("LOG_LEVEL") ? env("LOG_LEVEL") : "info";
 	o->system_namespace = env("SYSTEM_RESOURCES_NAMESPACE") ?
 		env("SYSTEM_RESOURCES_NAMESPACE") : "kargo-system-resources";
-	if (tls != NULL && (strcmp(tls, "true") == 0 || strcmp(tls, "1") == 0)) {
-		o->tls_cert = env("TLS_CERT_PATH");
-		o->tls_key = env("TLS_KEY_PATH");
+	if (tls != NULL) {
+		int on = parse_bool(tls);
+
+		if (on < 0) {
+			fprintf(stderr, "kargo-webhooks: TLS_ENABLED=%s is not a boolean\n", tls);
+			return -1;
+		}
+		o->tls_enabled = on;
+		if (on) {
+			o->tls_cert = env("TLS_CERT_PATH");
+			o->tls_key = env("TLS_KEY_PATH");
+		}
 	}
 	o->output = OUTPUT_TABLE;
 	o->max_connections = 1024;
@@ -438,7 +464,7 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	print_diags(&sdl, false);
 	*skipped = false;
 	for (size_t i = 0; i < sdl.n; i++)
-		if (sdl.items[i].key != NULL && strcmp(sdl.items[i].key, "receiver") == 0)
+		if (sdl.items[i].key != NULL && strcmp(sdl.items[i].key, "secretRef") == 0)
 			*skipped = true;
 	diag_clear(&dl);
 	diag_clear(&sdl);
@@ -552,18 +578,27 @@ static int cmd_check(int argc, char **argv)
 	so.base_url = o.base_url;
 	so.system_namespace = o.system_namespace;
 	so.carry_from = NULL;
-	/* Compiling the snapshot finds bad regexes and constraints; its
-	 * missing-Secret reports repeat the manifest warnings, so only its
-	 * errors are shown. */
-	if (rc != KW_ENOMEM && snapshot_new(&s, objs, &so, &sdl) == KW_OK) {
-		for (size_t i = 0; i < sdl.n; i++)
-			if (sdl.items[i].severity == DIAG_ERROR &&
-			    (sdl.items[i].key == NULL || strcmp(sdl.items[i].key, "receiver") != 0)) {
-				struct diag_list one = { &sdl.items[i], 1, 0 };
+	/* Compiling the snapshot finds bad regexes, bad constraints and a bad
+	 * base URL; its missing-Secret reports repeat the manifest warnings. */
+	if (rc == KW_ENOMEM) {
+		objects_free_set(objs);
+	} else {
+		int src = snapshot_new(&s, objs, &so, &sdl);
+		size_t before = errors;
 
-				diag_print(&one, stderr);
-				errors++;
-			}
+		for (size_t i = 0; i < sdl.n; i++) {
+			struct diag_list one = { &sdl.items[i], 1, 0 };
+
+			if (sdl.items[i].severity != DIAG_ERROR || (sdl.items[i].key != NULL &&
+			    strcmp(sdl.items[i].key, "secretRef") == 0))
+				continue;
+			diag_print(&one, stderr);
+			errors++;
+		}
+		if (src != KW_OK && errors == before) {
+			fprintf(stderr, "kargo-webhooks: %s\n", kw_status_str(src));
+			errors++;
+		}
 	}
 	snapshot_unref(s);
 	diag_clear(&dl);
@@ -740,10 +775,23 @@ static void delivery_row(const struct delivery_rec *d, void *arg)
 	struct deliveries_out *out = arg;
 
 	if (out->format == OUTPUT_TABLE) {
-		strbuf_printf(&out->table, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", d->time,
+		/* Event keys and request ids come from unauthenticated requests:
+		 * no control character of theirs reaches the terminal. */
+		size_t start = out->table.len;
+
+		strbuf_printf(&out->table, "%s\x1f%s\x1f%s\x1f%s\x1f%d\x1f%d\x1f%s", d->time,
 			d->receiver, d->event[0] ? d->event : "-",
 			d->request_id ? d->request_id : "-", d->attempt, d->status,
 			d->refreshed[0] ? d->refreshed : "-");
+		for (size_t i = start; i < out->table.len; i++) {
+			unsigned char c = (unsigned char)out->table.buf[i];
+
+			if (c == 0x1f)
+				out->table.buf[i] = '\t';
+			else if (c < 0x20 || c == 0x7f)
+				out->table.buf[i] = '?';
+		}
+		strbuf_puts(&out->table, "\n");
 	} else {
 		cJSON *item = cJSON_CreateObject();
 
@@ -996,6 +1044,11 @@ static int cmd_serve(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv, allowed, usage_serve);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
+	if ((o.tls_enabled || o.tls_cert || o.tls_key) && (!o.tls_cert || !o.tls_key)) {
+		fprintf(stderr, "kargo-webhooks serve: TLS needs both a certificate and a key "
+			"(--tls-cert/--tls-key or TLS_CERT_PATH/TLS_KEY_PATH)\n");
+		return 2;
+	}
 	if (optind < argc) {
 		fprintf(stderr, "kargo-webhooks serve: unexpected argument %s\n", argv[optind]);
 		return 2;

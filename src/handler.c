@@ -39,16 +39,36 @@ static void answer(struct handler_response *resp, int status,
 }
 
 /* {"<field>":"<text>"} with text escaped and cut to fit. */
+/* {"<field>":"<text>"}, escaped as Go escapes it. A text too long for
+ * resp->body (an absurd event key) goes out whole through big_body. */
 static void answer_text(struct handler_response *resp, int status,
 	enum handler_outcome outcome, const char *field, const char *text)
 {
 	struct strbuf sb;
 
-	strbuf_init(&sb, HANDLER_ANSWER_MAX - 8);
-	if (strbuf_printf(&sb, "{\"%s\":", field) == KW_OK &&
-	    strbuf_json_string(&sb, text, strnlen(text, 300)) == KW_OK &&
-	    strbuf_puts(&sb, "}") == KW_OK)
+	strbuf_init(&sb, 1024 * 1024);
+	if (strbuf_printf(&sb, "{\"%s\":", field) != KW_OK ||
+	    strbuf_json_string(&sb, text, strlen(text)) != KW_OK ||
+	    strbuf_puts(&sb, "}") != KW_OK) {
+		answer(resp, 500, OUTCOME_ERROR, "{}");
+	} else if (sb.len + 2 <= sizeof(resp->body)) {
 		answer(resp, status, outcome, sb.buf);
+	} else if (strbuf_puts(&sb, "\n") == KW_OK) {
+		resp->status = status;
+		resp->outcome = outcome;
+		resp->body_len = sb.len;
+		resp->big_body = strbuf_take(&sb);
+	}
+	strbuf_free(&sb);
+}
+
+static void answer_unsupported(struct handler_response *resp, const char *key)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, 1024 * 1024);
+	if (strbuf_printf(&sb, "event type %s is not supported", key) == KW_OK)
+		answer_text(resp, 400, OUTCOME_UNSUPPORTED_EVENT, "error", sb.buf);
 	else
 		answer(resp, 500, OUTCOME_ERROR, "{}");
 	strbuf_free(&sb);
@@ -85,8 +105,12 @@ static bool route_service(struct world *w, const char *path,
 	if (strcmp(path, "/healthz") == 0) {
 		answer(resp, 200, OUTCOME_OK, "{}");
 	} else if (strcmp(path, "/readyz") == 0) {
-		if (world_ready(w, why, sizeof(why)))
-			answer(resp, 200, OUTCOME_OK, "{\"msg\":\"ready\"}");
+		bool ready = world_ready(w, why, sizeof(why));
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "ready%s%s", why[0] ? "; " : "", why);
+		if (ready)
+			answer_text(resp, 200, OUTCOME_OK, "msg", msg);
 		else
 			answer_text(resp, 503, OUTCOME_ERROR, "error", why);
 	} else if (strcmp(path, "/metrics") == 0) {
@@ -288,6 +312,7 @@ static enum handler_step submit(struct handler_ctx *ctx, size_t n,
 		answer(resp, 503, OUTCOME_ERROR,
 			"{\"error\":\"too many requests in flight; retry later\"}");
 		resp->retry_after = 1;
+		log_now(ctx, resp);
 		return HANDLER_DONE;
 	}
 	return HANDLER_WAIT;
@@ -333,8 +358,12 @@ enum handler_step handler_request(struct handler_ctx *ctx,
 		answer(resp, 200, OUTCOME_OK, "{\"msg\":\"pong\"}");
 		return HANDLER_DONE;
 	}
-	ctx->event_key = req->event_key ? kw_strndup(req->event_key, strnlen(req->event_key, 256)) : NULL;
-	ctx->request_id = req->request_id ? kw_strndup(req->request_id, strnlen(req->request_id, 256)) : NULL;
+	ctx->event_key = req->event_key ?
+		kw_strndup(req->event_key, strnlen(req->event_key, HANDLER_FIELD_MAX)) : NULL;
+	/* A request id too long to keep whole is not kept at all: a cut one
+	 * could make two deliveries look like one. */
+	if (req->request_id != NULL && strnlen(req->request_id, HANDLER_FIELD_MAX + 1) <= HANDLER_FIELD_MAX)
+		ctx->request_id = kw_strndup(req->request_id, strlen(req->request_id));
 	ctx->job.delivery.attempt = parse_attempt(req->attempt);
 	if (check_signature(ctx, req, resp) != KW_OK)
 		goto log;
@@ -343,11 +372,7 @@ enum handler_step handler_request(struct handler_ctx *ctx,
 	rc = bitbucket_parse(&ev, req->event_key ? req->event_key : "", req->body,
 		req->body_len, &err);
 	if (rc == KW_EUNSUPPORTED) {
-		char text[300];
-
-		snprintf(text, sizeof(text), "event type %s is not supported",
-			req->event_key ? req->event_key : "");
-		answer_text(resp, 400, OUTCOME_UNSUPPORTED_EVENT, "error", text);
+		answer_unsupported(resp, req->event_key ? req->event_key : "");
 		goto log;
 	}
 	if (rc == KW_EINVAL) {
@@ -388,6 +413,9 @@ void handler_finish(struct handler_ctx *ctx, struct handler_response *resp)
 	answer(resp, job->status == KW_OK ? 500 : 503, OUTCOME_ERROR, msg);
 	if (job->status != KW_OK)
 		resp->retry_after = 5;
+	/* The delivery row went down with the failed transaction; record the
+	 * failure on its own (it may fail too, for the same reason). */
+	log_now(ctx, resp);
 }
 
 void handler_ctx_clear(struct handler_ctx *ctx)

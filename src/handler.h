@@ -16,6 +16,9 @@
 
 #define HANDLER_BODY_LIMIT 2097152u
 #define HANDLER_ANSWER_MAX 512
+/* Longest event key kept for the delivery log, and longest request id
+ * used to recognize a retried delivery. */
+#define HANDLER_FIELD_MAX 256
 
 struct snapshot;
 struct snap_receiver;

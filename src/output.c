@@ -3,6 +3,9 @@
  */
 #include "output.h"
 
+#include "kw.h"
+#include "strbuf.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -25,24 +28,18 @@ static void indent(FILE *f, int level)
 		fputs("    ", f);
 }
 
+/* A JSON string as Go's encoding/json writes it (the escaping kubectl's
+ * output has), through the shared encoder. */
 static void json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p == '\r')
-			fputs("\\r", f);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	struct strbuf sb;
+
+	strbuf_init(&sb, 64u * 1024 * 1024);
+	if (strbuf_json_string(&sb, s, strlen(s)) == KW_OK)
+		fwrite(sb.buf, 1, sb.len, f);
+	else
+		fputs("\"\"", f);
+	strbuf_free(&sb);
 }
 
 static void json_value(FILE *f, const cJSON *v, int level)
@@ -107,13 +104,33 @@ static bool yaml_plain_ok(const char *s)
 	return s[strlen(s) - 1] != ' ';
 }
 
+/* A JSON string is a YAML double-quoted scalar, except that YAML wants
+ * DEL escaped too. */
+static void yaml_quoted(FILE *f, const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, 64u * 1024 * 1024);
+	if (strbuf_json_string(&sb, s, strlen(s)) != KW_OK) {
+		fputs("\"\"", f);
+	} else {
+		for (size_t i = 0; i < sb.len; i++) {
+			if (sb.buf[i] == 0x7f)
+				fputs("\\x7f", f);
+			else
+				fputc(sb.buf[i], f);
+		}
+	}
+	strbuf_free(&sb);
+}
+
 static void yaml_scalar(FILE *f, const cJSON *v)
 {
 	if (cJSON_IsString(v)) {
 		if (yaml_plain_ok(v->valuestring))
 			fputs(v->valuestring, f);
 		else
-			json_string(f, v->valuestring);
+			yaml_quoted(f, v->valuestring);
 	} else {
 		char *s = cJSON_PrintUnformatted(v);
 
@@ -155,7 +172,7 @@ static void yaml_value(FILE *f, const cJSON *v, int level)
 			if (yaml_plain_ok(c->string))
 				fputs(c->string, f);
 			else
-				json_string(f, c->string);
+				yaml_quoted(f, c->string);
 			fputc(':', f);
 		} else {
 			fputc('-', f);

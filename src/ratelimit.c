@@ -88,7 +88,7 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, double now,
 	if (ok)
 		s->tokens -= 1.0;
 	else if (retry_after != NULL)
-		*retry_after = (int)ceil((1.0 - s->tokens) / rl->rate);
+		*retry_after = (int)fmin(ceil((1.0 - s->tokens) / rl->rate), 86400.0);
 	pthread_mutex_unlock(&rl->locks[i % STRIPES]);
 	if (!ok && retry_after != NULL && *retry_after < 1)
 		*retry_after = 1;

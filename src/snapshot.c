@@ -25,6 +25,7 @@ struct path_entry {
 struct url_entry {
 	char *url;
 	size_t warehouse;
+	size_t sub;           /* index in the Warehouse's subscriptions */
 	struct selector *sel; /* NULL when broken */
 	bool broken;
 };
@@ -61,7 +62,9 @@ static int cmp_url(const void *a, const void *b)
 
 	if (c != 0)
 		return c;
-	return (x->warehouse > y->warehouse) - (x->warehouse < y->warehouse);
+	if (x->warehouse != y->warehouse)
+		return (x->warehouse > y->warehouse) - (x->warehouse < y->warehouse);
+	return (x->sub > y->sub) - (x->sub < y->sub);
 }
 
 static int cmp_pr(const void *a, const void *b)
@@ -176,7 +179,7 @@ static bool find_secret(const struct snapshot *s, const struct obj_config *cfg,
 	}
 	old = old_receiver(opts->carry_from, cfg->project, or->name, false);
 	diag_add(dl, old ? DIAG_WARNING : DIAG_ERROR, or->pos.file, or->pos.line,
-		or->pos.column, "receiver", "receiver %s/%s: secret %s/%s %s%s",
+		or->pos.column, "secretRef", "receiver %s/%s: secret %s/%s %s%s",
 		cfg->project, or->name, ns, or->secret_name ? or->secret_name : "(none)",
 		sec == NULL ? "not found" : "has no key \"secret\"",
 		old ? "; serving with its last known secret" : "");
@@ -271,6 +274,7 @@ static int add_subscription(struct snapshot *s, size_t w,
 	if (rc != KW_OK)
 		return rc;
 	e->warehouse = w;
+	e->sub = (size_t)(sub - s->objs->warehouses[w].subs);
 	rc = selector_new(&e->sel, sub, &err);
 	if (rc == KW_ENOMEM) {
 		free(e->url);
@@ -477,30 +481,70 @@ static bool refs_match(const struct url_entry *e, char *const *refs,
 	return false;
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool chosen_before(const struct idx_list *l, size_t n_sorted, size_t w)
+{
+	return n_sorted > 0 && bsearch(&w, l->v, n_sorted, sizeof(*l->v), cmp_size) != NULL;
+}
+
+/*
+ * One URL's Warehouses, as Kargo's shouldRefresh decides: each Warehouse's
+ * subscriptions to this URL in order; the first that matches a ref chooses
+ * it, a selection that cannot be built before that is an error. Warehouses
+ * chosen through an earlier URL (the first n_sorted of l) are skipped.
+ */
+static int match_url(const struct snapshot *s, const struct snap_receiver *r,
+	const char *url, char *const *refs, size_t n_refs, struct idx_list *l,
+	size_t n_sorted)
+{
+	size_t i = url_lower_bound(s, url);
+
+	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
+		size_t w = s->urls[i].warehouse, end = i;
+		bool skip = !in_scope(r, s->objs->warehouses[w].namespace) ||
+			chosen_before(l, n_sorted, w);
+		bool chosen = false;
+
+		while (end < s->n_urls && s->urls[end].warehouse == w &&
+		       strcmp(s->urls[end].url, url) == 0)
+			end++;
+		for (; !skip && !chosen && i < end; i++) {
+			if (n_refs > 0 && s->urls[i].broken)
+				return KW_EINVAL;
+			chosen = n_refs == 0 || refs_match(&s->urls[i], refs, n_refs);
+		}
+		if (chosen && idx_push(l, w) != KW_OK)
+			return KW_ENOMEM;
+		i = end;
+	}
+	return KW_OK;
+}
+
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
 	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs)
 {
 	struct idx_list l = { 0 };
-	int rc = KW_OK;
+	char **sorted = calloc(n_urls + 1, sizeof(*sorted));
+	int rc = sorted ? KW_OK : KW_ENOMEM;
 
-	for (size_t u = 0; u < n_urls && rc == KW_OK; u++) {
-		for (size_t i = url_lower_bound(s, urls[u]);
-		     i < s->n_urls && strcmp(s->urls[i].url, urls[u]) == 0; i++) {
-			const struct url_entry *e = &s->urls[i];
-
-			if (!in_scope(r, s->objs->warehouses[e->warehouse].namespace))
-				continue;
-			if (n_refs > 0 && e->broken) {
-				rc = KW_EINVAL;
-				break;
-			}
-			if (n_refs == 0 || refs_match(e, refs, n_refs))
-				rc = idx_push(&l, e->warehouse);
-			if (rc != KW_OK)
-				break;
-		}
+	/* Kargo visits the repository URLs in sorted order. */
+	if (sorted != NULL && n_urls > 0) {
+		memcpy(sorted, urls, n_urls * sizeof(*sorted));
+		qsort(sorted, n_urls, sizeof(*sorted), cmp_str_ptr);
 	}
+	for (size_t u = 0; u < n_urls && rc == KW_OK; u++) {
+		if (u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0)
+			continue;
+		if (l.n > 0)
+			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
+		rc = match_url(s, r, sorted[u], refs, n_refs, &l, l.n);
+	}
+	free(sorted);
 	if (rc != KW_OK) {
 		free(l.v);
 		*out = NULL;

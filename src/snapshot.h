@@ -46,7 +46,8 @@ struct snapshot;
 /*
  * Builds a snapshot that takes ownership of objs (also on failure).
  * Receivers whose Secret or key is missing are left out and reported in dl
- * as errors naming the receiver, the Secret and the reason; a selector that
+ * as errors with key "secretRef", naming the receiver, the Secret and the
+ * reason (warnings when the secret is carried over from carry_from); a selector that
  * cannot be compiled is reported as an error too (and makes requests that
  * reach its Warehouse answer 500, as Kargo does). Returns KW_OK with
  * *out holding one reference, KW_EINVAL for a bad base URL, KW_ENOMEM.

@@ -22,11 +22,12 @@
 	" event TEXT NOT NULL, request_id TEXT, attempt INTEGER NOT NULL," \
 	" status INTEGER NOT NULL, answer TEXT NOT NULL," \
 	" refreshed TEXT NOT NULL, duration_ms REAL NOT NULL);" \
-	"CREATE INDEX IF NOT EXISTS delivery_request ON delivery (request_id);"
+	"CREATE INDEX IF NOT EXISTS delivery_request ON delivery (request_id);" \
+	"CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, time TEXT);"
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_PUT_REFRESH, ST_PUT_DELIVERY,
-	ST_TRIM, ST_GET_REFRESH, ST_LIST, ST_FIND, ST_COUNT
+	ST_TRIM, ST_GET_REFRESH, ST_LIST, ST_FIND, ST_PROBE, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -45,6 +46,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LIST] = "SELECT id, time, receiver, event, request_id, attempt,"
 		" status, answer, refreshed, duration_ms FROM delivery"
 		" ORDER BY id DESC LIMIT ?1",
+	[ST_PROBE] = "INSERT OR REPLACE INTO probe (id, time)"
+		" VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
 	[ST_FIND] = "SELECT status, answer FROM delivery WHERE request_id = ?1"
 		" AND receiver = ?2 AND status BETWEEN 200 AND 299"
 		" ORDER BY id DESC LIMIT 1",
@@ -66,7 +69,7 @@ static int prepare(struct store *st, struct kw_err *err)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (st->read_only && (i == ST_PUT_REFRESH || i == ST_PUT_DELIVERY ||
-		    i == ST_TRIM))
+		    i == ST_TRIM || i == ST_PROBE))
 			continue;
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->st[i], NULL) != SQLITE_OK)
@@ -294,6 +297,18 @@ int store_find_delivery(struct store *st, const char *receiver,
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return out;
+}
+
+int store_probe(struct store *st, struct kw_err *err)
+{
+	int rc = store_begin(st, err);
+
+	if (rc == KW_OK)
+		rc = step_done(st, ST_PROBE, err, "probe");
+	if (rc == KW_OK)
+		return store_commit(st, err);
+	store_rollback(st);
+	return rc;
 }
 
 int store_check(struct store *st, struct kw_err *err)

@@ -70,6 +70,10 @@ int store_find_delivery(struct store *st, const char *receiver,
 	const char *request_id, bool *found, int *status, char **answer,
 	struct kw_err *err);
 
+/* Writes and commits one small row: whether the state is writable now.
+ * KW_OK or KW_EIO. */
+int store_probe(struct store *st, struct kw_err *err);
+
 /* PRAGMA integrity_check == "ok". */
 int store_check(struct store *st, struct kw_err *err);
 

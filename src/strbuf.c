@@ -89,42 +89,87 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	return rc;
 }
 
-int strbuf_json_string(struct strbuf *sb, const char *s, size_t len)
+/* Length of the valid UTF-8 sequence at p (as Go's utf8 package decodes
+ * it: no overlongs, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n, unsigned long *cp)
+{
+	unsigned long c;
+	size_t len;
+
+	if (p[0] < 0x80)
+		len = 1, c = p[0];
+	else if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* The escape Go's encoding/json writes for code point c, or NULL when c
+ * is written as it is. HTML-sensitive characters are escaped as Go's
+ * default encoder does, so answers match Kargo's byte for byte. */
+static const char *json_escape(unsigned long c, char buf[8])
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
+
+	switch (c) {
+	case '"': return "\\\"";
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	case '\b': return "\\b";
+	case '\f': return "\\f";
+	case 0x2028: return "\\u2028";
+	case 0x2029: return "\\u2029";
+	default: break;
+	}
+	if (c >= 0x20 && c != '<' && c != '>' && c != '&')
+		return NULL;
+	snprintf(buf, 8, "\\u00%c%c", hex[(c >> 4) & 15], hex[c & 15]);
+	return buf;
+}
+
+int strbuf_json_string(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start = 0;
 	int rc = strbuf_append(sb, "\"", 1);
 
-	for (i = 0; i < len && rc == KW_OK; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		size_t n = 0;
+	while (i < len && rc == KW_OK) {
+		unsigned long c = 0;
+		size_t n = utf8_len(p + i, len - i, &c);
+		const char *esc;
+		char buf[8];
 
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			n = 2;
-		} else if (c == '\n') {
-			memcpy(esc, "\\n", 2);
-			n = 2;
-		} else if (c == '\t') {
-			memcpy(esc, "\\t", 2);
-			n = 2;
-		} else if (c == '\r') {
-			memcpy(esc, "\\r", 2);
-			n = 2;
-		} else if (c < 0x20 || c == 0x7f) {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			n = 6;
+		if (n == 0) {
+			esc = "\xef\xbf\xbd"; /* U+FFFD for an invalid byte */
+			n = 1;
+		} else {
+			esc = json_escape(c, buf);
 		}
-		if (n == 0)
-			continue;
-		rc = strbuf_append(sb, s + start, i - start);
-		if (rc == KW_OK)
-			rc = strbuf_append(sb, esc, n);
-		start = i + 1;
+		if (esc != NULL) {
+			rc = strbuf_append(sb, s + start, i - start);
+			if (rc == KW_OK)
+				rc = strbuf_puts(sb, esc);
+			start = i + n;
+		}
+		i += n;
 	}
 	if (rc == KW_OK)
 		rc = strbuf_append(sb, s + start, len - start);

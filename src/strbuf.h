@@ -30,7 +30,9 @@ int strbuf_puts(struct strbuf *sb, const char *s);
 int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Appends s as a JSON string literal, quotes included. */
+/* Appends s as a JSON string literal, quotes included, escaped exactly as
+ * Go's encoding/json does by default: <, > and & as \u003c..., U+2028 and
+ * U+2029 escaped, invalid UTF-8 replaced by U+FFFD, DEL left as it is. */
 int strbuf_json_string(struct strbuf *sb, const char *s, size_t len);
 
 /* Empties the buffer, keeping its memory. */

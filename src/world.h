@@ -57,8 +57,9 @@ struct world_ops {
 	/* Rebuilds the snapshot from its sources; keeps the old one when the
 	 * new one is invalid (KW_EINVAL, errors logged). */
 	int (*reload)(struct world *w);
-	/* Whether the world can serve: configuration loaded, state writable.
-	 * Fills why (when not NULL) with the reason it cannot. */
+	/* Whether the world can serve (the state is writable). Fills why with
+	 * the reason it cannot, or, when it can, with what is degraded
+	 * ("" when nothing is): a rejected reload, a missing Secret. */
 	bool (*ready)(struct world *w, char *why, size_t why_len);
 	/* Stops threads after finishing queued jobs, frees everything. */
 	void (*free)(struct world *w);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct embedded {
@@ -29,14 +30,16 @@ struct embedded {
 	pthread_mutex_t reload_lock; /* one reload at a time */
 	pthread_mutex_t snap_lock;
 	struct snapshot *snap;
-	char not_ready[256]; /* why the last reload failed; "" when fine */
+	char degraded[256]; /* what readiness reports besides "ready"; "" when fine */
 
 	pthread_mutex_t lock; /* guards the queue and the flags below */
 	pthread_cond_t wake;
 	struct world_job *head, *tail;
-	size_t queued;
+	size_t queued;      /* refresh jobs waiting */
+	size_t queued_logs; /* log-only jobs waiting: bounded on their own */
 	bool stopping;
 	bool store_ok;
+	bool writer_started;
 	pthread_t writer;
 	struct store *store;
 
@@ -51,8 +54,16 @@ struct embedded {
 /* A delivery that refreshed nothing: the job owns copies of its strings. */
 struct log_job {
 	struct world_job job;
-	char *strings[7];
+	char *strings[6];
 };
+
+/* Marks a job as log-only (it refreshes nothing and nobody waits). */
+static void log_job_done(struct world_job *job);
+
+static bool is_log_job(const struct world_job *job)
+{
+	return job->done == log_job_done;
+}
 
 static struct embedded *from_world(struct world *w)
 {
@@ -105,9 +116,9 @@ static void set_carried_reason(struct embedded *e, const struct snapshot *s)
 	size_t n = snapshot_carried(s);
 
 	if (n == 0)
-		e->not_ready[0] = '\0';
+		e->degraded[0] = '\0';
 	else
-		snprintf(e->not_ready, sizeof(e->not_ready),
+		snprintf(e->degraded, sizeof(e->degraded),
 			"%zu receiver(s) serve with a last known secret: their Secret is missing", n);
 }
 
@@ -119,15 +130,16 @@ static int embedded_reload(struct world *w)
 	int rc;
 	struct world_embedded_options opts = e->opts;
 
-	/* Only this thread (or the signal thread, serialized by reload_lock)
-	 * replaces e->snap, so reading it here without snap_lock is safe. */
+	/* Reloads come from the signal thread and the watcher thread;
+	 * reload_lock serializes them, and only a reload replaces e->snap, so
+	 * reading it here without snap_lock is safe. */
 	pthread_mutex_lock(&e->reload_lock);
 	opts.snap.carry_from = e->snap;
 	rc = world_embedded_load(&s, &opts, &dl);
 	log_diags(&dl);
 	pthread_mutex_lock(&e->snap_lock);
 	if (rc != KW_OK) {
-		snprintf(e->not_ready, sizeof(e->not_ready),
+		snprintf(e->degraded, sizeof(e->degraded),
 			"last reload failed: %zu manifest error(s); serving the previous configuration",
 			dl.n_errors);
 		pthread_mutex_unlock(&e->snap_lock);
@@ -147,30 +159,34 @@ static int embedded_reload(struct world *w)
 	return KW_OK;
 }
 
+/* Ready means able to serve: the state is writable. A rejected reload or
+ * a missing Secret leaves the server serving, so they are reported in why
+ * with readiness kept (a probe must not take a serving pod out). */
 static bool embedded_ready(struct world *w, char *why, size_t why_len)
 {
 	struct embedded *e = from_world(w);
 	bool ok;
 
-	pthread_mutex_lock(&e->snap_lock);
-	ok = e->not_ready[0] == '\0';
-	if (!ok && why != NULL)
-		snprintf(why, why_len, "%s", e->not_ready);
-	pthread_mutex_unlock(&e->snap_lock);
 	pthread_mutex_lock(&e->lock);
-	if (ok && !e->store_ok) {
-		ok = false;
-		if (why != NULL)
-			snprintf(why, why_len, "state database is not writable");
-	}
+	ok = e->store_ok;
 	pthread_mutex_unlock(&e->lock);
-	return ok;
+	if (!ok) {
+		snprintf(why, why_len, "state database is not writable");
+		return false;
+	}
+	pthread_mutex_lock(&e->snap_lock);
+	snprintf(why, why_len, "%s", e->degraded);
+	pthread_mutex_unlock(&e->snap_lock);
+	return true;
 }
 
 static int enqueue(struct embedded *e, struct world_job *job)
 {
+	bool log = is_log_job(job);
+	size_t *count = log ? &e->queued_logs : &e->queued;
+
 	pthread_mutex_lock(&e->lock);
-	if (e->queued >= e->opts.queue_max || e->stopping) {
+	if (*count >= e->opts.queue_max || e->stopping) {
 		pthread_mutex_unlock(&e->lock);
 		return KW_EBUSY;
 	}
@@ -180,7 +196,7 @@ static int enqueue(struct embedded *e, struct world_job *job)
 	else
 		e->head = job;
 	e->tail = job;
-	e->queued++;
+	(*count)++;
 	pthread_cond_signal(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	return KW_OK;
@@ -246,13 +262,19 @@ static int apply_job(struct embedded *e, struct world_job *job,
 	return rc;
 }
 
+/* Commits jobs first..stop in one transaction. *job_failed tells whether
+ * the failure came from one job's own rows (worth retrying the others
+ * alone) rather than from the database as a whole (busy, full, I/O). */
 static int commit_jobs(struct embedded *e, struct world_job *first,
-	struct world_job *stop, struct kw_err *err)
+	struct world_job *stop, bool *job_failed, struct kw_err *err)
 {
 	int rc = store_begin(e->store, err);
 
-	for (struct world_job *j = first; j != stop && rc == KW_OK; j = j->next)
+	*job_failed = false;
+	for (struct world_job *j = first; j != stop && rc == KW_OK; j = j->next) {
 		rc = apply_job(e, j, err);
+		*job_failed = rc != KW_OK;
+	}
 	if (rc == KW_OK)
 		return store_commit(e->store, err);
 	store_rollback(e->store);
@@ -270,24 +292,23 @@ static void set_store_ok(struct embedded *e, bool ok, const char *why)
 	pthread_mutex_unlock(&e->lock);
 }
 
-/* Commits a batch; when the batch fails, each job is tried on its own so
- * one bad job cannot fail the others. */
+/* Commits a batch. When one job's rows fail, each job is tried on its own
+ * so it cannot fail the others; when the database itself fails, the whole
+ * batch fails at once rather than waiting on it once per job. */
 static void process_batch(struct embedded *e, struct world_job *batch)
 {
 	struct kw_err err = { "" };
 	struct world_job *next;
-	bool any_ok = false;
+	bool job_failed, any_ok = false;
+	int rc = commit_jobs(e, batch, NULL, &job_failed, &err);
 
-	if (commit_jobs(e, batch, NULL, &err) == KW_OK) {
-		for (struct world_job *j = batch; j != NULL; j = j->next)
-			j->status = KW_OK;
-		any_ok = true;
-	} else {
-		for (struct world_job *j = batch; j != NULL; j = j->next) {
-			j->status = commit_jobs(e, j, j->next, &err);
-			j->n_failed = j->status == KW_OK ? 0 : j->n_targets;
-			any_ok = any_ok || j->status == KW_OK;
-		}
+	for (struct world_job *j = batch; j != NULL; j = j->next) {
+		if (rc != KW_OK && job_failed)
+			j->status = commit_jobs(e, j, j->next, &job_failed, &err);
+		else
+			j->status = rc;
+		j->n_failed = j->status == KW_OK ? 0 : j->n_targets;
+		any_ok = any_ok || j->status == KW_OK;
 	}
 	set_store_ok(e, any_ok, err.msg);
 	for (struct world_job *j = batch; j != NULL; j = next) {
@@ -296,22 +317,47 @@ static void process_batch(struct embedded *e, struct world_job *batch)
 	}
 }
 
+/* While the state is not writable, try a write every second so readiness
+ * comes back without waiting for a request (a readiness probe may have
+ * taken the traffic away). */
+static void probe_store(struct embedded *e)
+{
+	struct kw_err err = { "" };
+
+	if (store_probe(e->store, &err) == KW_OK)
+		set_store_ok(e, true, NULL);
+}
+
 static void *writer_main(void *arg)
 {
 	struct embedded *e = arg;
 	struct world_job *batch;
+	bool probe;
 
 	for (;;) {
 		pthread_mutex_lock(&e->lock);
-		while (e->head == NULL && !e->stopping)
+		while (e->head == NULL && !e->stopping && e->store_ok)
 			pthread_cond_wait(&e->wake, &e->lock);
+		if (e->head == NULL && !e->stopping && !e->store_ok) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+		}
 		batch = e->head;
 		e->head = e->tail = NULL;
-		e->queued = 0;
-		pthread_mutex_unlock(&e->lock);
-		if (batch == NULL)
+		e->queued = e->queued_logs = 0;
+		probe = batch == NULL && !e->store_ok && !e->stopping;
+		if (batch == NULL && e->stopping) {
+			pthread_mutex_unlock(&e->lock);
 			break; /* stopping, and nothing left to do */
-		process_batch(e, batch);
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (probe)
+			probe_store(e);
+		else if (batch != NULL)
+			process_batch(e, batch);
 	}
 	return NULL;
 }
@@ -327,26 +373,32 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-static uint64_t fingerprint_path(uint64_t h, const char *path, int depth)
+/* Every entry visited costs one stat(); the budget keeps a symlink loop
+ * or a huge tree from turning each poll into a storm. */
+#define FINGERPRINT_BUDGET (2 * MANIFEST_MAX_FILES)
+
+static uint64_t fingerprint_path(uint64_t h, const char *path, int depth,
+	size_t *budget)
 {
 	struct stat st;
 	struct dirent *d;
 	DIR *dir;
 	char sub[4096];
 
-	if (depth > 32 || stat(path, &st) != 0)
+	if (*budget == 0 || depth > 32 || stat(path, &st) != 0)
 		return fnv(h, "?", 1);
+	(*budget)--;
 	h = fnv(h, path, strlen(path));
 	h = fnv(h, &st.st_size, sizeof(st.st_size));
 	h = fnv(h, &st.st_mtim, sizeof(st.st_mtim));
 	h = fnv(h, &st.st_ino, sizeof(st.st_ino));
 	if (!S_ISDIR(st.st_mode) || (dir = opendir(path)) == NULL)
 		return h;
-	while ((d = readdir(dir)) != NULL) {
+	while ((d = readdir(dir)) != NULL && *budget > 0) {
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
-		h ^= fingerprint_path(14695981039346656037ULL, sub, depth + 1);
+		h ^= fingerprint_path(14695981039346656037ULL, sub, depth + 1, budget);
 	}
 	closedir(dir);
 	return h;
@@ -355,9 +407,10 @@ static uint64_t fingerprint_path(uint64_t h, const char *path, int depth)
 static uint64_t fingerprint(const struct embedded *e)
 {
 	uint64_t h = 14695981039346656037ULL;
+	size_t budget = FINGERPRINT_BUDGET;
 
 	for (size_t i = 0; i < e->opts.n_manifest_paths; i++)
-		h = fingerprint_path(h, e->opts.manifest_paths[i], 0);
+		h = fingerprint_path(h, e->opts.manifest_paths[i], 0, &budget);
 	return h;
 }
 
@@ -395,7 +448,7 @@ static void embedded_free(struct world *w)
 	pthread_mutex_unlock(&e->lock);
 	if (e->watching)
 		pthread_join(e->watcher, NULL);
-	if (e->store != NULL)
+	if (e->writer_started)
 		pthread_join(e->writer, NULL);
 	store_close(e->store);
 	store_close(e->reader);
@@ -440,11 +493,9 @@ static const struct world_ops embedded_ops = {
 
 static int start_threads(struct embedded *e, struct kw_err *err)
 {
-	if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
-		store_close(e->store);
-		e->store = NULL;
+	if (pthread_create(&e->writer, NULL, writer_main, e) != 0)
 		return kw_errf(err, KW_ENOMEM, "cannot start the writer thread");
-	}
+	e->writer_started = true;
 	if (e->opts.watch) {
 		e->fingerprint = fingerprint(e);
 		if (pthread_create(&e->watcher, NULL, watcher_main, e) != 0)

@@ -53,9 +53,19 @@ static void test_json_string(void)
 		{ "a\"b", "\"a\\\"b\"" },
 		{ "back\\slash", "\"back\\\\slash\"" },
 		{ "nl\n\t\r", "\"nl\\n\\t\\r\"" },
-		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"" },
 		{ "", "\"\"" },
 		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+		/* As Go's encoding/json: HTML characters, \b \f, U+2028/9. */
+		{ "a<b>&c", "\"a\\u003cb\\u003e\\u0026c\"" },
+		{ "\b\f", "\"\\b\\f\"" },
+		{ "\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\"" },
+		/* Invalid UTF-8 becomes U+FFFD, one per bad byte. */
+		{ "x\xff", "\"x\xef\xbf\xbd\"" },
+		{ "\xc3", "\"\xef\xbf\xbd\"" },
+		{ "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"" },
 	};
 	struct strbuf sb;
 
