@@ -61,6 +61,10 @@ struct world_ops {
 	 * the reason it cannot, or, when it can, with what is degraded
 	 * ("" when nothing is): a rejected reload, a missing Secret. */
 	bool (*ready)(struct world *w, char *why, size_t why_len);
+	/* Shutting down: later submits fail with KW_EBUSY, and every job
+	 * still queued (not yet being written) is done at once with KW_EBUSY,
+	 * so no request waits past the shutdown grace period. */
+	void (*cancel)(struct world *w);
 	/* Stops threads after finishing queued jobs, frees everything. */
 	void (*free)(struct world *w);
 };
@@ -100,6 +104,11 @@ static inline int world_reload(struct world *w)
 static inline bool world_ready(struct world *w, char *why, size_t why_len)
 {
 	return w->ops->ready(w, why, why_len);
+}
+
+static inline void world_cancel(struct world *w)
+{
+	w->ops->cancel(w);
 }
 
 static inline void world_free(struct world *w)

@@ -38,6 +38,7 @@ struct embedded {
 	size_t queued;      /* refresh jobs waiting */
 	size_t queued_logs; /* log-only jobs waiting: bounded on their own */
 	bool stopping;
+	bool cancelled; /* shutting down: no new jobs */
 	bool store_ok;
 	bool writer_started;
 	pthread_t writer;
@@ -186,7 +187,7 @@ static int enqueue(struct embedded *e, struct world_job *job)
 	size_t *count = log ? &e->queued_logs : &e->queued;
 
 	pthread_mutex_lock(&e->lock);
-	if (*count >= e->opts.queue_max || e->stopping) {
+	if (*count >= e->opts.queue_max || e->stopping || e->cancelled) {
 		pthread_mutex_unlock(&e->lock);
 		return KW_EBUSY;
 	}
@@ -481,6 +482,25 @@ static int embedded_find_delivery(struct world *w, const char *receiver,
 	return found ? KW_OK : KW_ENOTFOUND;
 }
 
+static void embedded_cancel(struct world *w)
+{
+	struct embedded *e = from_world(w);
+	struct world_job *queued, *next;
+
+	pthread_mutex_lock(&e->lock);
+	e->cancelled = true;
+	queued = e->head;
+	e->head = e->tail = NULL;
+	e->queued = e->queued_logs = 0;
+	pthread_mutex_unlock(&e->lock);
+	for (struct world_job *j = queued; j != NULL; j = next) {
+		next = j->next;
+		j->status = KW_EBUSY;
+		j->n_failed = j->n_targets;
+		j->done(j);
+	}
+}
+
 static const struct world_ops embedded_ops = {
 	.snapshot = embedded_snapshot,
 	.submit = embedded_submit,
@@ -488,6 +508,7 @@ static const struct world_ops embedded_ops = {
 	.find_delivery = embedded_find_delivery,
 	.reload = embedded_reload,
 	.ready = embedded_ready,
+	.cancel = embedded_cancel,
 	.free = embedded_free,
 };
 

@@ -77,14 +77,20 @@ static bool fake_ready(struct world *w, char *why, size_t len)
 	return false;
 }
 
+static void fake_cancel(struct world *w)
+{
+	(void)w;
+}
+
 static void fake_free(struct world *w)
 {
 	(void)w;
 }
 
 static const struct world_ops fake_ops = {
-	fake_snapshot, fake_submit, fake_log, fake_find, fake_reload, fake_ready,
-	fake_free,
+	.snapshot = fake_snapshot, .submit = fake_submit, .log_delivery = fake_log,
+	.find_delivery = fake_find, .reload = fake_reload, .ready = fake_ready,
+	.cancel = fake_cancel, .free = fake_free,
 };
 
 static const char manifests[] =
