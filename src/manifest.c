@@ -2040,8 +2040,10 @@ static void decode_warehouse(struct doc *d, const yaml_node_t *root, cJSON **jso
 		m.name = m.namespace = NULL;
 	}
 	decode_subscriptions(d, root, w);
-	w->object = *json;
-	*json = NULL;
+	if (!d->set->without_objects) {
+		w->object = *json;
+		*json = NULL;
+	}
 	meta_free(&m);
 	scratch_commit(d, tmp);
 }
@@ -2144,8 +2146,10 @@ static void decode_promotion(struct doc *d, const yaml_node_t *root, cJSON **jso
 		kp_pop(&d->kp, old);
 	}
 	decode_steps(d, root, *json, p);
-	p->object = *json;
-	*json = NULL;
+	if (!d->set->without_objects) {
+		p->object = *json;
+		*json = NULL;
+	}
 	meta_free(&m);
 	scratch_commit(d, tmp);
 }
@@ -2929,6 +2933,15 @@ static int check_set(struct obj_set *set, struct diag_list *dl, const char *syst
 int manifest_load_ns(struct obj_set **out, struct diag_list *dl,
 	const char *const *paths, size_t n_paths, const char *system_namespace)
 {
+	struct manifest_options mo = { system_namespace, true };
+
+	return manifest_load_with(out, dl, paths, n_paths, &mo);
+}
+
+int manifest_load_with(struct obj_set **out, struct diag_list *dl,
+	const char *const *paths, size_t n_paths, const struct manifest_options *mo)
+{
+	const char *system_namespace = mo->system_namespace;
 	struct loader ld;
 	size_t errors;
 
@@ -2940,6 +2953,7 @@ int manifest_load_ns(struct obj_set **out, struct diag_list *dl,
 	ld.dl = dl;
 	if ((ld.set = manifest_set_new()) == NULL)
 		return KW_ENOMEM;
+	ld.set->without_objects = !mo->keep_objects;
 	for (size_t i = 0; i < n_paths && !ld.oom; i++)
 		load_path(&ld, paths[i], true);
 	if (!ld.oom && check_set(ld.set, dl, system_namespace != NULL ? system_namespace

@@ -88,6 +88,15 @@ int manifest_load(struct obj_set **out, struct diag_list *dl,
  * "." (such as the ..data links of a mounted ConfigMap); a file or folder
  * reached twice (through symbolic links) is read once.
  */
+struct manifest_options {
+	const char *system_namespace; /* NULL: kargo-system-resources */
+	bool keep_objects;            /* keep each object's JSON (for `get`) */
+};
+
+/* manifest_load_ns with options: serve keeps no JSON copies. */
+int manifest_load_with(struct obj_set **out, struct diag_list *dl,
+	const char *const *paths, size_t n_paths, const struct manifest_options *mo);
+
 int manifest_load_ns(struct obj_set **out, struct diag_list *dl,
 	const char *const *paths, size_t n_paths, const char *system_namespace);
 

@@ -89,7 +89,7 @@ struct obj_warehouse {
 	char *name;
 	struct obj_subscription *subs;
 	size_t n_subs;
-	struct cJSON *object; /* the whole manifest, for `get` */
+	struct cJSON *object; /* the whole manifest, for `get`; may be NULL */
 	struct obj_pos pos;
 };
 
@@ -100,11 +100,15 @@ struct obj_promotion {
 	char *phase;   /* status.phase; NULL when absent */
 	char **pr_urls; /* pr.url of git-wait-for-pr steps' state */
 	size_t n_pr_urls;
-	struct cJSON *object;
+	struct cJSON *object; /* may be NULL (see obj_set.without_objects) */
 	struct obj_pos pos;
 };
 
 struct obj_set {
+	/* Set before loading when nobody will print the objects: Warehouses
+	 * and Promotions then keep no ->object (NULL), which is most of the
+	 * memory a large set takes. */
+	bool without_objects;
 	char **files; /* every file name a pos points to */
 	size_t n_files;
 	struct obj_config *configs;

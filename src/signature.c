@@ -15,8 +15,11 @@
 
 #include "kw.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
+#include <pthread.h>
 
 #include <stdbool.h>
 #include <string.h>
@@ -25,19 +28,39 @@
 #define SIG_PREFIX_LEN (sizeof(SIG_PREFIX) - 1)
 #define MAC_LEN ((size_t)32)
 
+/* OpenSSL looks an algorithm up by name on every EVP_Q_mac call; the
+ * HMAC implementation is fetched once instead and shared by all threads
+ * (an EVP_MAC is immutable and reference-counted). */
+static EVP_MAC *hmac_impl;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void fetch_hmac(void)
+{
+	hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 /* The HMAC; false only when OpenSSL fails (out of memory). Empty key or
  * body still get valid pointers, which OpenSSL wants. */
 static bool hmac_sha256(unsigned char mac[MAC_LEN], const unsigned char *key,
 	size_t key_len, const void *body, size_t body_len)
 {
 	static const unsigned char empty[1];
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC_CTX *ctx;
 	size_t n = 0;
+	bool ok;
 
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
-	    key_len ? key : empty, key_len, body_len ? body : empty, body_len,
-	    mac, MAC_LEN, &n) == NULL)
+	pthread_once(&hmac_once, fetch_hmac);
+	if (hmac_impl == NULL || (ctx = EVP_MAC_CTX_new(hmac_impl)) == NULL)
 		return false;
-	return n == MAC_LEN;
+	ok = EVP_MAC_init(ctx, key_len ? key : empty, key_len, params) == 1 &&
+		EVP_MAC_update(ctx, body_len ? body : empty, body_len) == 1 &&
+		EVP_MAC_final(ctx, mac, &n, MAC_LEN) == 1 && n == MAC_LEN;
+	EVP_MAC_CTX_free(ctx);
+	return ok;
 }
 
 static int hex_value(unsigned char c)

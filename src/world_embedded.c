@@ -74,12 +74,12 @@ static struct embedded *from_world(struct world *w)
 int world_embedded_load(struct snapshot **out,
 	const struct world_embedded_options *opts, struct diag_list *dl)
 {
+	struct manifest_options mo = { opts->snap.system_namespace, false };
 	struct obj_set *objs = NULL;
 	int rc;
 
 	*out = NULL;
-	rc = manifest_load_ns(&objs, dl, opts->manifest_paths, opts->n_manifest_paths,
-		opts->snap.system_namespace);
+	rc = manifest_load_with(&objs, dl, opts->manifest_paths, opts->n_manifest_paths, &mo);
 	if (rc != KW_OK || dl->n_errors > 0) {
 		objects_free_set(objs);
 		return rc == KW_ENOMEM ? rc : KW_EINVAL;
