@@ -102,4 +102,28 @@ format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
 
 clean:
-	rm -rf build/release build/asan build/fuzz kargo-webhooks
+	rm -rf build/release build/asan build/fuzz build/debug build/bench kargo-webhooks
+
+# make check-valgrind: the integration suite against a sanitizer-free debug
+# build run under valgrind (memcheck). A wrapper script stands in for the
+# binary; every process it starts writes build/debug/vg/<pid>.log, and a
+# log with a non-zero "ERROR SUMMARY" fails the target (a process killed
+# with SIGKILL writes no summary). KW_VALGRIND=1
+# makes the suites skip the tests that measure time.
+CFLAGS_debug := -O0 -g
+$(eval $(call FLAVOUR,debug,$(CC)))
+VALGRIND_FLAGS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --num-callers=30
+
+.PHONY: check-valgrind
+check-valgrind: build/debug/kargo-webhooks
+	@command -v valgrind >/dev/null || { echo "check-valgrind: apt-get install valgrind"; exit 1; }
+	@rm -rf build/debug/vg && mkdir -p build/debug/vg
+	@printf '#!/bin/sh\nexec valgrind $(VALGRIND_FLAGS) --log-file=%s/build/debug/vg/%%p.log %s/build/debug/kargo-webhooks "$$@"\n' \
+		"$(CURDIR)" "$(CURDIR)" > build/debug/kargo-webhooks-vg
+	@chmod +x build/debug/kargo-webhooks-vg
+	@KW_VALGRIND=1 python3 tests/integration/run.py build/debug/kargo-webhooks-vg; st=$$?; \
+	bad=$$(grep -l -E 'ERROR SUMMARY: [1-9]' build/debug/vg/*.log); \
+	if [ -n "$$bad" ]; then echo "check-valgrind: errors in"; for f in $$bad; do \
+		echo "== $$f"; grep -A25 -m3 -E 'Invalid|uninitialised|definitely lost|Mismatched' $$f; done; exit 1; fi; \
+	echo "check-valgrind: $$(ls build/debug/vg | wc -l) processes, 0 valgrind errors"; exit $$st

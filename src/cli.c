@@ -58,6 +58,8 @@ struct opts {
 	unsigned max_connections;
 	unsigned max_per_ip;
 	unsigned idle_timeout;
+	unsigned header_timeout;
+	unsigned request_timeout;
 	size_t header_limit;
 	size_t deliveries_keep;
 	size_t queue_max;
@@ -112,6 +114,10 @@ static const char usage_serve[] =
 	"  --max-connections N   total open connections (default 1024)\n"
 	"  --max-per-ip N        open connections per client address (default 64)\n"
 	"  --idle-timeout SEC    close a connection idle this long (default 30)\n"
+	"  --header-timeout SEC  close a connection still sending its headers\n"
+	"                        after this long (default 10)\n"
+	"  --request-timeout SEC close a connection still sending its request\n"
+	"                        after this long (default 30)\n"
 	"  --header-limit BYTES  request line and headers (default 16384)\n"
 	"  --keep-deliveries N   delivery log retention in rows (default 10000)\n"
 	"  --queue-max N         refreshes waiting for the disk before answering 503\n"
@@ -164,7 +170,7 @@ enum opt_id {
 	O_LOG_FORMAT, O_LOG_LEVEL, O_SECRET_FILE, O_TLS_CERT, O_TLS_KEY,
 	O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT, O_RATE_RECEIVER,
-	O_RATE_BURST, O_HELP,
+	O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, O_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -190,6 +196,8 @@ static const struct option long_opts[] = {
 	{ "rate-per-client", required_argument, NULL, O_RATE_CLIENT },
 	{ "rate-per-receiver", required_argument, NULL, O_RATE_RECEIVER },
 	{ "rate-burst", required_argument, NULL, O_RATE_BURST },
+	{ "header-timeout", required_argument, NULL, O_HEADER_TIMEOUT },
+	{ "request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, O_HELP },
@@ -297,6 +305,8 @@ static int env_defaults(struct opts *o)
 	o->max_connections = 1024;
 	o->max_per_ip = 64;
 	o->idle_timeout = 30;
+	o->header_timeout = 10;
+	o->request_timeout = 30;
 	o->header_limit = 16384;
 	o->deliveries_keep = 10000;
 	o->queue_max = 4096;
@@ -342,6 +352,8 @@ static int numeric_opt(struct opts *o, int id, const char *v)
 	case O_MAX_CONN: o->max_connections = (unsigned)(n ? n : 1); break;
 	case O_MAX_PER_IP: o->max_per_ip = (unsigned)n; break;
 	case O_IDLE: o->idle_timeout = (unsigned)n; break;
+	case O_HEADER_TIMEOUT: o->header_timeout = (unsigned)(n ? n : 1); break;
+	case O_REQUEST_TIMEOUT: o->request_timeout = (unsigned)(n ? n : 1); break;
 	case O_HEADER_LIMIT: o->header_limit = n < 1024 ? 1024 : n; break;
 	case O_KEEP: o->deliveries_keep = n; break;
 	case O_QUEUE: o->queue_max = n ? n : 1; break;
@@ -997,6 +1009,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 		.host = o->listen_host, .port = o->port, .port_file = o->port_file,
 		.threads = o->threads, .max_connections = o->max_connections,
 		.max_per_ip = o->max_per_ip, .idle_timeout = o->idle_timeout,
+		.header_timeout = o->header_timeout, .request_timeout = o->request_timeout,
 		.header_limit = o->header_limit, .tls_cert = o->tls_cert,
 		.tls_key = o->tls_key, .rate_per_client = o->rate_per_client,
 		.rate_per_receiver = o->rate_per_receiver, .rate_burst = o->rate_burst,
@@ -1036,7 +1049,7 @@ static int cmd_serve(int argc, char **argv)
 		O_PORT_FILE, O_LOG_FORMAT, O_LOG_LEVEL, O_TLS_CERT, O_TLS_KEY,
 		O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT,
-		O_RATE_RECEIVER, O_RATE_BURST, 0 };
+		O_RATE_RECEIVER, O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, 0 };
 	struct opts o;
 	sigset_t set;
 	int rc;

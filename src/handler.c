@@ -19,7 +19,7 @@
 static const char *const outcome_names[OUTCOME_COUNT] = {
 	"ok", "no_match", "bad_signature", "missing_signature",
 	"unsupported_event", "bad_body", "too_large", "rate_limited",
-	"not_found", "error",
+	"not_found", "error", "bad_request",
 };
 
 const char *handler_outcome_name(enum handler_outcome o)
@@ -166,6 +166,22 @@ enum handler_step handler_route(struct handler_ctx *ctx,
 	return HANDLER_READ;
 }
 
+bool handler_reject_headers(const struct handler_headers *h,
+	struct handler_response *resp)
+{
+	if (h->n_fields > HANDLER_MAX_HEADERS)
+		answer(resp, 431, OUTCOME_BAD_REQUEST, "{\"error\":\"too many header fields\"}");
+	else if (h->n_content_length > 1)
+		answer(resp, 400, OUTCOME_BAD_REQUEST,
+			"{\"error\":\"more than one Content-Length header\"}");
+	else if (h->n_content_length > 0 && h->transfer_encoding)
+		answer(resp, 400, OUTCOME_BAD_REQUEST,
+			"{\"error\":\"both Content-Length and Transfer-Encoding\"}");
+	else
+		return false;
+	return true;
+}
+
 void handler_too_large(struct handler_ctx *ctx, struct handler_response *resp)
 {
 	(void)ctx;
@@ -203,7 +219,7 @@ static int check_signature(const struct handler_ctx *ctx,
 	const struct snap_receiver *r = ctx->receiver;
 
 	if (req->n_signatures > 1) {
-		answer(resp, 400, OUTCOME_BAD_SIGNATURE,
+		answer(resp, 400, OUTCOME_BAD_REQUEST,
 			"{\"error\":\"more than one X-Hub-Signature header\"}");
 		return KW_EAUTH;
 	}

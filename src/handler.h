@@ -19,6 +19,8 @@
 /* Longest event key kept for the delivery log, and longest request id
  * used to recognize a retried delivery. */
 #define HANDLER_FIELD_MAX 256
+/* Header fields a request may carry; more is answered 431. */
+#define HANDLER_MAX_HEADERS 100
 
 struct snapshot;
 struct snap_receiver;
@@ -35,6 +37,7 @@ enum handler_outcome {
 	OUTCOME_RATE_LIMITED,
 	OUTCOME_NOT_FOUND,
 	OUTCOME_ERROR,
+	OUTCOME_BAD_REQUEST,
 	OUTCOME_COUNT
 };
 
@@ -105,6 +108,20 @@ enum handler_step {
 enum handler_step handler_route(struct handler_ctx *ctx,
 	const struct handler_env *env, const char *method, const char *path,
 	const char *client, long long content_length,
+	struct handler_response *resp);
+
+/* What the HTTP layer counted in the request's headers. */
+struct handler_headers {
+	size_t n_fields;          /* header fields */
+	size_t n_content_length;  /* Content-Length fields */
+	bool transfer_encoding;   /* a Transfer-Encoding field came */
+};
+
+/* Step 0, before routing: refuses requests on their headers alone: too
+ * many fields (431), or an ambiguous body length (400: request
+ * smuggling, RFC 9112 section 6.3). true when resp holds the refusal; the
+ * connection should then be closed after it. */
+bool handler_reject_headers(const struct handler_headers *h,
 	struct handler_response *resp);
 
 /* The answer for a body that grew past the limit while being read. */

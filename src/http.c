@@ -3,6 +3,14 @@
  * carries it through three calls of the access handler: route on the
  * headers, collect the body (bounded), then answer, possibly after a
  * suspension while the world commits the refresh.
+ *
+ * libmicrohttpd 0.9.75 only knows an inactivity timeout, which a client
+ * that sends one byte a second never trips. So one struct conn per
+ * connection records when the current request started and how far it
+ * got, and a sweeper thread shuts down the socket of any connection
+ * still sending its headers after HEADER_TIMEOUT, or its body after
+ * REQUEST_TIMEOUT. The library then sees end of file and closes the
+ * connection itself, so it stays the only owner of the socket.
  */
 #include "http.h"
 
@@ -16,12 +24,53 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Default seconds to receive a request's line and headers, counted from
+ * the connection's start or the end of its previous request, and to
+ * receive the whole request (--header-timeout, --request-timeout). */
+#define HEADER_TIMEOUT 10
+#define REQUEST_TIMEOUT 30
+/* How often the sweeper looks, in milliseconds. */
+#define SWEEP_MS 200
+/* Connections libmicrohttpd may hold beyond --max-connections. At its
+ * own limit the library stops accepting, and a client would wait in the
+ * listen backlog; below it, we refuse the excess at once ourselves. */
+#define REFUSE_SLACK 64
+
+/* What a connection over --max-connections gets before it is closed
+ * (plain HTTP only; under TLS it is just closed). */
+#define BUSY_BODY "{\"error\":\"too many open connections\"}\n"
+static const char busy_answer[] =
+	"HTTP/1.1 503 Service Unavailable\r\n"
+	"Content-Type: application/json\r\n"
+	"Retry-After: 1\r\n"
+	"Connection: close\r\n"
+	"Content-Length: 38\r\n"
+	"\r\n"
+	BUSY_BODY;
+_Static_assert(sizeof(BUSY_BODY) - 1 == 38, "Content-Length of busy_answer");
+
+enum conn_phase { C_HEADERS = 0, C_BODY, C_DONE };
+
+/* One open connection, from libmicrohttpd's "started" notification to
+ * its "closed" one (which comes before the socket is closed). */
+struct conn {
+	struct conn *prev, *next;
+	MHD_socket fd;
+	double since; /* when the current request's reading began */
+	enum conn_phase phase;
+	bool cut;     /* shut down by the sweeper */
+	bool refused; /* over --max-connections: shut down at once */
+};
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -31,6 +80,19 @@ struct http_server {
 	atomic_ulong next_id;
 	char *tls_cert_pem;
 	char *tls_key_pem;
+
+	pthread_mutex_t wait_lock; /* orders suspend and resume (see process) */
+	atomic_long n_suspended;   /* connections waiting for the world */
+	pthread_mutex_t conn_lock; /* guards conns, every conn, stopping */
+	pthread_cond_t sweep_wake;
+	struct conn *conns;
+	size_t n_conns;   /* tracked and not refused */
+	size_t max_conns; /* 0: no limit of our own */
+	bool tls;
+	bool stopping;
+	bool sweeping;
+	pthread_t sweeper;
+	double header_timeout, request_timeout;
 };
 
 enum req_state { R_READ = 0, R_WAIT, R_ANSWER, R_DISCARD };
@@ -48,6 +110,10 @@ struct req {
 	struct handler_response resp;
 	struct strbuf body;
 	enum req_state state;
+	struct conn *conn_track; /* borrowed; lives as long as the connection */
+	bool close;              /* answer with Connection: close */
+	bool suspended;          /* waiting for job_done; under wait_lock */
+	bool job_finished;       /* job_done ran; under wait_lock */
 	unsigned long id;
 	size_t discarded;
 	char client[INET6_ADDRSTRLEN];
@@ -68,6 +134,28 @@ static void client_address(struct MHD_Connection *c, char *out, size_t len)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
 }
 
+/* Moves a connection's request to another phase; C_HEADERS starts the
+ * clock of the next request. */
+static void conn_set_phase(struct http_server *s, struct conn *k,
+	enum conn_phase phase)
+{
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	if (phase == C_HEADERS)
+		k->since = kw_monotonic();
+	k->phase = phase;
+	pthread_mutex_unlock(&s->conn_lock);
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result send_answer(struct req *r)
 {
 	const struct handler_response *a = &r->resp;
@@ -76,6 +164,7 @@ static enum MHD_Result send_answer(struct req *r)
 	char retry[16];
 
 	r->state = R_ANSWER;
+	conn_set_phase(r->srv, r->conn_track, C_DONE);
 	if (a->big_body != NULL) {
 		resp = MHD_create_response_from_buffer(a->body_len, a->big_body,
 			MHD_RESPMEM_MUST_FREE);
@@ -90,6 +179,8 @@ static enum MHD_Result send_answer(struct req *r)
 		a->content_type ? a->content_type : "application/json");
 	if (a->allow_post)
 		MHD_add_response_header(resp, "Allow", "POST");
+	if (r->close)
+		MHD_add_response_header(resp, "Connection", "close");
 	if (a->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", a->retry_after);
 		MHD_add_response_header(resp, "Retry-After", retry);
@@ -99,17 +190,28 @@ static enum MHD_Result send_answer(struct req *r)
 	return ret;
 }
 
+/* Called from the world's writer thread. If the request thread has not
+ * suspended the connection yet, it answers itself (see process). */
 static void job_done(struct world_job *job)
 {
 	struct req *r = job->arg;
+	struct http_server *s = r->srv;
+	bool suspended;
 
 	handler_finish(&r->ctx, &r->resp);
-	r->state = R_ANSWER;
-	MHD_resume_connection(r->conn);
+	pthread_mutex_lock(&s->wait_lock);
+	r->job_finished = true;
+	suspended = r->suspended;
+	pthread_mutex_unlock(&s->wait_lock);
+	if (suspended) {
+		r->state = R_ANSWER;
+		MHD_resume_connection(r->conn);
+		atomic_fetch_sub(&s->n_suspended, 1);
+	}
 }
 
 struct header_count {
-	const char *name;
+	const char *name; /* NULL: count every header */
 	size_t n;
 };
 
@@ -120,7 +222,7 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 
 	(void)kind;
 	(void)value;
-	if (strcasecmp(key, hc->name) == 0)
+	if (hc->name == NULL || strcasecmp(key, hc->name) == 0)
 		hc->n++;
 	return MHD_YES;
 }
@@ -135,6 +237,7 @@ static enum MHD_Result process(struct req *r, const char *method,
 {
 	struct header_count sigs = { "X-Hub-Signature", 0 };
 	struct handler_request hr = { 0 };
+	bool finished;
 
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &sigs);
 	hr.method = method;
@@ -148,14 +251,22 @@ static enum MHD_Result process(struct req *r, const char *method,
 	hr.attempt = header(r->conn, "X-Attempt-Number");
 	hr.body = r->body.buf ? r->body.buf : "";
 	hr.body_len = r->body.len;
-	/* Suspend first: the world may finish the job before we return. */
-	MHD_suspend_connection(r->conn);
+	conn_set_phase(r->srv, r->conn_track, C_DONE);
 	r->state = R_WAIT;
-	if (handler_request(&r->ctx, &hr, &r->resp, job_done, r) == HANDLER_WAIT)
-		return MHD_YES;
-	r->state = R_ANSWER;
-	MHD_resume_connection(r->conn);
-	return MHD_YES;
+	if (handler_request(&r->ctx, &hr, &r->resp, job_done, r) == HANDLER_DONE)
+		return send_answer(r);
+	/* Only a refresh waits for the disk. Answers that need no wait are
+	 * sent at once: a suspended connection whose client has shut its
+	 * write side is closed by libmicrohttpd on resume, unanswered. */
+	pthread_mutex_lock(&r->srv->wait_lock);
+	finished = r->job_finished;
+	if (!finished) {
+		r->suspended = true;
+		atomic_fetch_add(&r->srv->n_suspended, 1);
+		MHD_suspend_connection(r->conn);
+	}
+	pthread_mutex_unlock(&r->srv->wait_lock);
+	return finished ? send_answer(r) : MHD_YES;
 }
 
 static long long content_length(struct MHD_Connection *c)
@@ -201,9 +312,44 @@ static struct req *req_new(struct http_server *srv, struct MHD_Connection *c)
 	r->srv = srv;
 	r->conn = c;
 	r->id = atomic_fetch_add(&srv->next_id, 1) + 1;
+	r->ctx.start = kw_monotonic();
 	strbuf_init(&r->body, HANDLER_BODY_LIMIT);
 	atomic_fetch_add(&srv->in_flight, 1);
 	return r;
+}
+
+/* Requests refused on their headers alone (see handler_reject_headers);
+ * the connection is closed after the answer. */
+static bool reject_headers(struct req *r, struct MHD_Connection *c)
+{
+	struct header_count all = { NULL, 0 };
+	struct header_count lengths = { "Content-Length", 0 };
+	struct handler_headers h;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &all);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &lengths);
+	h.n_fields = all.n;
+	h.n_content_length = lengths.n;
+	h.transfer_encoding = header(c, "Transfer-Encoding") != NULL;
+	if (!handler_reject_headers(&h, &r->resp))
+		return false;
+	r->close = true;
+	return true;
+}
+
+/* An answer given before the body was read. A body under DISCARD_MAX is
+ * read and dropped first: closing a socket with unread data makes the
+ * kernel send a reset, and the client would never see the answer. */
+static enum MHD_Result answer_early(struct req *r, struct MHD_Connection *c)
+{
+	long long n = content_length(c);
+	bool body = n > 0 || header(c, "Transfer-Encoding") != NULL;
+
+	if (body && !r->close && r->resp.status >= 400 && n <= (long long)DISCARD_MAX) {
+		r->state = R_DISCARD;
+		return MHD_YES;
+	}
+	return send_answer(r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -220,14 +366,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			return MHD_NO;
 		*con_cls = r;
 		client_address(c, r->client, sizeof(r->client));
+		r->conn_track = conn_of(c);
+		conn_set_phase(srv, r->conn_track, C_BODY);
+		if (reject_headers(r, c))
+			return send_answer(r);
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
 		    content_length(c), &r->resp) == HANDLER_READ)
 			return MHD_YES;
-		if (r->resp.status == 413 && content_length(c) <= (long long)DISCARD_MAX) {
-			r->state = R_DISCARD;
-			return MHD_YES;
-		}
-		return send_answer(r);
+		return answer_early(r, c);
 	}
 	if (r->state == R_ANSWER)
 		return send_answer(r);
@@ -269,6 +415,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		metrics_request(r->ctx.receiver ? r->ctx.receiver_name : NULL,
 			(int)r->resp.outcome, kw_monotonic() - r->ctx.start);
 	}
+	conn_set_phase(srv, r->conn_track, C_HEADERS);
 	free(r->resp.big_body);
 	handler_ctx_clear(&r->ctx);
 	strbuf_free(&r->body);
@@ -277,15 +424,119 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+static void conn_add(struct http_server *s, struct MHD_Connection *c,
+	void **socket_context)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct conn *k = calloc(1, sizeof(*k));
+
+	*socket_context = NULL;
+	if (k == NULL || ci == NULL) {
+		free(k); /* no deadline for this one; the idle timeout still holds */
+		return;
+	}
+	k->fd = ci->connect_fd;
+	k->since = kw_monotonic();
+	pthread_mutex_lock(&s->conn_lock);
+	if (s->max_conns > 0 && s->n_conns >= s->max_conns) {
+		k->refused = k->cut = true;
+		if (!s->tls)
+			(void)!send(k->fd, busy_answer, sizeof(busy_answer) - 1,
+				MSG_NOSIGNAL | MSG_DONTWAIT);
+		shutdown(k->fd, SHUT_RDWR);
+	} else {
+		s->n_conns++;
+	}
+	k->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = k;
+	s->conns = k;
+	pthread_mutex_unlock(&s->conn_lock);
+	*socket_context = k;
+}
+
+static void conn_remove(struct http_server *s, struct conn *k)
+{
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	if (!k->refused)
+		s->n_conns--;
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		s->conns = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&s->conn_lock);
+	free(k);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c,
 	void **socket_context, enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
-	(void)c;
-	(void)socket_context;
-	metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+	struct http_server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		metrics_connection(1);
+		conn_add(s, c, socket_context);
+	} else {
+		metrics_connection(-1);
+		conn_remove(s, *socket_context);
+		*socket_context = NULL;
+	}
 }
 
+static bool conn_expired(const struct http_server *s, const struct conn *k,
+	double now)
+{
+	if (k->cut || k->phase == C_DONE)
+		return false;
+	return now - k->since > (k->phase == C_HEADERS ? s->header_timeout :
+		s->request_timeout);
+}
+
+/* Shuts down the sockets of requests past their deadline, every SWEEP_MS.
+ * The connection is still open (its "closed" notification, which takes
+ * conn_lock, comes before the library closes the socket). */
+static void *sweeper_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->conn_lock);
+	while (!s->stopping) {
+		double now = kw_monotonic();
+		size_t cut = 0;
+		char n[24];
+
+		for (struct conn *k = s->conns; k != NULL; k = k->next)
+			if (conn_expired(s, k, now)) {
+				shutdown(k->fd, SHUT_RDWR);
+				k->cut = true;
+				cut++;
+			}
+		if (cut > 0) {
+			snprintf(n, sizeof(n), "%zu", cut);
+			log_kv(LOG_DEBUG, "slow requests cut", "connections", n, NULL);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += SWEEP_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->sweep_wake, &s->conn_lock, &ts);
+	}
+	pthread_mutex_unlock(&s->conn_lock);
+	return NULL;
+}
+
+/* Whole seconds from the environment, else def. */
+
+/* The library's own messages, at debug level. */
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -358,9 +609,15 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	unsigned threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-	struct MHD_OptionItem tls[3] = {
+
+	/* The library splits its connection limit among its threads and
+	 * refuses to start with fewer connections than threads. */
+	if (threads > o->max_connections + REFUSE_SLACK)
+		threads = o->max_connections + REFUSE_SLACK;
+	/* Three TLS options and the MHD_OPTION_END that closes the array. */
+	struct MHD_OptionItem tls[4] = {
 		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
-		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
 	};
 
 	if (v6)
@@ -374,15 +631,15 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 	}
 	return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL,
 		on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
 		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
 		MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads,
-		MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, o->max_connections + REFUSE_SLACK,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
@@ -412,6 +669,13 @@ int http_start(struct http_server **out, struct world *w,
 	*out = NULL;
 	if (s == NULL)
 		return KW_ENOMEM;
+	pthread_mutex_init(&s->conn_lock, NULL);
+	pthread_mutex_init(&s->wait_lock, NULL);
+	pthread_cond_init(&s->sweep_wake, NULL);
+	s->header_timeout = o->header_timeout ? o->header_timeout : HEADER_TIMEOUT;
+	s->request_timeout = o->request_timeout ? o->request_timeout : REQUEST_TIMEOUT;
+	s->max_conns = o->max_connections;
+	s->tls = o->tls_cert != NULL;
 	s->env.world = w;
 	if (o->rate_per_client > 0)
 		s->env.per_client = ratelimit_new(o->rate_per_client,
@@ -430,9 +694,13 @@ int http_start(struct http_server **out, struct world *w,
 	if (rc == KW_OK) {
 		info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 		s->port = info ? info->port : o->port;
-		if (o->port_file != NULL)
-			rc = write_port_file(o->port_file, s->port, err);
+		if (pthread_create(&s->sweeper, NULL, sweeper_main, s) == 0)
+			s->sweeping = true;
+		else
+			rc = kw_errf(err, KW_ENOMEM, "cannot start the sweeper thread");
 	}
+	if (rc == KW_OK && o->port_file != NULL)
+		rc = write_port_file(o->port_file, s->port, err);
 	if (rc != KW_OK) {
 		http_stop(s, 0);
 		return rc;
@@ -446,6 +714,35 @@ unsigned http_port(const struct http_server *s)
 	return s->port;
 }
 
+/* Waits up to seconds for *count to reach zero. */
+static void wait_for(atomic_long *count, unsigned seconds)
+{
+	for (unsigned i = 0; i < seconds * 100 && atomic_load(count) > 0; i++)
+		usleep(10 * 1000);
+}
+
+/* libmicrohttpd aborts the process when stopped with a suspended
+ * connection. Requests still waiting for the world after the grace period
+ * are cancelled (answered 503, which Bitbucket retries); the batch being
+ * written finishes first. If some still wait, the daemon is left for the
+ * process exit to reclaim rather than crashing it. */
+static bool stop_daemon(struct http_server *s)
+{
+	if (atomic_load(&s->n_suspended) > 0) {
+		log_kv(LOG_WARN, "cancelling refreshes still waiting at shutdown", NULL);
+		world_cancel(s->env.world);
+		wait_for(&s->n_suspended, 30);
+		wait_for(&s->in_flight, 1);
+	}
+	if (atomic_load(&s->n_suspended) > 0) {
+		log_kv(LOG_ERROR, "requests still wait for the state database; exiting without closing them", NULL);
+		return false;
+	}
+	MHD_stop_daemon(s->d);
+	s->d = NULL;
+	return true;
+}
+
 void http_stop(struct http_server *s, unsigned grace)
 {
 	if (s == NULL)
@@ -455,10 +752,20 @@ void http_stop(struct http_server *s, unsigned grace)
 
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
-		for (unsigned i = 0; i < grace * 100 && atomic_load(&s->in_flight) > 0; i++)
-			usleep(10 * 1000);
-		MHD_stop_daemon(s->d);
+		wait_for(&s->in_flight, grace);
+		/* Its threads still use s: leave it all to the process exit. */
+		if (!stop_daemon(s))
+			return;
 	}
+	pthread_mutex_lock(&s->conn_lock);
+	s->stopping = true;
+	pthread_cond_signal(&s->sweep_wake);
+	pthread_mutex_unlock(&s->conn_lock);
+	if (s->sweeping)
+		pthread_join(s->sweeper, NULL);
+	pthread_mutex_destroy(&s->conn_lock);
+	pthread_mutex_destroy(&s->wait_lock);
+	pthread_cond_destroy(&s->sweep_wake);
 	ratelimit_free(s->env.per_client);
 	ratelimit_free(s->env.per_receiver);
 	free(s->tls_cert_pem);

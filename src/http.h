@@ -24,6 +24,8 @@ struct http_options {
 	unsigned max_connections; /* total */
 	unsigned max_per_ip;      /* per client address; 0: unlimited */
 	unsigned idle_timeout;    /* seconds a connection may sit idle */
+	unsigned header_timeout;  /* seconds to send the headers; 0: 10 */
+	unsigned request_timeout; /* seconds to send the whole request; 0: 30 */
 	size_t header_limit;      /* bytes of request line and headers */
 	const char *tls_cert;     /* PEM files; both NULL: plain HTTP */
 	const char *tls_key;

@@ -44,14 +44,14 @@ bool log_enabled(enum log_level level)
 }
 
 /* Text values are quoted (and escaped) when they hold spaces, quotes,
- * '=', or any control character: a value from a request cannot forge a
- * log line or reach a terminal raw. */
+ * '=', any control character or any byte past ASCII: a value from a
+ * request cannot forge a log line or reach a terminal raw. */
 static void text_value(struct strbuf *sb, const char *v)
 {
 	bool plain = v[0] != '\0';
 
 	for (const unsigned char *p = (const unsigned char *)v; plain && *p; p++)
-		plain = *p > 0x20 && *p != 0x7f && *p != '"' && *p != '=' && *p != '\\';
+		plain = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '=' && *p != '\\';
 	if (plain)
 		strbuf_puts(sb, v);
 	else

@@ -85,7 +85,9 @@ static int setup(struct store *st, struct kw_err *err)
 		"PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 		" PRAGMA foreign_keys = ON;" SCHEMA;
 
-	sqlite3_busy_timeout(st->db, 5000);
+	/* Only another process can hold the write lock (we have one writer);
+	 * waiting long for it only delays the 503 that makes Bitbucket retry. */
+	sqlite3_busy_timeout(st->db, 1000);
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		kw_errf(err, KW_EIO, "state database: %s", msg ? msg : "setup failed");
 		sqlite3_free(msg);

@@ -403,6 +403,39 @@ def test_sigterm_finishes_in_flight(tmp):
     s.stop()
 
 
+def test_sigterm_with_state_locked(tmp):
+    """SIGTERM while refreshes wait on a locked state database: they are
+    answered (503, which Bitbucket retries) and the process exits 0."""
+    m, s = started(tmp)
+    db = sqlite3.connect(s.state, timeout=1, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    answers = []
+
+    def worker():
+        try:
+            st, h, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+            answers.append((st, h.get("retry-after")))
+        except OSError as e:
+            answers.append(("error", str(e)))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        s.signal(signal.SIGTERM)
+        s.proc.wait(timeout=60)
+        for t in threads:
+            t.join(timeout=30)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    eq(s.proc.returncode, 0, "exit status")
+    eq(len(answers), 4, "every client answered")
+    expect(all(a[0] == 503 and a[1] for a in answers), "503 with Retry-After: %r" % answers)
+    s.stop()
+
+
 def test_kill9_durability(tmp):
     m, s = started(tmp)
     acked = []
