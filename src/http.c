@@ -371,9 +371,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (reject_headers(r, c))
 			return send_answer(r);
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
-		    content_length(c), &r->resp) == HANDLER_READ)
-			return MHD_YES;
-		return answer_early(r, c);
+		    content_length(c), &r->resp) != HANDLER_READ)
+			return answer_early(r, c);
+		/* One allocation for an announced body (already bounded by
+		 * handler_route) instead of growing by doubling. */
+		if (content_length(c) > 0)
+			strbuf_reserve(&r->body, (size_t)content_length(c));
+		return MHD_YES;
 	}
 	if (r->state == R_ANSWER)
 		return send_answer(r);

@@ -42,6 +42,18 @@ static int grow(struct strbuf *sb, size_t need)
 	return KW_OK;
 }
 
+int strbuf_reserve(struct strbuf *sb, size_t len)
+{
+	int rc;
+
+	if (len > sb->max)
+		return KW_ETOOBIG;
+	rc = grow(sb, len + 1);
+	if (rc == KW_OK)
+		sb->buf[sb->len] = '\0';
+	return rc;
+}
+
 int strbuf_append(struct strbuf *sb, const void *data, size_t len)
 {
 	int rc;

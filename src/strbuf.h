@@ -23,6 +23,9 @@ void strbuf_init(struct strbuf *sb, size_t max);
  * KW_ENOMEM. */
 int strbuf_append(struct strbuf *sb, const void *data, size_t len);
 
+/* Makes room for len bytes in all (KW_ETOOBIG past max, KW_ENOMEM). */
+int strbuf_reserve(struct strbuf *sb, size_t len);
+
 /* Appends a C string. */
 int strbuf_puts(struct strbuf *sb, const char *s);
 

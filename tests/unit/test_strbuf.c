@@ -19,6 +19,13 @@ static void test_bounds(void)
 	CHECK_INT(sb.len, 0);
 	CHECK_INT(strbuf_append(&sb, "x", (size_t)-1), KW_ETOOBIG);
 	strbuf_free(&sb);
+	strbuf_init(&sb, 100);
+	CHECK_INT(strbuf_reserve(&sb, 101), KW_ETOOBIG);
+	CHECK_INT(strbuf_reserve(&sb, 100), KW_OK);
+	CHECK(sb.cap >= 101 && sb.len == 0);
+	CHECK_INT(strbuf_append(&sb, "abc", 3), KW_OK);
+	CHECK_STR(sb.buf, "abc");
+	strbuf_free(&sb);
 }
 
 static void test_growth_and_printf(void)
