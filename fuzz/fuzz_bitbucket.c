@@ -3,7 +3,8 @@
  * picks the event key among the six supported ones (its value modulo six:
  * the corpus uses '0'-'5'), the rest is the body. Besides the sanitizers'
  * findings it checks what holds for any input: a status from the
- * contract, an event exactly on success, and the result's bounds.
+ * contract, an event exactly on success, a message on failure, and the
+ * result's bounds.
  */
 #include "bitbucket.h"
 #include "kw.h"
@@ -37,11 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	err.msg[0] = '\0';
 	rc = bitbucket_parse(&ev, keys[data[0] % KW_ARRAY_LEN(keys)],
 		(const char *)data + 1, size - 1, &err);
 	if (rc != KW_OK && rc != KW_EINVAL && rc != KW_ENOMEM)
 		abort();
 	if ((rc == KW_OK) != (ev != NULL))
+		abort();
+	if (rc != KW_OK && err.msg[0] == '\0')
 		abort();
 	if (ev != NULL) {
 		if (ev->n_urls > 1024 || ev->n_refs > 4096)
