@@ -65,6 +65,7 @@ struct opts {
 	size_t queue_max;
 	unsigned threads;
 	bool watch;
+	bool sync_normal;
 	double rate_per_client;
 	double rate_per_receiver;
 	double rate_burst;
@@ -99,6 +100,9 @@ static const char usage_serve[] =
 	"\n"
 	"  --manifests PATH      YAML file or folder (recursive); repeatable\n"
 	"  --state FILE          SQLite state database (default ./kargo-webhooks.db)\n"
+	"  --sync full|normal    full (default): a 200 means the refresh is synced\n"
+	"                        to disk; normal: it survives the process being\n"
+	"                        killed but not a power loss (about 2x faster)\n"
 	"  --listen HOST:PORT    address to listen on (env BIND_ADDRESS, PORT;\n"
 	"                        default 0.0.0.0:8080); port 0 picks a free one\n"
 	"  --base-url URL        the receivers' public base URL\n"
@@ -170,7 +174,7 @@ enum opt_id {
 	O_LOG_FORMAT, O_LOG_LEVEL, O_SECRET_FILE, O_TLS_CERT, O_TLS_KEY,
 	O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT, O_RATE_RECEIVER,
-	O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, O_HELP,
+	O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, O_SYNC, O_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -197,6 +201,7 @@ static const struct option long_opts[] = {
 	{ "rate-per-receiver", required_argument, NULL, O_RATE_RECEIVER },
 	{ "rate-burst", required_argument, NULL, O_RATE_BURST },
 	{ "header-timeout", required_argument, NULL, O_HEADER_TIMEOUT },
+	{ "sync", required_argument, NULL, O_SYNC },
 	{ "request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
@@ -382,6 +387,11 @@ static int apply_opt(struct opts *o, int id, const char *v)
 	case O_TLS_KEY: o->tls_key = v; return 0;
 	case O_SYSTEM_NS: o->system_namespace = v; return 0;
 	case O_NO_WATCH: o->watch = false; return 0;
+	case O_SYNC:
+		if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0)
+			return bad_value("sync", v);
+		o->sync_normal = strcmp(v, "normal") == 0;
+		return 0;
 	case 'n': o->n_arg = v; return 0;
 	case O_RATE_CLIENT:
 	case O_RATE_RECEIVER:
@@ -1003,7 +1013,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 		.manifest_paths = o->manifests, .n_manifest_paths = o->n_manifests,
 		.state_path = o->state, .snap = { o->base_url, o->system_namespace, NULL },
 		.deliveries_keep = o->deliveries_keep, .queue_max = o->queue_max,
-		.watch = o->watch,
+		.watch = o->watch, .sync_normal = o->sync_normal,
 	};
 	struct http_options ho = {
 		.host = o->listen_host, .port = o->port, .port_file = o->port_file,
@@ -1049,7 +1059,8 @@ static int cmd_serve(int argc, char **argv)
 		O_PORT_FILE, O_LOG_FORMAT, O_LOG_LEVEL, O_TLS_CERT, O_TLS_KEY,
 		O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT,
-		O_RATE_RECEIVER, O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, 0 };
+		O_RATE_RECEIVER, O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT,
+		O_SYNC, 0 };
 	struct opts o;
 	sigset_t set;
 	int rc;

@@ -313,6 +313,15 @@ int store_probe(struct store *st, struct kw_err *err)
 	return rc;
 }
 
+int store_set_sync(struct store *st, bool full, struct kw_err *err)
+{
+	const char *sql = full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(st, err, "synchronous");
+	return KW_OK;
+}
+
 int store_check(struct store *st, struct kw_err *err)
 {
 	sqlite3_stmt *s;

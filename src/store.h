@@ -74,6 +74,12 @@ int store_find_delivery(struct store *st, const char *receiver,
  * KW_OK or KW_EIO. */
 int store_probe(struct store *st, struct kw_err *err);
 
+/* How far a commit goes before it returns: FULL syncs the WAL to the disk
+ * (survives power loss); NORMAL leaves it to the operating system
+ * (survives the process being killed, not a power loss or kernel crash).
+ * For the writer handle; KW_OK or KW_EIO. */
+int store_set_sync(struct store *st, bool full, struct kw_err *err);
+
 /* PRAGMA integrity_check == "ok". */
 int store_check(struct store *st, struct kw_err *err);
 

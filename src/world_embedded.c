@@ -549,6 +549,8 @@ int world_embedded_new(struct world **out,
 		kw_errf(err, rc, "the configuration has %zu error(s)", dl->n_errors);
 	if (rc == KW_OK)
 		rc = store_open(&e->store, opts->state_path, false, err);
+	if (rc == KW_OK && opts->sync_normal)
+		rc = store_set_sync(e->store, false, err);
 	if (rc == KW_OK)
 		rc = store_open(&e->reader, opts->state_path, true, err);
 	if (rc == KW_OK)

@@ -25,6 +25,7 @@ struct world_embedded_options {
 	size_t deliveries_keep; /* delivery log retention, in rows */
 	size_t queue_max;       /* pending jobs before KW_EBUSY */
 	bool watch;             /* reload when a manifest file changes */
+	bool sync_normal;       /* commits not synced to disk (see store_set_sync) */
 };
 
 /*

@@ -437,7 +437,17 @@ def test_sigterm_with_state_locked(tmp):
 
 
 def test_kill9_durability(tmp):
-    m, s = started(tmp)
+    kill9_under_load(tmp, [])
+
+
+def test_kill9_durability_sync_normal(tmp):
+    """--sync normal survives the process being killed too (not a power
+    loss, which no test here can stage)."""
+    kill9_under_load(tmp, ["--sync", "normal"])
+
+
+def kill9_under_load(tmp, extra):
+    m, s = started(tmp, extra=extra + ["--rate-per-client", "0", "--rate-per-receiver", "0"])
     acked = []
     lock = threading.Lock()
     stop = threading.Event()
