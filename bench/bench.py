@@ -403,6 +403,15 @@ def main():
         res["replay"] = r
         log(fmt_row(r, r["load"]) + " (replays, not refreshes)")
         stop(rs.proc)
+        # The same load with --sync normal (no fsync per commit): what the
+        # durability guarantee costs.
+        sn = start_ours(a.binary, w, w["dir"], "sync-normal", extra=("--sync", "normal"))
+        check_answer(sn, w, body)
+        r = wrk(sn, w, 64, a.seconds)
+        r["load"] = "64 keep-alive, --sync normal"
+        res["sync_normal"] = r
+        log(fmt_row(r, r["load"]))
+        stop(sn.proc)
         stop(servers["nginx"].proc)
         stop(servers["webhook"].proc)
         # Warehouse count: the same load on 100 and 100,000 Warehouses.
@@ -438,7 +447,7 @@ def main():
     with open(os.path.join(bdir, "results.md"), "w") as f:
         f.write(text)
     void = [r for r in res["runs"] + res["stall"] + list(res["scale"].values())
-            if r["errors"] or r["status"]]
+            + [res["sync_normal"]] if r["errors"] or r["status"]]
     st = res["store"]
     if void:
         fail("%d run(s) had wrong answers or errors: the numbers above are void" % len(void))
@@ -466,6 +475,9 @@ def report(res):
     out.append(fmt_row(r, r["load"]) + " replays only, 5 s |")
     for n, r in res["scale"].items():
         out.append(fmt_row(r, r["load"]) + " |")
+    r = res["sync_normal"]
+    o = runs[("64 keep-alive", "nginx")]
+    out.append(fmt_row(r, r["load"]) + " %.2f of nginx |" % (r["rps"] / o["rps"]))
     out.append("")
     for n, s in res["startup"].items():
         out.append("Start-up with %s Warehouses: %.3f s until the port file (median of 3: %s), RSS %.1f MiB."
