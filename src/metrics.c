@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define MAX_LABELS 1024
+#define INDEX_SLOTS 4096 /* a power of two, over twice MAX_LABELS + 2 */
 
 struct label {
 	char *name;
@@ -29,6 +30,9 @@ static struct {
 	pthread_mutex_t lock;
 	struct label labels[MAX_LABELS + 2]; /* + "" (no receiver) + "other" */
 	size_t n_labels;
+	/* Open-addressed index over labels: read without the lock (a slot
+	 * only ever goes from NULL to a label that is fully written). */
+	_Atomic(struct label *) index[INDEX_SLOTS];
 	atomic_ulong buckets[N_BOUNDS + 1];
 	atomic_ulong duration_count;
 	_Atomic double duration_sum;
@@ -51,21 +55,43 @@ void metrics_free(void)
 			atomic_store(&m.labels[i].counts[o], 0);
 	}
 	m.n_labels = 0;
+	for (size_t i = 0; i < INDEX_SLOTS; i++)
+		atomic_store(&m.index[i], NULL);
 	pthread_mutex_unlock(&m.lock);
 }
 
-/* The label's slot, created on first use. Receivers are few and the scan
- * is under a lock held for nanoseconds. */
+static size_t name_hash(const char *name)
+{
+	size_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+/* The index slot holding name, or the empty slot where it belongs. */
+static size_t index_find(const char *name, struct label **found)
+{
+	size_t i = name_hash(name) & (INDEX_SLOTS - 1);
+	struct label *l;
+
+	while ((l = atomic_load(&m.index[i])) != NULL && strcmp(l->name, name) != 0)
+		i = (i + 1) & (INDEX_SLOTS - 1);
+	*found = l;
+	return i;
+}
+
+/* The label's slot, created on first use: a lock-free lookup on the
+ * request path, the lock only to add a receiver seen for the first time. */
 static struct label *label_for(const char *name)
 {
 	struct label *l = NULL;
+	size_t i = index_find(name, &l);
 
+	if (l != NULL)
+		return l;
 	pthread_mutex_lock(&m.lock);
-	for (size_t i = 0; i < m.n_labels; i++)
-		if (strcmp(m.labels[i].name, name) == 0) {
-			l = &m.labels[i];
-			break;
-		}
+	i = index_find(name, &l);
 	if (l == NULL && (m.n_labels < MAX_LABELS || strcmp(name, "other") == 0 ||
 	    name[0] == '\0')) {
 		char *copy = strdup(name);
@@ -73,6 +99,7 @@ static struct label *label_for(const char *name)
 		if (copy != NULL) {
 			l = &m.labels[m.n_labels++];
 			l->name = copy;
+			atomic_store(&m.index[i], l);
 		}
 	}
 	pthread_mutex_unlock(&m.lock);
