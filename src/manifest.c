@@ -2023,6 +2023,26 @@ static void decode_subscriptions(struct doc *d, const yaml_node_t *root,
 	kp_pop(&d->kp, old);
 }
 
+/* Moves a namespaced object's decoded name and namespace into its fields. */
+static void take_names(struct doc *d, const yaml_node_t *root, struct meta *m,
+	char **name, char **namespace)
+{
+	if (decode_meta(d, root, false, true, m)) {
+		*name = m->name;
+		*namespace = m->namespace;
+		m->name = m->namespace = NULL;
+	}
+}
+
+/* Hands the document's JSON to the object, unless the set keeps none. */
+static void keep_object(struct doc *d, cJSON **json, cJSON **slot)
+{
+	if (!d->set->without_objects) {
+		*slot = *json;
+		*json = NULL;
+	}
+}
+
 static void decode_warehouse(struct doc *d, const yaml_node_t *root, cJSON **json)
 {
 	struct obj_set *tmp = scratch_new(d);
@@ -2034,16 +2054,9 @@ static void decode_warehouse(struct doc *d, const yaml_node_t *root, cJSON **jso
 		return;
 	}
 	w->pos = pos_of(d, root);
-	if (decode_meta(d, root, false, true, &m)) {
-		w->name = m.name;
-		w->namespace = m.namespace;
-		m.name = m.namespace = NULL;
-	}
+	take_names(d, root, &m, &w->name, &w->namespace);
 	decode_subscriptions(d, root, w);
-	if (!d->set->without_objects) {
-		w->object = *json;
-		*json = NULL;
-	}
+	keep_object(d, json, &w->object);
 	meta_free(&m);
 	scratch_commit(d, tmp);
 }
@@ -2134,11 +2147,7 @@ static void decode_promotion(struct doc *d, const yaml_node_t *root, cJSON **jso
 		return;
 	}
 	p->pos = pos_of(d, root);
-	if (decode_meta(d, root, false, true, &m)) {
-		p->name = m.name;
-		p->namespace = m.namespace;
-		m.name = m.namespace = NULL;
-	}
+	take_names(d, root, &m, &p->name, &p->namespace);
 	if (get_node(d, root, "status", YAML_MAPPING_NODE, 0, &status) && status != NULL) {
 		size_t old = kp_str(&d->kp, "status");
 
@@ -2146,10 +2155,7 @@ static void decode_promotion(struct doc *d, const yaml_node_t *root, cJSON **jso
 		kp_pop(&d->kp, old);
 	}
 	decode_steps(d, root, *json, p);
-	if (!d->set->without_objects) {
-		p->object = *json;
-		*json = NULL;
-	}
+	keep_object(d, json, &p->object);
 	meta_free(&m);
 	scratch_commit(d, tmp);
 }
