@@ -1046,7 +1046,13 @@ static int serve(const struct opts *o, const sigset_t *set)
 		"tls", o->tls_cert ? "true" : "false", "base_url", o->base_url, NULL);
 	log_receivers(w);
 	wait_for_signals(w, set);
-	http_stop(srv, 10);
+	if (!http_stop(srv, 10)) {
+		/* The state database has not answered for 40 s; the threads
+		 * that wait on it still hold the world. What was committed is
+		 * safe (SQLite recovers its journal); end without joining them. */
+		log_kv(LOG_ERROR, "exiting with requests unanswered", NULL);
+		_exit(1);
+	}
 	world_free(w);
 	log_kv(LOG_INFO, "stopped", NULL);
 	metrics_free();

@@ -83,6 +83,8 @@ struct http_server {
 
 	pthread_mutex_t wait_lock; /* orders suspend and resume (see process) */
 	atomic_long n_suspended;   /* connections waiting for the world */
+	bool no_suspend;           /* stopping: wait in place; under wait_lock */
+	pthread_cond_t job_cond;   /* job_finished set; with wait_lock */
 	pthread_mutex_t conn_lock; /* guards conns, every conn, stopping */
 	pthread_cond_t sweep_wake;
 	struct conn *conns;
@@ -96,6 +98,11 @@ struct http_server {
 };
 
 enum req_state { R_READ = 0, R_WAIT, R_ANSWER, R_DISCARD };
+
+/* An announced body is allocated at once up to this size (a real push);
+ * beyond, the buffer grows as bytes arrive, so a client that announces
+ * 2 MiB and trickles holds no more than it sent. */
+#define RESERVE_MAX (64 * 1024)
 
 /* A body over the limit is read and dropped up to this many bytes before
  * the 413 goes out: closing a socket with unread data makes the kernel
@@ -115,7 +122,6 @@ struct req {
 	bool suspended;          /* waiting for job_done; under wait_lock */
 	bool job_finished;       /* job_done ran; under wait_lock */
 	unsigned long id;
-	size_t discarded;
 	char client[INET6_ADDRSTRLEN];
 };
 
@@ -202,6 +208,7 @@ static void job_done(struct world_job *job)
 	pthread_mutex_lock(&s->wait_lock);
 	r->job_finished = true;
 	suspended = r->suspended;
+	pthread_cond_broadcast(&s->job_cond);
 	pthread_mutex_unlock(&s->wait_lock);
 	if (suspended) {
 		r->state = R_ANSWER;
@@ -259,6 +266,10 @@ static enum MHD_Result process(struct req *r, const char *method,
 	 * sent at once: a suspended connection whose client has shut its
 	 * write side is closed by libmicrohttpd on resume, unanswered. */
 	pthread_mutex_lock(&r->srv->wait_lock);
+	/* While stopping, a suspended connection would make libmicrohttpd
+	 * abort; the world is cancelled then, so waiting here is short. */
+	while (!r->job_finished && r->srv->no_suspend)
+		pthread_cond_wait(&r->srv->job_cond, &r->srv->wait_lock);
 	finished = r->job_finished;
 	if (!finished) {
 		r->suspended = true;
@@ -288,16 +299,15 @@ static enum MHD_Result upload(struct req *r, const char *data, size_t *size)
 	int rc;
 
 	*size = 0;
-	if (r->state == R_DISCARD) {
-		r->discarded += n;
-		return r->discarded > DISCARD_MAX ? send_answer(r) : MHD_YES;
-	}
+	/* libmicrohttpd 0.9.75 cannot queue an answer in the middle of a
+	 * body: the rest is dropped until it ends, within --request-timeout. */
+	if (r->state == R_DISCARD)
+		return MHD_YES;
 	rc = strbuf_append(&r->body, data, n);
 	if (rc == KW_ETOOBIG) {
 		handler_too_large(&r->ctx, &r->resp);
 		strbuf_free(&r->body);
 		r->state = R_DISCARD;
-		r->discarded = n;
 		return MHD_YES;
 	}
 	return rc == KW_OK ? MHD_YES : MHD_NO;
@@ -345,7 +355,10 @@ static enum MHD_Result answer_early(struct req *r, struct MHD_Connection *c)
 	long long n = content_length(c);
 	bool body = n > 0 || header(c, "Transfer-Encoding") != NULL;
 
-	if (body && !r->close && r->resp.status >= 400 && n <= (long long)DISCARD_MAX) {
+	/* Answered on the call after the (empty or dropped) body: an answer
+	 * queued with the headers alone makes libmicrohttpd close the
+	 * connection, which would end keep-alive for every probe. */
+	if (!r->close && (!body || n <= (long long)DISCARD_MAX)) {
 		r->state = R_DISCARD;
 		return MHD_YES;
 	}
@@ -376,7 +389,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		/* One allocation for an announced body (already bounded by
 		 * handler_route) instead of growing by doubling. */
 		if (content_length(c) > 0)
-			strbuf_reserve(&r->body, (size_t)content_length(c));
+			strbuf_reserve(&r->body, (size_t)(content_length(c) < RESERVE_MAX ?
+				content_length(c) : RESERVE_MAX));
 		return MHD_YES;
 	}
 	if (r->state == R_ANSWER)
@@ -388,7 +402,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	return process(r, method, url);
 }
 
-static void log_request(const struct req *r)
+static void log_request(const struct req *r, bool sent)
 {
 	char id[24], status[8], ms[32];
 
@@ -401,7 +415,8 @@ static void log_request(const struct req *r)
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
 		"event", r->ctx.event_key, "delivery", r->ctx.request_id,
 		"status", status, "outcome", handler_outcome_name(r->resp.outcome),
-		"duration_ms", ms, NULL);
+		"duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
+		NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -411,11 +426,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *r = *con_cls;
 
 	(void)c;
-	(void)toe;
 	if (r == NULL)
 		return;
 	if (r->resp.status != 0) {
-		log_request(r);
+		log_request(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 		metrics_request(r->ctx.receiver ? r->ctx.receiver_name : NULL,
 			(int)r->resp.outcome, kw_monotonic() - r->ctx.start);
 	}
@@ -537,7 +551,6 @@ static void *sweeper_main(void *arg)
 	return NULL;
 }
 
-/* Whole seconds from the environment, else def. */
 
 /* The library's own messages, at debug level. */
 __attribute__((format(printf, 2, 0)))
@@ -675,6 +688,7 @@ int http_start(struct http_server **out, struct world *w,
 		return KW_ENOMEM;
 	pthread_mutex_init(&s->conn_lock, NULL);
 	pthread_mutex_init(&s->wait_lock, NULL);
+	pthread_cond_init(&s->job_cond, NULL);
 	pthread_cond_init(&s->sweep_wake, NULL);
 	s->header_timeout = o->header_timeout ? o->header_timeout : HEADER_TIMEOUT;
 	s->request_timeout = o->request_timeout ? o->request_timeout : REQUEST_TIMEOUT;
@@ -732,14 +746,16 @@ static void wait_for(atomic_long *count, unsigned seconds)
  * process exit to reclaim rather than crashing it. */
 static bool stop_daemon(struct http_server *s)
 {
+	/* From here no request suspends, and every job still queued is
+	 * answered (503) at once; the batch being written finishes first. */
+	pthread_mutex_lock(&s->wait_lock);
+	s->no_suspend = true;
+	pthread_mutex_unlock(&s->wait_lock);
+	world_cancel(s->env.world);
+	wait_for(&s->n_suspended, 30);
+	wait_for(&s->in_flight, 1);
 	if (atomic_load(&s->n_suspended) > 0) {
-		log_kv(LOG_WARN, "cancelling refreshes still waiting at shutdown", NULL);
-		world_cancel(s->env.world);
-		wait_for(&s->n_suspended, 30);
-		wait_for(&s->in_flight, 1);
-	}
-	if (atomic_load(&s->n_suspended) > 0) {
-		log_kv(LOG_ERROR, "requests still wait for the state database; exiting without closing them", NULL);
+		log_kv(LOG_ERROR, "requests still wait for the state database", NULL);
 		return false;
 	}
 	MHD_stop_daemon(s->d);
@@ -747,10 +763,10 @@ static bool stop_daemon(struct http_server *s)
 	return true;
 }
 
-void http_stop(struct http_server *s, unsigned grace)
+bool http_stop(struct http_server *s, unsigned grace)
 {
 	if (s == NULL)
-		return;
+		return true;
 	if (s->d != NULL) {
 		MHD_socket fd = MHD_quiesce_daemon(s->d);
 
@@ -759,7 +775,7 @@ void http_stop(struct http_server *s, unsigned grace)
 		wait_for(&s->in_flight, grace);
 		/* Its threads still use s: leave it all to the process exit. */
 		if (!stop_daemon(s))
-			return;
+			return false;
 	}
 	pthread_mutex_lock(&s->conn_lock);
 	s->stopping = true;
@@ -769,6 +785,7 @@ void http_stop(struct http_server *s, unsigned grace)
 		pthread_join(s->sweeper, NULL);
 	pthread_mutex_destroy(&s->conn_lock);
 	pthread_mutex_destroy(&s->wait_lock);
+	pthread_cond_destroy(&s->job_cond);
 	pthread_cond_destroy(&s->sweep_wake);
 	ratelimit_free(s->env.per_client);
 	ratelimit_free(s->env.per_receiver);
@@ -778,4 +795,5 @@ void http_stop(struct http_server *s, unsigned grace)
 		free(s->tls_key_pem);
 	}
 	free(s);
+	return true;
 }

@@ -43,7 +43,10 @@ int http_start(struct http_server **out, struct world *w,
 unsigned http_port(const struct http_server *s);
 
 /* Stops accepting, lets requests in flight finish (at most grace seconds),
- * then frees everything. Accepts NULL. */
-void http_stop(struct http_server *s, unsigned grace);
+ * cancels refreshes still queued in the world (answered 503), then frees
+ * everything and returns true. Returns false when requests still wait for
+ * the world after that: the server's threads are then still running and
+ * the caller must not free the world but end the process. Accepts NULL. */
+bool http_stop(struct http_server *s, unsigned grace);
 
 #endif

@@ -3,6 +3,7 @@
 SPEC.md section 4, plus the commands, reload, SIGTERM and kill -9
 durability. Usage: run.py PATH_TO_BINARY. Prints
 "integration: N passed, N failed"."""
+import http.client
 import json
 import os
 import signal
@@ -119,6 +120,51 @@ def test_body_limit(tmp):
         body = b" " * 2097152
         st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
         eq(st, 400, "at the limit")
+    finally:
+        s.stop()
+
+
+def test_keepalive_after_early_answers(tmp):
+    """Answers given without reading a body (health, 404, 405) keep the
+    connection open, as probes and Bitbucket's keep-alive expect."""
+    _, s = started(tmp)
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        for method, path, want in [("GET", "/healthz", 200), ("GET", "/healthz", 200),
+                                   ("GET", PATH, 405), ("GET", "/nope", 404),
+                                   ("POST", PATH, 200)]:
+            headers = {"X-Event-Key": "diagnostics:ping"} if method == "POST" else {}
+            c.request(method, path, body=b"{}" if method == "POST" else None, headers=headers)
+            r = c.getresponse()
+            r.read()
+            eq(r.status, want, "%s %s" % (method, path))
+            expect((r.getheader("Connection") or "").lower() != "close",
+                   "%s %s kept the connection" % (method, path))
+        c.close()
+    finally:
+        s.stop()
+
+
+def test_chunked_far_over_limit(tmp):
+    """A chunked body far past the limit (and past what is read and
+    dropped in one go) still gets its 413, not a reset."""
+    _, s = started(tmp)
+    try:
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=20)
+        c.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nX-Event-Key: repo:push\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n" % PATH).encode())
+        chunk = b"x" * 1048576
+        for _ in range(20):
+            c.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        c.sendall(b"0\r\n\r\n")
+        data = b""
+        while not data.endswith(b"}\n"):
+            d = c.recv(65536)
+            if not d:
+                break
+            data += d
+        c.close()
+        expect(data.startswith(b"HTTP/1.1 413"), "20 MiB chunked: %r" % data[:80])
     finally:
         s.stop()
 
