@@ -1151,24 +1151,39 @@ static const yaml_node_t *map_get(struct doc *d, const yaml_node_t *m,
 	return map_find(d, m, key, strlen(key), 0);
 }
 
+enum typed { TYPED_OK, TYPED_ABSENT, TYPED_MISTAGGED, TYPED_BAD };
+
+/* Resolves n as a scalar of type want: TYPED_ABSENT when absent or null,
+ * TYPED_MISTAGGED when an error about its tag was already reported,
+ * TYPED_BAD when it is of another type (the caller says which it wants). */
+static enum typed typed_scalar(struct doc *d, const yaml_node_t *n,
+	enum sc_type want, struct scalar *sc)
+{
+	if (is_null(d, n))
+		return TYPED_ABSENT;
+	if (mistagged(d, n))
+		return TYPED_MISTAGGED;
+	if (n->type != YAML_SCALAR_NODE || !resolve_scalar(d, n, sc) ||
+	    sc->type != want)
+		return TYPED_BAD;
+	return TYPED_OK;
+}
+
 /* n (at the current key path) as a string into *out: NULL when n is absent
  * or null. False when an error was reported. */
 static bool node_string(struct doc *d, const yaml_node_t *n, size_t max,
 	char **out)
 {
 	struct scalar sc;
+	enum typed t;
 
 	*out = NULL;
-	if (is_null(d, n))
-		return true;
-	if (mistagged(d, n))
-		return false;
-	if (n->type != YAML_SCALAR_NODE || !resolve_scalar(d, n, &sc) ||
-		sc.type != SC_STR) {
+	t = typed_scalar(d, n, SC_STR, &sc);
+	if (t == TYPED_BAD)
 		error_at(d, n, "must be a string, not %s%s", describe(d, n),
 			n->type == YAML_SCALAR_NODE ? " (quote it)" : "");
-		return false;
-	}
+	if (t != TYPED_OK)
+		return t == TYPED_ABSENT;
 	if (memchr(sc.s, '\0', sc.len) != NULL) {
 		error_at(d, n, "must not contain a NUL character");
 		return false;
@@ -1275,18 +1290,13 @@ static void node_strings(struct doc *d, const yaml_node_t *n, char ***out,
 static bool node_bool(struct doc *d, const yaml_node_t *n, bool *out)
 {
 	struct scalar sc;
+	enum typed t = typed_scalar(d, n, SC_BOOL, &sc);
 
-	if (is_null(d, n))
-		return true;
-	if (mistagged(d, n))
-		return false;
-	if (n->type != YAML_SCALAR_NODE || !resolve_scalar(d, n, &sc) ||
-		sc.type != SC_BOOL) {
+	if (t == TYPED_BAD)
 		error_at(d, n, "must be true or false, not %s", describe(d, n));
-		return false;
-	}
-	*out = sc.b;
-	return true;
+	if (t == TYPED_OK)
+		*out = sc.b;
+	return t != TYPED_BAD && t != TYPED_MISTAGGED;
 }
 
 /* ---- Field tables ------------------------------------------------------- */

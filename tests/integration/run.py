@@ -37,6 +37,16 @@ def refreshed(tmp, manifests, state, ns=None):
     return out
 
 
+def poll(call, done, seconds=10):
+    """Calls call() until done(result) or seconds pass; the last result."""
+    deadline = time.time() + seconds
+    while True:
+        result = call()
+        if done(result) or time.time() > deadline:
+            return result
+        time.sleep(0.1)
+
+
 def started(tmp, **kw_args):
     m = W.make_world(tmp)
     return m, Server(tmp, [m], **kw_args)
@@ -364,12 +374,8 @@ def test_reload_sighup_and_watch(tmp):
         st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
         eq(b, b'{"msg":"refreshed 0 warehouse(s)"}\n', "before reload")
         s.signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
-            if b == b'{"msg":"refreshed 1 warehouse(s)"}\n':
-                break
-            time.sleep(0.1)
+        st, _, b = poll(lambda: s.push(PATH, "repo:push", body, W.SECRET),
+                        lambda a: a[2] == b'{"msg":"refreshed 1 warehouse(s)"}\n')
         eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "after SIGHUP")
         # A broken manifest is rejected; the old configuration keeps serving.
         write(os.path.join(m, "broken.yaml"), "kind: Warehouse\napiVersion: kargo.akuity.io/v1alpha1\n"
@@ -391,12 +397,8 @@ def test_reload_sighup_and_watch(tmp):
         write(os.path.join(m, "newer.yaml"),
               W.wh("wh-newer", "kargo-demo", "https://bitbucket.org/acme/newer", branch="main"))
         body = W.cloud_push(href="https://bitbucket.org/acme/newer", full_name="acme/newer")
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
-            if b == b'{"msg":"refreshed 1 warehouse(s)"}\n':
-                break
-            time.sleep(0.2)
+        st, _, b = poll(lambda: s.push(PATH, "repo:push", body, W.SECRET),
+                        lambda a: a[2] == b'{"msg":"refreshed 1 warehouse(s)"}\n')
         eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "after file change")
     finally:
         s.stop()
@@ -409,11 +411,8 @@ def test_reload_secret_deleted(tmp):
         parts = W.PROJECT_YAML.split("---\n")
         write(os.path.join(m, "project.yaml"), "---\n".join([parts[0]] + parts[2:]))
         s.signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        b = b""
-        while time.time() < deadline and b"last known secret" not in b:
-            st, _, b = s.request("GET", "/readyz")
-            time.sleep(0.1)
+        st, _, b = poll(lambda: s.request("GET", "/readyz"),
+                        lambda a: b"last known secret" in a[2])
         eq(st, 200, "still ready: the receiver keeps serving")
         expect(b"last known secret" in b, "readyz reports the missing Secret: %r" % b)
         st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
@@ -421,10 +420,8 @@ def test_reload_secret_deleted(tmp):
         expect("serving with its last known secret" in s.log(), "logged")
         write(os.path.join(m, "project.yaml"), W.PROJECT_YAML)
         s.signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while time.time() < deadline and b != b'{"msg":"ready"}\n':
-            st, _, b = s.request("GET", "/readyz")
-            time.sleep(0.1)
+        st, _, b = poll(lambda: s.request("GET", "/readyz"),
+                        lambda a: a[2] == b'{"msg":"ready"}\n')
         eq((st, b), (200, b'{"msg":"ready"}\n'), "plain ready once the Secret is back")
     finally:
         s.stop()
