@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum kw_status {
 	KW_OK = 0,
@@ -54,6 +55,14 @@ double kw_monotonic(void);
 void *kw_array_grow(void *arr, size_t n, size_t add, size_t size);
 void *kw_array_append(void *arr, size_t *len, const void *src, size_t n,
 	size_t size);
+
+/* The value of hex digit c (either case), or -1. */
+int kw_hex_value(int c);
+
+/* FNV-1a (64 bits) of p[0..n) continuing from h; start from KW_FNV1A_INIT.
+ * For hash tables and change detection, never for security. */
+#define KW_FNV1A_INIT 14695981039346656037ULL
+uint64_t kw_fnv1a(uint64_t h, const void *p, size_t n);
 
 #define KW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -40,8 +40,8 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
 	const char *file, const char *buf, size_t len);
 
 /*
- * Loads every path (a file, or a folder read recursively for *.yaml and
- * *.yml, in sorted order) into a new set. Also checks across objects:
+ * Loads every path (a file, or a folder walked as dirwalk.h says: *.yaml,
+ * *.yml and *.json, sorted, recursively) into a new set. Also checks across objects:
  * ProjectConfig name == namespace, unique receiver names, a missing Secret or
  * key (a warning), a secret ending in white space (a warning). Returns KW_OK
  * when no error was found, KW_EINVAL when some were (*out is still filled

@@ -50,17 +50,6 @@ static bool resolve_word(const char *s, struct yaml11_scalar *sc)
 	return false;
 }
 
-static int digit_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 99;
-}
-
 /* Go's strconv.ParseInt(s, 0, 64), then ParseUint: an optional sign, then
  * 0b, 0o, 0x or a leading 0 (octal) select the base. */
 static bool parse_go_int(const char *s, struct yaml11_scalar *sc)
@@ -86,7 +75,8 @@ static bool parse_go_int(const char *s, struct yaml11_scalar *sc)
 		}
 	}
 	for (; *s != '\0'; s++) {
-		unsigned dv = (unsigned)digit_value(*s);
+		int d = kw_hex_value((unsigned char)*s);
+		unsigned dv = d < 0 ? 99u : (unsigned)d;
 
 		if (dv >= base || v > (UINT64_MAX - dv) / base)
 			return false;
