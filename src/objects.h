@@ -43,6 +43,12 @@ struct obj_config {
 	struct obj_pos pos;
 };
 
+struct obj_secret_value {
+	char *key;
+	unsigned char *bytes;
+	size_t len;
+};
+
 struct obj_secret {
 	char *namespace;
 	char *name;
@@ -54,6 +60,9 @@ struct obj_secret {
 	unsigned char *previous;
 	size_t previous_len;
 	bool has_previous;
+	/* Every other key (secret-token, auth-header, ...), as decoded. */
+	struct obj_secret_value *values;
+	size_t n_values;
 	struct obj_pos pos;
 };
 
@@ -81,6 +90,12 @@ struct obj_subscription {
 	char *allow_tags;  /* deprecated; NULL when absent */
 	char **ignore_tags; /* deprecated */
 	size_t n_ignore_tags;
+	/* Path filters of push events (Kargo v1.10): "glob:", "regex:" or
+	 * "regexp:" patterns, else a base directory. */
+	char **include_paths;
+	size_t n_include_paths;
+	char **exclude_paths;
+	size_t n_exclude_paths;
 	struct obj_pos pos;
 };
 

@@ -10,7 +10,8 @@
 #include <string.h>
 
 static const struct receiver_ops *const kinds[] = {
-	&receiver_bitbucket,
+	&receiver_bitbucket, &receiver_github, &receiver_gitlab, &receiver_gitea,
+	&receiver_azure,
 };
 
 const struct receiver_ops *receiver_find(const char *name)

@@ -35,6 +35,7 @@
 
 #include "kw.h"
 #include "objects.h"
+#include "pathmatch.h"
 #include "semver.h"
 #include "strbuf.h"
 
@@ -63,8 +64,24 @@ struct regex_list {
 	size_t n;
 };
 
+/* One includePaths/excludePaths pattern (Kargo's ParsePathPattern). */
+enum path_kind { PATH_GLOB, PATH_REGEX, PATH_BASE_DIR };
+
+struct path_pattern {
+	enum path_kind kind;
+	const char *text;  /* borrowed from the subscription, past its prefix */
+	pcre2_code *re;    /* PATH_REGEX */
+};
+
+struct path_list {
+	struct path_pattern *v;
+	size_t n;
+	bool set; /* the field had patterns (an empty one is nil in Kargo) */
+};
+
 struct selector {
 	enum commit_strategy strategy;
+	struct path_list include, exclude;
 	char *branch; /* NULL: the default branch, main or master */
 	struct regex_list allow;
 	struct regex_list ignore;
@@ -563,15 +580,73 @@ static int match_context_new(struct selector *sel, struct kw_err *err)
 	return KW_OK;
 }
 
+/* Kargo's getPathSelectors: "glob:" (doublestar, validated), "regex:"
+ * or "regexp:" (Go regexp), else a base directory. The text stays
+ * borrowed from the subscription, which outlives the selector (both
+ * belong to one snapshot). */
+static int path_list_compile(struct path_list *list, char *const *patterns,
+	size_t n, const char *field, struct kw_err *err)
+{
+	if (n == 0)
+		return KW_OK;
+	if ((list->v = calloc(n, sizeof(*list->v))) == NULL)
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	list->set = true;
+	for (; list->n < n; list->n++) {
+		struct path_pattern *pp = &list->v[list->n];
+		const char *t = patterns[list->n];
+		int rc;
+
+		if (strncmp(t, "glob:", 5) == 0) {
+			pp->kind = PATH_GLOB;
+			pp->text = t + 5;
+			if (!pathmatch_glob_valid(pp->text))
+				return kw_errf(err, KW_EINVAL, "%s[%zu]: parse error path "
+					"selector \"%s\": syntax error in pattern", field,
+					list->n, t);
+		} else if (strncmp(t, "regex:", 6) == 0 || strncmp(t, "regexp:", 7) == 0) {
+			pp->kind = PATH_REGEX;
+			pp->text = t + (t[5] == ':' ? 6 : 7);
+			if ((rc = regex_compile(&pp->re, pp->text, field, list->n, err)) != KW_OK)
+				return rc;
+		} else {
+			pp->kind = PATH_BASE_DIR;
+			pp->text = t;
+		}
+	}
+	return KW_OK;
+}
+
+static void path_list_free(struct path_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		pcre2_code_free(list->v[i].re);
+	free(list->v);
+}
+
+/* Kargo's newBaseSelector, which every strategy builds first. */
+static int build_path_filters(struct selector *sel,
+	const struct obj_subscription *sub, struct kw_err *err)
+{
+	int rc;
+
+	if ((rc = match_context_new(sel, err)) != KW_OK)
+		return rc;
+	if ((rc = path_list_compile(&sel->include, sub->include_paths,
+	    sub->n_include_paths, "includePaths", err)) != KW_OK)
+		return rc;
+	return path_list_compile(&sel->exclude, sub->exclude_paths,
+		sub->n_exclude_paths, "excludePaths", err);
+}
+
 /* Kargo's newTagBasedSelector, checks in its order. */
 static int build_tag_selection(struct selector *sel,
 	const struct obj_subscription *sub, struct kw_err *err)
 {
 	int rc;
 
-	if ((rc = match_context_new(sel, err)) != KW_OK ||
-		(rc = regex_list_compile(&sel->allow, sub->allow_regexes,
-			sub->n_allow_regexes, "allowTagsRegexes", err)) != KW_OK)
+	if ((rc = regex_list_compile(&sel->allow, sub->allow_regexes,
+		sub->n_allow_regexes, "allowTagsRegexes", err)) != KW_OK)
 		return rc;
 	if (sub->allow_tags != NULL && sub->allow_tags[0] != '\0')
 		return kw_errf(err, KW_EINVAL, "allowTags is deprecated and "
@@ -629,7 +704,10 @@ int selector_new(struct selector **out, const struct obj_subscription *sub,
 	if ((sel = calloc(1, sizeof(*sel))) == NULL)
 		return kw_errf(err, KW_ENOMEM, "out of memory");
 	sel->strategy = sub->strategy;
-	switch (sub->strategy) {
+	rc = build_path_filters(sel, sub, err);
+	switch (rc != KW_OK ? -1 : (int)sub->strategy) {
+	case -1:
+		break;
 	case STRATEGY_NEWEST_FROM_BRANCH:
 		rc = build_branch_selection(sel, sub, err);
 		break;
@@ -659,6 +737,8 @@ void selector_free(struct selector *sel)
 	free(sel->branch);
 	regex_list_free(&sel->allow);
 	regex_list_free(&sel->ignore);
+	path_list_free(&sel->include);
+	path_list_free(&sel->exclude);
 	semver_constraint_free(sel->constraint);
 	pcre2_match_context_free(sel->mctx);
 	free(sel);
@@ -762,4 +842,40 @@ bool selector_match(const struct selector *sel, const char *ref, size_t len)
 		return false;
 	return sel->strategy != STRATEGY_SEMVER ||
 		version_selected(sel, ref + tp, len - tp);
+}
+
+/* Whether path matches any pattern of list (Kargo's Matchers.Matches). */
+static bool path_list_match(const struct selector *sel,
+	const struct path_list *list, pcre2_match_data *md, const char *path)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct path_pattern *pp = &list->v[i];
+		bool hit;
+
+		if (pp->kind == PATH_GLOB)
+			hit = pathmatch_glob(pp->text, path);
+		else if (pp->kind == PATH_BASE_DIR)
+			hit = pathmatch_base_dir(pp->text, path);
+		else /* a regex PCRE2 gave up on counts as a match (see the top) */
+			hit = md == NULL || regex_search(pp->re, md, sel->mctx, path,
+				strlen(path)) != 0;
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+bool selector_match_paths(const struct selector *sel, char *const *paths,
+	size_t n)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	bool ok = false;
+
+	for (size_t i = 0; i < n && !ok; i++) {
+		if (sel->include.set && !path_list_match(sel, &sel->include, md, paths[i]))
+			continue;
+		ok = !sel->exclude.set || !path_list_match(sel, &sel->exclude, md, paths[i]);
+	}
+	pcre2_match_data_free(md);
+	return ok;
 }

@@ -79,12 +79,22 @@ const struct snap_receiver *snapshot_find_receiver(const struct snapshot *s,
  * The Warehouses the receiver r refreshes for a push of refs to any of
  * urls (normalized): indexes into snapshot_objects(s)->warehouses, sorted
  * and unique, in a new array *out (free()). With no refs every Warehouse
- * found by URL matches. Returns KW_OK, KW_EINVAL when a matched
+ * found by URL matches; with changed paths, a subscription must also let
+ * one through its includePaths/excludePaths (Kargo's MatchesPaths). Returns KW_OK, KW_EINVAL when a matched
  * Warehouse's selection could not be built, KW_ENOMEM.
  */
+struct snapshot_push {
+	char *const *urls; /* normalized repository URLs */
+	size_t n_urls;
+	char *const *refs; /* full refs */
+	size_t n_refs;
+	char *const *paths; /* changed files; none: no path filtering */
+	size_t n_paths;
+};
+
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
-	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs);
+	const struct snapshot_push *push);
 
 /* The Running Promotions in r's scope waiting on the pull request url:
  * indexes into snapshot_objects(s)->promotions. KW_OK or KW_ENOMEM. */
