@@ -4,9 +4,11 @@
 # (CI reads that shape). Each program prints its own
 # "<name>: N passed, N failed" line, followed by ", N skipped" when it
 # skipped any; the skipped tests are named above the closing line.
+# KW_FLAVOUR picks the build (asan, the default; tsan for make check-tsan).
 set -u
 cd "$(dirname "$0")/.."
-log=build/asan/check.log
+flavour=${KW_FLAVOUR:-asan}
+log=build/$flavour/check.log
 : > "$log"
 status=0
 
@@ -24,15 +26,15 @@ run() {
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-for t in build/asan/tests/*; do
+for t in build/$flavour/tests/*; do
 	[ -x "$t" ] && run "$t" "$t"
 done
-for r in build/asan/replay/*; do
+for r in build/$flavour/replay/*; do
 	[ -x "$r" ] || continue
 	name=$(basename "$r")
 	run "$r" "$r" "fuzz/corpus/$name"
 done
-run integration python3 tests/integration/run.py build/asan/kargo-webhooks
+run integration python3 tests/integration/run.py build/$flavour/kargo-webhooks
 
 grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$log"
 grep -v -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$log" | grep -E 'FAIL|ERROR|Sanitizer|runtime error|CHECK' | head -50

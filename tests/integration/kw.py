@@ -20,10 +20,11 @@ BIN = None  # set by run.py
 # KW_WRAPPER runs the binary under another program, e.g.
 # "valgrind --error-exitcode=99 --leak-check=full" (make check-valgrind).
 WRAPPER = shlex.split(os.environ.get("KW_WRAPPER", ""))
-SLOW = 10 if WRAPPER else 1  # time allowances grow under a wrapper
+# Time allowances grow under a wrapper, or by KW_SLOW (make check-tsan).
+SLOW = float(os.environ.get("KW_SLOW", 10 if WRAPPER else 1))
 
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
-                   "UndefinedBehaviorSanitizer")
+                   "UndefinedBehaviorSanitizer", "ThreadSanitizer")
 
 
 def sign(secret: bytes, body: bytes) -> str:
