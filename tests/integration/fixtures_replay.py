@@ -27,16 +27,6 @@ GOLDEN = [
 ]
 
 
-def event_keys():
-    keys = {}
-    with open(os.path.join(FIXTURES, "PROVENANCE.md")) as f:
-        for line in f:
-            m = re.match(r"\| `([^`]+\.json)` \| `([^`]+)` \|", line)
-            if m and m.group(1) not in keys:
-                keys[m.group(1)] = m.group(2)
-    return keys
-
-
 # Warehouses and Promotions of project p0, chosen so that every fixture
 # that names a repository or pull request refreshes something, and that
 # near misses (another branch, a tag that is not a version, another
