@@ -131,11 +131,7 @@ int main(void)
 		store_close(st);
 		test_read_only();
 	}
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/state.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/state.db-shm", dir);
-	unlink(path);
+	test_unlink_db(path);
 	rmdir(dir);
 	TEST_DONE("test_store");
 }

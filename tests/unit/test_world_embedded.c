@@ -214,11 +214,7 @@ int main(void)
 		world_free(w);
 	}
 	unlink(manifests);
-	unlink(state);
-	snprintf(state, sizeof(state), "%s/state.db-wal", dir);
-	unlink(state);
-	snprintf(state, sizeof(state), "%s/state.db-shm", dir);
-	unlink(state);
+	test_unlink_db(state);
 	rmdir(dir);
 	TEST_DONE("test_world_embedded");
 }
