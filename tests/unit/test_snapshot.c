@@ -3,8 +3,8 @@
  * subscription order and the broken selection reached first, Warehouses
  * already chosen through an earlier URL, project and ClusterConfig scope),
  * which Running Promotions a pull request refreshes, and the receivers
- * (paths with and without the base path, order, missing and carried-over
- * secrets, previous secrets). */
+ * (paths with and without the base path, order, previous secrets, and a
+ * missing Secret leaving its receiver out). */
 #include "kw.h"
 #include "manifest.h"
 #include "snapshot.h"
@@ -143,9 +143,9 @@ static const struct pr_row pr_rows[] = {
 };
 
 static struct snapshot *build(const char *const *docs, size_t n_docs,
-	const char *base, const struct snapshot *carry_from, struct diag_list *dl)
+	const char *base, struct diag_list *dl)
 {
-	struct snapshot_options so = { base, "kargo-system-resources", carry_from };
+	struct snapshot_options so = { base, "kargo-system-resources" };
 	struct obj_set *set = manifest_set_new();
 	struct snapshot *s = NULL;
 
@@ -264,57 +264,47 @@ static void test_receivers(const struct snapshot *s, const struct diag_list *dl)
 	CHECK(snapshot_find_receiver(s, "/base/bitbucket/0") == NULL);
 	CHECK(r[1].secret_len == 1 && memcmp(r[1].secret, "k", 1) == 0);
 	CHECK(r[2].secret_len == 3 && memcmp(r[2].secret, "old", 3) == 0);
-	/* Reported: the receiver whose Secret is missing (keyed secretRef),
-	 * and the three selections that cannot be built (keyed git). */
+	/* Reported: the receiver whose Secret is missing (a warning keyed
+	 * secretRef), and the three selections that cannot be built (errors
+	 * keyed git). */
 	for (size_t i = 0; i < dl->n; i++) {
 		const struct diag *d = &dl->items[i];
 
-		CHECK_INT(d->severity, DIAG_ERROR);
 		if (strcmp(d->key, "secretRef") == 0) {
 			missing++;
+			CHECK_INT(d->severity, DIAG_WARNING);
 			CHECK(strstr(d->message, "p/gone") != NULL);
 		} else {
-			broken += strcmp(d->key, "git") == 0;
+			broken += strcmp(d->key, "git") == 0 && d->severity == DIAG_ERROR;
 		}
 	}
 	CHECK_INT(missing, 1);
 	CHECK_INT(broken, 3);
 	CHECK_INT(dl->n, 4);
-	CHECK_INT(snapshot_carried(s), 0);
+	CHECK_INT(snapshot_unserved(s), 1);
 }
 
-/* A reload that loses a Secret keeps serving with the last known secret
- * (a warning, counted as carried); without an older snapshot it is gone. */
-static void test_carry_over(const struct snapshot *old)
+/* A reload that loses a Secret revokes its receiver: left out (its URL
+ * answers 404), a warning, counted as not served. */
+static void test_secret_deleted(void)
 {
 	static const char *const lost[] = {
 		"apiVersion: kargo.akuity.io/v1alpha1\nkind: ProjectConfig\n"
 		"metadata: {name: p, namespace: p}\nspec:\n  webhookReceivers:\n"
 		"    - {name: r, bitbucket: {secretRef: {name: s}}}\n" };
 	struct diag_list dl = { 0 };
-	struct snapshot *s = build(lost, 1, "http://h/base", old, &dl);
+	struct snapshot *s = build(lost, 1, "http://h/base", &dl);
 	size_t n;
-	const struct snap_receiver *r;
 
 	CHECK_INT(dl.n_errors, 0);
 	CHECK_INT(dl.n, 1);
 	if (dl.n == 1)
-		CHECK(strstr(dl.items[0].message, "last known secret") != NULL);
-	diag_clear(&dl);
-	if (s != NULL) {
-		r = snapshot_receivers(s, &n);
-		CHECK_INT(n, 2); /* the secret and the previous one */
-		CHECK_INT(snapshot_carried(s), 1);
-		if (n == 2)
-			CHECK_STR(r[0].path, receiver(old, "p/r")->path);
-		snapshot_unref(s);
-	}
-	s = build(lost, 1, "http://h/base", NULL, &dl);
-	CHECK_INT(dl.n_errors, 1);
+		CHECK_STR(dl.items[0].key, "secretRef");
 	diag_clear(&dl);
 	if (s != NULL) {
 		snapshot_receivers(s, &n);
 		CHECK_INT(n, 0);
+		CHECK_INT(snapshot_unserved(s), 1);
 		snapshot_unref(s);
 	}
 }
@@ -322,7 +312,7 @@ static void test_carry_over(const struct snapshot *old)
 int main(void)
 {
 	struct diag_list dl = { 0 };
-	struct snapshot *s = build(world, KW_ARRAY_LEN(world), "http://h/base", NULL, &dl);
+	struct snapshot *s = build(world, KW_ARRAY_LEN(world), "http://h/base", &dl);
 
 	if (s == NULL)
 		TEST_DONE("test_snapshot");
@@ -330,7 +320,7 @@ int main(void)
 	diag_clear(&dl);
 	test_match_warehouses(s);
 	test_match_promotions(s);
-	test_carry_over(s);
+	test_secret_deleted();
 	/* A reference taken outlives the creator's. */
 	CHECK(snapshot_ref(s) == s);
 	snapshot_unref(s);

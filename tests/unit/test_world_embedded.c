@@ -187,7 +187,7 @@ int main(void)
 	const char *paths[1] = { manifests };
 	struct world_embedded_options o = {
 		.manifest_paths = paths, .n_manifest_paths = 1, .state_path = state,
-		.snap = { "http://localhost:8080", "kargo-system-resources", NULL },
+		.snap = { "http://localhost:8080", "kargo-system-resources" },
 		.deliveries_keep = 100, .queue_max = 16,
 	};
 	struct diag_list dl = { 0 };
