@@ -1,5 +1,5 @@
 /*
- * handler.c: the order of checks of SPEC.md section 4, and every status
+ * handler.c: the order of checks of contract §4, and every status
  * and body the receiver answers. Each step is one call into a module with
  * plain data in and out; nothing here touches sockets or files.
  */

@@ -1,5 +1,5 @@
 /*
- * handler.h: the order of checks for one request (SPEC.md section 4) and
+ * handler.h: the order of checks for one request (contract §4) and
  * the only place that maps outcomes to HTTP statuses and bodies. It knows
  * nothing of sockets: the HTTP layer feeds it the request in two steps
  * (route before the body is read, then the whole request) and waits for

@@ -1,6 +1,7 @@
-"""Replays ../shared/fixtures/bitbucket/ (real Bitbucket payloads) against
-the real binary: every fixture gets the answer SPEC.md gives, and the five
-golden signatures verify. Skipped cleanly when the folder is absent."""
+"""Replays tests/fixtures/bitbucket/ (real Bitbucket payloads, provenance in
+its PROVENANCE.md) against the real binary: every fixture gets the answer
+docs/contract.md gives, and the five golden signatures verify. The
+fixtures are part of the repository: a missing folder is a failure."""
 import json
 import os
 import re
@@ -9,7 +10,7 @@ import kw
 from kw import Server, eq, expect, write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "fixtures", "bitbucket"))
+FIXTURES = os.path.normpath(os.path.join(HERE, "..", "fixtures", "bitbucket"))
 SUPPORTED = {"repo:push", "repo:refs_changed", "pullrequest:fulfilled",
              "pullrequest:rejected", "pr:merged", "pr:declined"}
 GOLDEN = [
@@ -70,10 +71,9 @@ spec:
 
 
 def test_fixtures_replay(tmp):
-    if not os.path.isdir(FIXTURES):
-        raise kw.Skip("no ../shared/fixtures/bitbucket")
     keys = event_keys()
     files = sorted(f for f in os.listdir(FIXTURES) if f.endswith(".json"))
+    eq(len(files), 41, "the 41 payloads of tests/fixtures/bitbucket")
     eq(len(files), len(keys), "every fixture has an event key")
     secrets = [b"replay-secret"] + [g[1] for g in GOLDEN]
     s = Server(tmp, [manifests(tmp, secrets)])

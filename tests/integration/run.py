@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Integration tests: the real binary on 127.0.0.1, one test per rule of
-SPEC.md section 4, plus the commands, reload, SIGTERM and kill -9
+contract §4, plus the commands, reload, SIGTERM and kill -9
 durability. Usage: run.py PATH_TO_BINARY. Prints
 "integration: N passed, N failed"."""
 import http.client
