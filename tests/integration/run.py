@@ -646,7 +646,7 @@ def test_deliveries_and_no_secret_in_logs(tmp):
         eq((d[0]["requestId"], d[0]["status"]), ("dc-id", 401), "newest first")
         eq((d[1]["requestId"], d[1]["attempt"], d[1]["status"]), ("uuid-1", 2, 200), "first")
         expect("wh-main" in d[1]["refreshed"], "what was refreshed")
-        p = run_cli("deliveries", "--state", s.state, "-n", "1")
+        p = run_cli("deliveries", "--state", s.state, "--limit", "1")
         eq(len(p.stdout.decode().strip().splitlines()), 2, "table with -n 1")
     finally:
         log = s.stop()

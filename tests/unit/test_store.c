@@ -73,7 +73,7 @@ static void test_deliveries(struct store *st)
 	d = rec("bad", 401);
 	CHECK_INT(store_put_delivery(st, &d, 100, &err), KW_OK);
 	CHECK_INT(store_commit(st, &err), KW_OK);
-	CHECK_INT(store_list_deliveries(st, 1000, count_row, &last, &err), KW_OK);
+	CHECK_INT(store_list_deliveries(st, 1000, NULL, count_row, &last, &err), KW_OK);
 	/* Retention trims in steps of 64 rows: at most keep + 64 remain. */
 	CHECK_MSG(last > 300 - 100 - 64, "oldest kept id %lld", (long long)last);
 	CHECK_INT(store_find_delivery(st, "p/r", "bad", &found, &status, &answer, &err), KW_OK);
