@@ -20,9 +20,11 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "strbuf.h"
+#include "tls_pem.h"
 #include "world.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -564,23 +566,34 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	log_kv(LOG_DEBUG, "http", "detail", msg, NULL);
 }
 
-static char *read_pem(const char *path, struct kw_err *err)
+/* Reads a PEM file whole (1 MiB at most); flag names it in errors. */
+static char *read_pem(const char *flag, const char *path, struct kw_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	struct strbuf sb;
 	char buf[4096];
 	size_t n;
+	int rc = KW_OK;
+	char *text;
 
 	if (f == NULL) {
-		kw_errf(err, KW_EIO, "cannot read %s", path);
+		kw_errf(err, KW_EIO, "%s %s: %s", flag, path, strerror(errno));
 		return NULL;
 	}
 	strbuf_init(&sb, 1024 * 1024);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (strbuf_append(&sb, buf, n) != KW_OK)
-			break;
+	while (rc == KW_OK && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		rc = strbuf_append(&sb, buf, n);
+	if (rc == KW_OK && ferror(f))
+		rc = kw_errf(err, KW_EIO, "%s %s: %s", flag, path, strerror(errno));
+	else if (rc != KW_OK)
+		kw_errf(err, rc, "%s %s: %s", flag, path, rc == KW_ETOOBIG ?
+			"over 1 MiB: not a certificate or key" : kw_status_str(rc));
 	fclose(f);
-	return strbuf_take(&sb);
+	text = rc == KW_OK ? strbuf_take(&sb) : NULL;
+	if (rc == KW_OK && text == NULL)
+		kw_errf(err, KW_ENOMEM, "%s %s: out of memory", flag, path);
+	strbuf_free(&sb);
+	return text;
 }
 
 static int make_addr(struct sockaddr_storage *ss, const char *host,
@@ -669,9 +682,12 @@ static int load_tls(struct http_server *s, const struct http_options *o,
 		return KW_OK;
 	if (o->tls_cert == NULL || o->tls_key == NULL)
 		return kw_errf(err, KW_EINVAL, "TLS needs both a certificate and a key");
-	s->tls_cert_pem = read_pem(o->tls_cert, err);
-	s->tls_key_pem = s->tls_cert_pem ? read_pem(o->tls_key, err) : NULL;
-	return s->tls_key_pem ? KW_OK : KW_EIO;
+	s->tls_cert_pem = read_pem("--tls-cert", o->tls_cert, err);
+	s->tls_key_pem = s->tls_cert_pem ? read_pem("--tls-key", o->tls_key, err) : NULL;
+	if (s->tls_key_pem == NULL)
+		return KW_EIO;
+	return tls_pem_check(s->tls_cert_pem, strlen(s->tls_cert_pem),
+		s->tls_key_pem, strlen(s->tls_key_pem), o->tls_cert, o->tls_key, err);
 }
 
 int http_start(struct http_server **out, struct world *w,

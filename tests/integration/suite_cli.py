@@ -4,6 +4,7 @@ changed, -n is the namespace everywhere and the delivery count is
 --limit, deliveries prints YAML, get takes a NAME, and a bad --base-url is
 a flag error."""
 import json
+import os
 import time
 
 import kw
@@ -102,7 +103,35 @@ def test_cli_get_by_name(tmp):
     eq(p.returncode, 2, "two names")
 
 
-TESTS = [test_cli_flag_errors_name_the_flag, test_cli_base_url_is_a_flag_error,
+def serve_fails(m, extra, what):
+    """serve must refuse to start (exit 1) and say why on stderr."""
+    p = run_cli("serve", "--manifests", m, "--listen", "127.0.0.1:0",
+                "--state", os.path.join(os.path.dirname(m), "state.db"), *extra)
+    eq(p.returncode, 1, what + ": " + p.stderr.decode())
+    return p.stderr.decode()
+
+
+def test_cli_bad_tls_files_named(tmp):
+    """Issue 8 item 6: a bad TLS file is named with the reason, not reported
+    as "cannot listen"."""
+    from suite_abuse import make_cert
+    m = W.make_world(tmp)
+    cert, key = make_cert(tmp)
+    os.makedirs(os.path.join(tmp, "other"))
+    cert2, key2 = make_cert(os.path.join(tmp, "other"))
+    err = serve_fails(m, ["--tls-cert", "/etc/hostname", "--tls-key", key], "not a certificate")
+    expect("--tls-cert /etc/hostname" in err and "no PEM certificate" in err, err)
+    expect("cannot listen" not in err, err)
+    err = serve_fails(m, ["--tls-cert", cert, "--tls-key", cert], "certificate as key")
+    expect(("--tls-key " + cert) in err and "private key" in err, err)
+    err = serve_fails(m, ["--tls-cert", cert, "--tls-key", key2], "key of another certificate")
+    expect("does not belong" in err and key2 in err, err)
+    err = serve_fails(m, ["--tls-cert", os.path.join(tmp, "missing.pem"), "--tls-key", key],
+                      "missing file")
+    expect("missing.pem" in err and "No such file" in err, err)
+
+
+TESTS = [test_cli_flag_errors_name_the_flag, test_cli_bad_tls_files_named, test_cli_base_url_is_a_flag_error,
          test_cli_namespace_and_limit, test_cli_get_by_name]
 
 
