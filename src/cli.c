@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "metrics.h"
 #include "output.h"
+#include "proxy.h"
 #include "receiver_url.h"
 #include "signature.h"
 #include "snapshot.h"
@@ -71,6 +72,7 @@ struct opts {
 	double rate_per_client;
 	double rate_per_receiver;
 	double rate_burst;
+	struct proxy_list trusted; /* --trusted-proxy */
 	char default_base[300];
 };
 
@@ -119,7 +121,8 @@ static const char usage_serve[] =
 	"  --system-namespace NS namespace of the ClusterConfig's Secrets\n"
 	"                        (env SYSTEM_RESOURCES_NAMESPACE; default kargo-system-resources)\n"
 	"  --max-connections N   total open connections (default 1024)\n"
-	"  --max-per-ip N        open connections per client address (default 64)\n"
+	"  --max-per-ip N        open connections per peer address (default 64);\n"
+	"                        trusted proxies are exempt; 0: no cap\n"
 	"  --idle-timeout SEC    close a connection idle this long (default 30)\n"
 	"  --header-timeout SEC  close a connection still sending its headers\n"
 	"                        after this long (default 10)\n"
@@ -130,10 +133,16 @@ static const char usage_serve[] =
 	"  --queue-max N         refreshes waiting for the disk before answering 503\n"
 	"                        (default 4096)\n"
 	"  --threads N           request threads (default: one per core)\n"
-	"  --rate-per-client R   requests per second per client address, checked\n"
-	"                        before any signature work; 0: no limit (default 50)\n"
-	"  --rate-per-receiver R requests per second per receiver (default 100)\n"
+	"  --rate-per-client R   unverified requests (unknown path, no or wrong\n"
+	"                        signature, ping) per second per client address;\n"
+	"                        verified deliveries are never refused for rate.\n"
+	"                        0: no limit (default 50)\n"
+	"  --rate-per-receiver R unverified requests per second per receiver\n"
+	"                        (default 100)\n"
 	"  --rate-burst SEC      bucket size in seconds of rate (default 10)\n"
+	"  --trusted-proxy CIDR  a reverse proxy (address or CIDR; repeatable):\n"
+	"                        requests from it are keyed on the right-most\n"
+	"                        X-Forwarded-For address that is no trusted proxy\n"
 	"  --no-watch            do not reload when manifest files change\n";
 
 static const char usage_receivers[] =
@@ -181,6 +190,7 @@ enum opt_id {
 	O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT, O_RATE_RECEIVER,
 	O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, O_SYNC, O_LIMIT,
+	O_TRUSTED_PROXY,
 	O_HELP,
 };
 
@@ -213,6 +223,7 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "limit", required_argument, NULL, O_LIMIT },
+	{ "trusted-proxy", required_argument, NULL, O_TRUSTED_PROXY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -447,6 +458,12 @@ static int apply_opt(struct opts *o, int id, const char *v)
 	case O_TLS_KEY: o->tls_key = v; return 0;
 	case O_SYSTEM_NS: o->system_namespace = v; return 0;
 	case O_NO_WATCH: o->watch = false; return 0;
+	case O_TRUSTED_PROXY: {
+		struct kw_err err = { "" };
+
+		return proxy_list_add(&o->trusted, v, &err) == KW_OK ? 0 :
+			bad_flag(id, v, err.msg);
+	}
 	case O_SYNC:
 		if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0)
 			return bad_flag(id, v, "want full or normal");
@@ -1122,6 +1139,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 		.header_limit = o->header_limit, .tls_cert = o->tls_cert,
 		.tls_key = o->tls_key, .rate_per_client = o->rate_per_client,
 		.rate_per_receiver = o->rate_per_receiver, .rate_burst = o->rate_burst,
+		.trusted_proxies = &o->trusted,
 	};
 	struct diag_list dl = { 0 };
 	struct world *w = NULL;
@@ -1165,7 +1183,7 @@ static int cmd_serve(int argc, char **argv)
 		O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT,
 		O_RATE_RECEIVER, O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT,
-		O_SYNC, 0 };
+		O_SYNC, O_TRUSTED_PROXY, 0 };
 	struct opts o;
 	sigset_t set;
 	int rc;
