@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Integration tests: the real binary on 127.0.0.1, one test per rule of
-SPEC.md section 4, plus the commands, reload, SIGTERM and kill -9
+contract §4, plus the commands, reload, SIGTERM and kill -9
 durability. Usage: run.py PATH_TO_BINARY. Prints
 "integration: N passed, N failed"."""
 import http.client
@@ -666,7 +666,7 @@ def test_deliveries_and_no_secret_in_logs(tmp):
         eq((d[0]["requestId"], d[0]["status"]), ("dc-id", 401), "newest first")
         eq((d[1]["requestId"], d[1]["attempt"], d[1]["status"]), ("uuid-1", 2, 200), "first")
         expect("wh-main" in d[1]["refreshed"], "what was refreshed")
-        p = run_cli("deliveries", "--state", s.state, "-n", "1")
+        p = run_cli("deliveries", "--state", s.state, "--limit", "1")
         eq(len(p.stdout.decode().strip().splitlines()), 2, "table with -n 1")
     finally:
         log = s.stop()

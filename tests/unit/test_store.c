@@ -80,7 +80,7 @@ static void test_deliveries(struct store *st)
 	d = rec("bad", 401);
 	CHECK_INT(store_put_delivery(st, &d, 100, &err), KW_OK);
 	CHECK_INT(store_commit(st, &err), KW_OK);
-	CHECK_INT(store_list_deliveries(st, 1000, count_row, &l, &err), KW_OK);
+	CHECK_INT(store_list_deliveries(st, 1000, NULL, count_row, &l, &err), KW_OK);
 	/* Retention trims in steps of 64 rows: the newest keep (100) rows
 	 * always remain, and at most keep + 63; ids 1..301 were written. */
 	CHECK_MSG(l.n >= 100 && l.n <= 100 + 63, "%zu rows kept", l.n);

@@ -153,7 +153,7 @@ static const struct row sanitize_rows[] = {
 	  "https://example.com/myrepo" },
 };
 
-/* SPEC section 5 and Go's Unicode rules (unicode.ToLower, unicode.IsPrint). */
+/* contract §5 and Go's Unicode rules (unicode.ToLower, unicode.IsPrint). */
 static const struct row spec_rows[] = {
 	{ "https://foo:bar@github.com/example/repo.git/",
 	  "https://github.com/example/repo" },
