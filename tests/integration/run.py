@@ -704,6 +704,19 @@ def test_port_in_use(tmp):
         s.stop()
 
 
+def test_kargo_log_env(tmp):
+    """Kargo's chart sets LOG_FORMAT=CONSOLE and LOG_LEVEL=INFO: accepted."""
+    m = W.make_world(tmp)
+    s = Server(tmp, [m], env={"LOG_FORMAT": "CONSOLE", "LOG_LEVEL": "INFO"})
+    try:
+        eq(s.request("GET", "/healthz")[0], 200, "serves with Kargo's values")
+    finally:
+        s.stop()
+    p = run_cli("serve", "--manifests", m, "--log-format", "xml")
+    expect(p.returncode != 0 and b"unknown log format xml" in p.stderr,
+           "an unknown format is refused: %r" % p.stderr)
+
+
 def test_help_and_version(tmp):
     p = run_cli("--help")
     eq(p.returncode, 0, "help")
