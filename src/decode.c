@@ -584,7 +584,8 @@ static const struct yread_field repo_fields[] = {
 static const char *const sub_keys[] = { "git", "image", "chart" };
 
 /* [beyond] Kargo refuses to build a tag strategy's selection with the
- * deprecated fields, so webhooks for this repository would answer 500. */
+ * deprecated fields (its webhooks answer 500); here the snapshot refuses
+ * the configuration, and this points at the field itself. */
 static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
 	const struct obj_subscription *s)
 {
@@ -600,8 +601,8 @@ static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
 			continue;
 		old = keypath_str(&d->kp, keys[i]);
 		ydoc_warning(d, v, "deprecated: with a tag strategy Kargo cannot build "
-			"this subscription's selection, and pushes to its repository get "
-			"500 (use allowTagsRegexes or ignoreTagsRegexes)");
+			"this subscription's selection, so the configuration is refused "
+			"(use allowTagsRegexes or ignoreTagsRegexes)");
 		keypath_pop(&d->kp, old);
 	}
 }
