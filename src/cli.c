@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 
-#include "handler.h"
 #include "http.h"
 #include "kw.h"
 #include "log.h"
@@ -30,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef KW_VERSION
 #define KW_VERSION "0.0.0"

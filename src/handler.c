@@ -334,7 +334,7 @@ static bool replay(struct handler_ctx *ctx, struct handler_response *resp)
 	resp->status = status;
 	resp->body_len = strlen(resp->body);
 	resp->outcome = OUTCOME_OK;
-	ctx->refreshed = kw_strndup("duplicate delivery: not applied again", 37);
+	ctx->refreshed = strdup("duplicate delivery: not applied again");
 	return true;
 }
 
@@ -367,7 +367,7 @@ enum handler_step handler_request(struct handler_ctx *ctx,
 	/* A request id too long to keep whole is not kept at all: a cut one
 	 * could make two deliveries look like one. */
 	if (req->request_id != NULL && strnlen(req->request_id, HANDLER_FIELD_MAX + 1) <= HANDLER_FIELD_MAX)
-		ctx->request_id = kw_strndup(req->request_id, strlen(req->request_id));
+		ctx->request_id = strdup(req->request_id);
 	ctx->job.delivery.attempt = parse_attempt(req->attempt);
 	if (check_signature(ctx, req, resp) != KW_OK)
 		goto log;
