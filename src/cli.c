@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 
-#include "handler.h"
 #include "http.h"
 #include "kw.h"
 #include "log.h"
@@ -31,7 +30,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef KW_VERSION
 #define KW_VERSION "0.0.0"
@@ -487,10 +485,7 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	}
 	rc = snapshot_new(out, objs, &so, &sdl);
 	print_diags(&sdl, false);
-	*skipped = false;
-	for (size_t i = 0; i < sdl.n; i++)
-		if (sdl.items[i].key != NULL && strcmp(sdl.items[i].key, "secretRef") == 0)
-			*skipped = true;
+	*skipped = rc == KW_OK && snapshot_unserved(*out) > 0;
 	diag_clear(&dl);
 	diag_clear(&sdl);
 	if (rc != KW_OK)
