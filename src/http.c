@@ -454,7 +454,7 @@ static void log_request(const struct req *r, bool sent)
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
 		"client", r->client, "peer", strcmp(r->peer, r->client) ? r->peer : NULL,
 		"event", r->ctx.event_key, "delivery", r->ctx.request_id,
-		"status", status, "outcome", handler_outcome_name(r->resp.outcome),
+		"status", status, "outcome", outcome_name(r->resp.outcome),
 		"duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
 		NULL);
 }
