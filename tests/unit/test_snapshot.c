@@ -1,10 +1,11 @@
 /* Tests src/snapshot.c, the core of Kargo's semantics, table-driven: which
  * Warehouses a push refreshes (URL forms, branch and tag strategies,
- * subscription order and the broken selection reached first, Warehouses
- * already chosen through an earlier URL, project and ClusterConfig scope),
- * which Running Promotions a pull request refreshes, and the receivers
- * (paths with and without the base path, order, previous secrets, and a
- * missing Secret leaving its receiver out). */
+ * subscription order, a Warehouse reached through several URLs or
+ * subscriptions counted once, project and ClusterConfig scope), which
+ * Running Promotions a pull request refreshes, the receivers (paths with
+ * and without the base path, order, previous secrets, a missing Secret
+ * leaving its receiver out), and a selection that cannot be built making
+ * the whole snapshot an error. */
 #include "kw.h"
 #include "manifest.h"
 #include "snapshot.h"
@@ -18,7 +19,6 @@
 #define AB "https://bitbucket.org/a/b"
 #define AB_SSH "ssh://git@bitbucket.org/a/b"
 #define MIXED "https://bitbucket.org/a/mixed"
-#define BROKEN_FIRST "https://bitbucket.org/a/broken-first"
 #define U1 "https://bitbucket.org/a/u1"
 #define U2 "https://bitbucket.org/a/u2"
 #define PR "https://bitbucket.org/a/b/pull-requests/7"
@@ -64,18 +64,13 @@ static const char *const world[] = { RECEIVERS,
 	WH("p", "lexical", GIT("repoURL: 'https://bitbucket.org/a/b', commitSelectionStrategy: Lexical")),
 	/* Another namespace: only the ClusterConfig's receiver reaches it. */
 	WH("q", "foreign", GIT("repoURL: 'https://bitbucket.org/a/b', branch: main")),
-	/* Subscription order: the first that matches chooses the Warehouse; a
-	 * broken selection reached before that is an error. */
+	/* Several subscriptions to one URL: any one that matches chooses. */
 	WH("p", "mixed", GIT("repoURL: '" MIXED "', branch: main")
 		GIT("repoURL: '" MIXED "', commitSelectionStrategy: NewestTag,"
-		" allowTagsRegexes: ['(unclosed']")),
-	WH("p", "broken-first", GIT("repoURL: '" BROKEN_FIRST "', commitSelectionStrategy: NewestTag,"
-		" allowTagsRegexes: ['(unclosed']")
-		GIT("repoURL: '" BROKEN_FIRST "', branch: main")),
-	/* Two URLs: chosen through U1 (visited first), its broken U2
-	 * subscription is never built; the other way round it is. */
-	WH("p", "u1-then-broken-u2", GIT("repoURL: '" U1 "', branch: main")
-		GIT("repoURL: '" U2 "', commitSelectionStrategy: SemVer, semverConstraint: 'not one'")),
+		" allowTagsRegexes: ['^v']")),
+	/* Two URLs: chosen through either, counted once. */
+	WH("p", "u1-and-u2", GIT("repoURL: '" U1 "', branch: main")
+		GIT("repoURL: '" U2 "', commitSelectionStrategy: SemVer")),
 	PROMO("p", "running", "Running", PR),
 	PROMO("p", "done", "Succeeded", PR),
 	PROMO("p", "other-pr", "Running", "https://bitbucket.org/a/b/pull-requests/8"),
@@ -85,7 +80,7 @@ struct match_row {
 	const char *receiver; /* "p/r" or "/c" */
 	const char *urls[3];
 	const char *refs[4];
-	const char *want; /* "ns/name ..." sorted by index, or "EINVAL" */
+	const char *want; /* "ns/name ..." sorted by index */
 };
 
 static const struct match_row match_rows[] = {
@@ -112,15 +107,15 @@ static const struct match_row match_rows[] = {
 	/* No refs (only deletions): every Warehouse found by URL. */
 	{ "p/r", { AB }, { NULL },
 		"p/main-dotgit p/default-case p/dev-userinfo p/tags p/semver p/lexical" },
-	/* Subscription order and the broken selection. */
+	/* Several subscriptions, several URLs: chosen once. */
 	{ "p/r", { MIXED }, { "refs/heads/main" }, "p/mixed" },
-	{ "p/r", { MIXED }, { "refs/tags/v1" }, "EINVAL" },
-	{ "p/r", { BROKEN_FIRST }, { "refs/heads/main" }, "EINVAL" },
-	{ "p/r", { BROKEN_FIRST }, { NULL }, "p/broken-first" },
-	/* Chosen through an earlier URL: the later one is skipped. */
-	{ "p/r", { U1, U2 }, { "refs/heads/main" }, "p/u1-then-broken-u2" },
-	{ "p/r", { U2, U1 }, { "refs/heads/main" }, "p/u1-then-broken-u2" },
-	{ "p/r", { U2 }, { "refs/heads/main" }, "EINVAL" },
+	{ "p/r", { MIXED }, { "refs/tags/v1" }, "p/mixed" },
+	{ "p/r", { MIXED }, { "refs/heads/main", "refs/tags/v1" }, "p/mixed" },
+	{ "p/r", { MIXED }, { "refs/tags/x1" }, "" },
+	{ "p/r", { U1, U2 }, { "refs/heads/main", "refs/tags/1.0.0" }, "p/u1-and-u2" },
+	{ "p/r", { U2, U1 }, { "refs/heads/main" }, "p/u1-and-u2" },
+	{ "p/r", { U2 }, { "refs/heads/main" }, "" },
+	{ "p/r", { U2 }, { "refs/tags/1.0.0" }, "p/u1-and-u2" },
 	/* A URL given twice counts once. */
 	{ "p/r", { AB_SSH, AB_SSH }, { "refs/heads/main" }, "p/ssh-scp" },
 	/* Scope: the ClusterConfig's receiver reaches every namespace. */
@@ -142,8 +137,9 @@ static const struct pr_row pr_rows[] = {
 	{ "p/r", "https://bitbucket.org/a/b/pull-requests/7/", "" }, /* exact */
 };
 
-static struct snapshot *build(const char *const *docs, size_t n_docs,
-	const char *base, struct diag_list *dl)
+/* The snapshot of docs; want is what snapshot_new answers. */
+static struct snapshot *build_rc(const char *const *docs, size_t n_docs,
+	const char *base, struct diag_list *dl, int want)
 {
 	struct snapshot_options so = { base, "kargo-system-resources" };
 	struct obj_set *set = manifest_set_new();
@@ -151,8 +147,14 @@ static struct snapshot *build(const char *const *docs, size_t n_docs,
 
 	for (size_t i = 0; i < n_docs; i++)
 		CHECK_INT(manifest_parse(set, dl, "t.yaml", docs[i], strlen(docs[i])), KW_OK);
-	CHECK_INT(snapshot_new(&s, set, &so, dl), KW_OK);
+	CHECK_INT(snapshot_new(&s, set, &so, dl), want);
 	return s;
+}
+
+static struct snapshot *build(const char *const *docs, size_t n_docs,
+	const char *base, struct diag_list *dl)
+{
+	return build_rc(docs, n_docs, base, dl, KW_OK);
 }
 
 /* The current (not previous-secret) receiver "project/name". */
@@ -211,11 +213,8 @@ static void test_match_warehouses(const struct snapshot *s)
 			n_refs++;
 		}
 		rc = snapshot_match_warehouses(&idx, &n, s, r, urls, n_urls, refs, n_refs);
-		if (rc == KW_EINVAL)
-			snprintf(got, sizeof(got), "EINVAL");
-		else
-			names(got, sizeof(got), s, idx, n, false);
-		CHECK_MSG(rc != KW_ENOMEM && strcmp(got, row->want) == 0,
+		names(got, sizeof(got), s, idx, n, false);
+		CHECK_MSG(rc == KW_OK && strcmp(got, row->want) == 0,
 			"row %zu: got \"%s\", want \"%s\"", t, got, row->want);
 		free(idx);
 	}
@@ -244,7 +243,7 @@ static void test_match_promotions(const struct snapshot *s)
  * paths found with and without the base URL's path. */
 static void test_receivers(const struct snapshot *s, const struct diag_list *dl)
 {
-	size_t n, missing = 0, broken = 0;
+	size_t n;
 	const struct snap_receiver *r = snapshot_receivers(s, &n);
 
 	CHECK_INT(n, 3);
@@ -264,23 +263,14 @@ static void test_receivers(const struct snapshot *s, const struct diag_list *dl)
 	CHECK(snapshot_find_receiver(s, "/base/bitbucket/0") == NULL);
 	CHECK(r[1].secret_len == 1 && memcmp(r[1].secret, "k", 1) == 0);
 	CHECK(r[2].secret_len == 3 && memcmp(r[2].secret, "old", 3) == 0);
-	/* Reported: the receiver whose Secret is missing (a warning keyed
-	 * secretRef), and the three selections that cannot be built (errors
-	 * keyed git). */
-	for (size_t i = 0; i < dl->n; i++) {
-		const struct diag *d = &dl->items[i];
-
-		if (strcmp(d->key, "secretRef") == 0) {
-			missing++;
-			CHECK_INT(d->severity, DIAG_WARNING);
-			CHECK(strstr(d->message, "p/gone") != NULL);
-		} else {
-			broken += strcmp(d->key, "git") == 0 && d->severity == DIAG_ERROR;
-		}
+	/* Reported: the receiver whose Secret is missing, a warning. */
+	CHECK_INT(dl->n, 1);
+	CHECK_INT(dl->n_errors, 0);
+	if (dl->n == 1) {
+		CHECK_STR(dl->items[0].key, "secretRef");
+		CHECK_INT(dl->items[0].severity, DIAG_WARNING);
+		CHECK(strstr(dl->items[0].message, "p/gone") != NULL);
 	}
-	CHECK_INT(missing, 1);
-	CHECK_INT(broken, 3);
-	CHECK_INT(dl->n, 4);
 	CHECK_INT(snapshot_unserved(s), 1);
 }
 
@@ -309,6 +299,33 @@ static void test_secret_deleted(void)
 	}
 }
 
+/* A selection that cannot be built (bad regex, bad constraint, a
+ * deprecated field on a tag strategy) is an error, each one reported at
+ * its subscription, and no snapshot is built: no Warehouse is ever served
+ * broken. */
+static void test_broken_selections(void)
+{
+	static const char *const broken[] = { RECEIVERS,
+		WH("p", "ok", GIT("repoURL: '" AB "', branch: main")),
+		WH("p", "bad-regex", GIT("repoURL: '" AB "', branch: main")
+			GIT("repoURL: '" AB "', commitSelectionStrategy: NewestTag,"
+			" allowTagsRegexes: ['(unclosed']")),
+		WH("p", "bad-constraint", GIT("repoURL: '" U2 "', commitSelectionStrategy: SemVer,"
+			" semverConstraint: 'not one'")) };
+	struct diag_list dl = { 0 };
+	struct snapshot *s = build_rc(broken, KW_ARRAY_LEN(broken), "http://h", &dl, KW_EINVAL);
+	size_t git = 0;
+
+	CHECK(s == NULL);
+	snapshot_unref(s);
+	for (size_t i = 0; i < dl.n; i++)
+		if (dl.items[i].severity == DIAG_ERROR && strcmp(dl.items[i].key, "git") == 0)
+			git++;
+	CHECK_INT(git, 2);
+	CHECK_INT(dl.n_errors, 2);
+	diag_clear(&dl);
+}
+
 int main(void)
 {
 	struct diag_list dl = { 0 };
@@ -321,6 +338,7 @@ int main(void)
 	test_match_warehouses(s);
 	test_match_promotions(s);
 	test_secret_deleted();
+	test_broken_selections();
 	/* A reference taken outlives the creator's. */
 	CHECK(snapshot_ref(s) == s);
 	snapshot_unref(s);
