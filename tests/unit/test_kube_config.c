@@ -67,6 +67,8 @@ static const struct {
 		"    password: b\n"), KW_EINVAL, "\"username\"", {0}},
 	{"http server", HEAD CLUSTER("    server: http://h:8080\n") USER("    token: t\n"),
 		KW_EINVAL, "must be an https:// URL", {0}},
+	{"server without a host", HEAD CLUSTER("    server: https:///api\n") USER("    token: t\n"),
+		KW_EINVAL, "must be an https:// URL", {0}},
 	{"no server", HEAD CLUSTER("    insecure-skip-tls-verify: true\n") USER("    token: t\n"),
 		KW_EINVAL, "must be an https:// URL", {0}},
 	{"no current context", "contexts: []\n", KW_EINVAL, "no current-context", {0}},
