@@ -304,6 +304,17 @@ static void on_event(void *arg, const char *type, const cJSON *object)
 		atomic_store(&s->stop, true);
 }
 
+/* Polls (with a deadline) until the fake has a watch open, then stops it. */
+static void *stop_when_watching(void *arg)
+{
+	double deadline = kw_monotonic() + 30;
+
+	while (ctl_int("open_watches") < 1 && kw_monotonic() < deadline)
+		usleep(20000);
+	atomic_store((atomic_bool *)arg, true);
+	return NULL;
+}
+
 static void test_watch(struct kube_client *c)
 {
 	struct kube_response r = {0};
@@ -332,6 +343,26 @@ static void test_watch(struct kube_client *c)
 	s.stop_on_first = true;
 	CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 600, on_event, &s,
 		&s.stop, &r), KUBE_WATCH_STOPPED);
+
+	/* On an idle stream (no bookmarks), the flag set by another thread
+	 * once the watch is open. */
+	{
+		pthread_t t;
+
+		double deadline = kw_monotonic() + 30;
+
+		/* The fake notices the stopped watch at its next bookmark. */
+		while (ctl_int("open_watches") > 0 && kw_monotonic() < deadline)
+			usleep(20000);
+		CHECK_INT(ctl_int("open_watches"), 0);
+		memset(&s, 0, sizeof(s));
+		ctl0("set_bookmark_interval", "[1000]");
+		pthread_create(&t, NULL, stop_when_watching, &s.stop);
+		CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 600, on_event, &s,
+			&s.stop, &r), KUBE_WATCH_STOPPED);
+		pthread_join(t, NULL);
+		ctl0("set_bookmark_interval", "[0.1]");
+	}
 
 	/* History compacted: 410 as an ERROR event, then as an HTTP status. */
 	ctl0("compact", "[true]");
