@@ -316,6 +316,8 @@ def test_install_destdir(tmp):
     docs = ["usr/share/doc/kargo-webhooks/README.md"] + \
         ["usr/share/doc/kargo-webhooks/docs/" + f for f in os.listdir(os.path.join(ROOT, "docs"))
          if f.endswith(".md")] + \
+        ["usr/share/doc/kargo-webhooks/docs/receivers/" + f
+         for f in os.listdir(os.path.join(ROOT, "docs", "receivers")) if f.endswith(".md")] + \
         ["usr/share/doc/kargo-webhooks/examples/" + f
          for f in os.listdir(os.path.join(ROOT, "examples"))]
     want = {"usr/bin/kargo-webhooks": 0o755,
