@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 60
 
 DEPS_STAMP := build/.deps
 
-.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps format \
+.PHONY: all run check check-unit check-fuzz check-integration fuzz bench bench-kinds clean deps format \
 	install uninstall
 
 all: kargo-webhooks
@@ -109,6 +109,13 @@ fuzz: $(addprefix build/fuzz/bin/,$(FUZZ_NAMES))
 
 bench: kargo-webhooks
 	@sh bench/run.sh
+
+# make bench-kinds: each receiver kind's parse cost (bench/kinds_parse.c).
+bench-kinds: build/release/libkw.a
+	@mkdir -p build/bench
+	$(CC) $(WARN) -Wno-missing-prototypes $(DEFS) $(CFLAGS_release) $(PKG_CFLAGS) -Isrc \
+		-o build/bench/kinds_parse bench/kinds_parse.c build/release/libkw.a $(PKG_LIBS)
+	build/bench/kinds_parse
 
 # make install: the release binary, the docs and examples, and the
 # embedded-mode systemd unit with its sysusers.d entry (dist/). The unit
