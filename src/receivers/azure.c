@@ -75,6 +75,9 @@ static int devops_event(struct event_builder *b, const struct gojson_decoder *d,
 {
 	const struct gojson_span *type = &d->root[EVENT_TYPE];
 
+	/* The event type names the delivery in the log, and in a refusal. */
+	if ((b->name = event_go_string(d, type)) == NULL)
+		return KW_ENOMEM;
 	if (event_go_equal(d, type, "git.push")) {
 		*kind = EVENT_PUSH;
 		return devops_push(b, d);
@@ -86,10 +89,8 @@ static int devops_event(struct event_builder *b, const struct gojson_decoder *d,
 		return event_add_go(b, EVENT_URLS, d, &d->root[WEB_HREF]);
 	}
 	*kind = EVENT_IGNORED;
-	if (event_go_equal(d, type, "git.pullrequest.updated"))
-		return KW_OK;
-	b->name = event_go_string(d, type);
-	return b->name != NULL ? KW_EUNSUPPORTED : KW_ENOMEM;
+	return event_go_equal(d, type, "git.pullrequest.updated") ? KW_OK :
+		KW_EUNSUPPORTED;
 }
 
 /* ACR: "ping" answers the ping message; "push" is an image push, matched
@@ -101,12 +102,12 @@ static int acr_event(struct event_builder *b, const struct gojson_decoder *d,
 	const struct gojson_span *action = &d->root[ACR_ACTION];
 
 	*kind = EVENT_IGNORED;
+	if ((b->name = event_go_string(d, action)) == NULL)
+		return KW_ENOMEM;
 	if (event_go_equal(d, action, "ping"))
 		*kind = EVENT_PING;
-	else if (!event_go_equal(d, action, "push")) {
-		b->name = event_go_string(d, action);
-		return b->name != NULL ? KW_EUNSUPPORTED : KW_ENOMEM;
-	}
+	else if (!event_go_equal(d, action, "push"))
+		return KW_EUNSUPPORTED;
 	return KW_OK;
 }
 
