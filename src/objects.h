@@ -119,7 +119,29 @@ struct obj_set {
 	size_t n_warehouses;
 	struct obj_promotion *promotions;
 	size_t n_promotions;
+	/* When set, every object above is a shallow copy of one held by these
+	 * shared sets (the Kubernetes world's caches hand the same parsed
+	 * objects to each new snapshot): freeing the set drops one reference
+	 * to each instead of freeing the objects' strings. */
+	struct obj_shared **shared;
+	size_t n_shared;
 };
+
+/* A set with a reference count, shared by snapshots. */
+struct obj_shared {
+	unsigned long refs; /* atomic: objects_shared_ref/unref */
+	struct obj_set *set;
+};
+
+/* Wraps set (taking ownership) with one reference. NULL when out of
+ * memory (set is then freed). */
+struct obj_shared *objects_share(struct obj_set *set);
+
+/* Another reference (thread-safe). Returns sh. */
+struct obj_shared *objects_shared_ref(struct obj_shared *sh);
+
+/* Drops a reference; frees the set on the last one. Accepts NULL. */
+void objects_shared_unref(struct obj_shared *sh);
 
 /* Frees everything a set owns, then the set itself. Accepts NULL. */
 void objects_free_set(struct obj_set *set);
