@@ -9,7 +9,7 @@
 
 CC ?= cc
 CLANG ?= clang
-PKGS := libmicrohttpd libcjson yaml-0.1 sqlite3 libpcre2-8 openssl
+PKGS := libmicrohttpd libcjson yaml-0.1 sqlite3 libpcre2-8 openssl libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 

@@ -47,6 +47,18 @@ struct kube_config {
 int kube_config_load(struct kube_config *out, const char *path,
 	struct kw_err *err);
 
+/* The most a kubeconfig file may hold. */
+#define KUBE_CONFIG_MAX (4u << 20)
+
+/*
+ * The pure part of kube_config_load: the kubeconfig text in buf (YAML or
+ * JSON, at most KUBE_CONFIG_MAX bytes) into out. Relative file names are
+ * taken from dir (the kubeconfig's folder; NULL: as given); files are
+ * named, not read. origin names the text in messages and in out->source.
+ */
+int kube_config_parse(struct kube_config *out, const char *buf, size_t len,
+	const char *dir, const char *origin, struct kw_err *err);
+
 /*
  * The in-cluster service account: KUBERNETES_SERVICE_HOST and
  * KUBERNETES_SERVICE_PORT (an IPv6 host is put in brackets), the token,

@@ -41,6 +41,14 @@ char *kw_strndup(const char *s, size_t len);
 #define KW_TIME_SIZE 40
 void kw_time_rfc3339(char out[KW_TIME_SIZE], bool nanos);
 
+/*
+ * Decodes like Go's base64.StdEncoding, which Kubernetes uses for Secret
+ * data and kubeconfig *-data fields: line breaks are ignored, padding is
+ * required, nothing may follow it. out has room for len bytes.
+ */
+bool kw_base64_decode(const char *s, size_t len, unsigned char *out,
+	size_t *out_len);
+
 /* Monotonic clock in seconds. */
 double kw_monotonic(void);
 

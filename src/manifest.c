@@ -1735,56 +1735,6 @@ static void decode_cluster_config(struct doc *d, const yaml_node_t *root, cJSON 
 
 /* ---- Secret ------------------------------------------------------------- */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (is_digit((char)c))
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/*
- * Decodes like Go's base64.StdEncoding, which Kubernetes uses for a Secret's
- * data: line breaks are ignored, padding is required, nothing may follow it.
- * out has room for len bytes.
- */
-static bool base64_decode(const char *s, size_t len, unsigned char *out,
-	size_t *out_len)
-{
-	int quad[4];
-	size_t q = 0, n = 0, pad = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r' || c == '\n')
-			continue;
-		if (c == '=' && q >= 2) {
-			pad++;
-			quad[q++] = 0;
-		} else if (pad > 0 || (quad[q] = b64_value(c)) < 0) {
-			return false;
-		} else {
-			q++;
-		}
-		if (q < 4)
-			continue;
-		out[n++] = (unsigned char)(quad[0] << 2 | quad[1] >> 4);
-		if (pad < 2)
-			out[n++] = (unsigned char)((quad[1] & 15) << 4 | quad[2] >> 2);
-		if (pad < 1)
-			out[n++] = (unsigned char)((quad[2] & 3) << 6 | quad[3]);
-		q = 0;
-		if (pad > 0)
-			pad = 3; /* nothing but line breaks may follow */
-	}
-	*out_len = n;
-	return q == 0;
-}
-
 enum secret_source { FROM_DATA, FROM_STRING_DATA };
 
 /* The Secret's keys that receivers use, as they are being read. */
@@ -1822,7 +1772,7 @@ static unsigned char *secret_bytes(struct doc *d, const yaml_node_t *v,
 		if (sc.len > 0)
 			memcpy(out, sc.s, sc.len);
 		*len = sc.len;
-	} else if (!base64_decode(sc.s, sc.len, out, len)) {
+	} else if (!kw_base64_decode(sc.s, sc.len, out, len)) {
 		error_at(d, v, "is not valid base64 (Kubernetes would reject it)");
 		OPENSSL_cleanse(out, sc.len + 1);
 		free(out);
