@@ -613,7 +613,7 @@ static int load_objects(struct obj_set **objs, struct diag_list *dl,
 static int load_snapshot(struct snapshot **out, const struct opts *o,
 	bool *skipped)
 {
-	struct snapshot_options so = { o->base_url, o->system_namespace, NULL };
+	struct snapshot_options so = { o->base_url, o->system_namespace };
 	struct diag_list dl = { 0 }, sdl = { 0 };
 	struct obj_set *objs = NULL;
 	int rc;
@@ -744,7 +744,6 @@ static int cmd_check(int argc, char **argv)
 	errors = dl.n_errors;
 	so.base_url = o.base_url;
 	so.system_namespace = o.system_namespace;
-	so.carry_from = NULL;
 	/* Compiling the snapshot finds bad regexes, bad constraints and a bad
 	 * base URL; its missing-Secret reports repeat the manifest warnings. */
 	if (rc == KW_ENOMEM) {
@@ -756,8 +755,7 @@ static int cmd_check(int argc, char **argv)
 		for (size_t i = 0; i < sdl.n; i++) {
 			struct diag_list one = { &sdl.items[i], 1, 0 };
 
-			if (sdl.items[i].severity != DIAG_ERROR || (sdl.items[i].key != NULL &&
-			    strcmp(sdl.items[i].key, "secretRef") == 0))
+			if (sdl.items[i].severity != DIAG_ERROR)
 				continue;
 			diag_print(&one, stderr);
 			errors++;
@@ -1184,7 +1182,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 {
 	struct world_embedded_options wo = {
 		.manifest_paths = o->manifests, .n_manifest_paths = o->n_manifests,
-		.state_path = o->state, .snap = { o->base_url, o->system_namespace, NULL },
+		.state_path = o->state, .snap = { o->base_url, o->system_namespace },
 		.deliveries_keep = o->deliveries_keep, .queue_max = o->queue_max,
 		.watch = o->watch, .sync_normal = o->sync_normal,
 	};

@@ -86,16 +86,16 @@ static void log_diags(const struct diag_list *dl)
 	}
 }
 
-/* Readiness reports receivers serving with a secret whose Secret is gone. */
-static void set_carried_reason(struct embedded *e, const struct snapshot *s)
+/* Readiness names receivers left out because their Secret is missing. */
+static void set_unserved_reason(struct embedded *e, const struct snapshot *s)
 {
-	size_t n = snapshot_carried(s);
+	size_t n = snapshot_unserved(s);
 
 	if (n == 0)
 		e->degraded[0] = '\0';
 	else
 		snprintf(e->degraded, sizeof(e->degraded),
-			"%zu receiver(s) serve with a last known secret: their Secret is missing", n);
+			"%zu receiver(s) not served: their Secret or its key is missing", n);
 }
 
 static int embedded_reload(struct world *w)
@@ -104,14 +104,11 @@ static int embedded_reload(struct world *w)
 	struct diag_list dl = { 0 };
 	struct snapshot *s = NULL, *old;
 	int rc;
-	struct world_embedded_options opts = e->opts;
 
 	/* Reloads come from the signal thread and the watcher thread;
-	 * reload_lock serializes them, and only a reload replaces e->snap, so
-	 * reading it here without snap_lock is safe. */
+	 * reload_lock serializes them. */
 	pthread_mutex_lock(&e->reload_lock);
-	opts.snap.carry_from = e->snap;
-	rc = world_embedded_load(&s, &opts, &dl);
+	rc = world_embedded_load(&s, &e->opts, &dl);
 	log_diags(&dl);
 	pthread_mutex_lock(&e->snap_lock);
 	if (rc != KW_OK) {
@@ -126,7 +123,7 @@ static int embedded_reload(struct world *w)
 	}
 	old = e->snap;
 	e->snap = s;
-	set_carried_reason(e, s);
+	set_unserved_reason(e, s);
 	pthread_mutex_unlock(&e->snap_lock);
 	pthread_mutex_unlock(&e->reload_lock);
 	snapshot_unref(old);
@@ -325,8 +322,10 @@ int world_embedded_new(struct world **out,
 	rc = world_embedded_load(&e->snap, opts, dl);
 	if (rc == KW_EINVAL)
 		kw_errf(err, rc, "the configuration has %zu error(s)", dl->n_errors);
-	if (rc == KW_OK)
+	if (rc == KW_OK) {
+		set_unserved_reason(e, e->snap);
 		rc = journal_open(&e->journal, &jo, err);
+	}
 	if (rc == KW_OK)
 		rc = start_watcher(e, err);
 	if (rc != KW_OK) {

@@ -25,7 +25,7 @@ struct diag_list;
 struct world_kube_options {
 	const struct kube_config *config;
 	struct kube_client_options client;
-	struct snapshot_options snap; /* carry_from is not used */
+	struct snapshot_options snap;
 	const char *state_path;       /* the delivery journal */
 	size_t deliveries_keep;
 	size_t queue_max;             /* jobs waiting for patches before KW_EBUSY */

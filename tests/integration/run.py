@@ -405,24 +405,55 @@ def test_reload_sighup_and_watch(tmp):
 
 
 def test_reload_secret_deleted(tmp):
+    """Deleting a Secret revokes its receiver at once: an operator deletes
+    a Secret to kill a leaked secret (previous-secret is the way to change
+    one without downtime)."""
     m = W.make_world(tmp)
     s = Server(tmp, [m], extra=["--no-watch"])
     try:
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "served before")
         parts = W.PROJECT_YAML.split("---\n")
         write(os.path.join(m, "project.yaml"), "---\n".join([parts[0]] + parts[2:]))
         s.signal(signal.SIGHUP)
         st, _, b = poll(lambda: s.request("GET", "/readyz"),
-                        lambda a: b"last known secret" in a[2])
-        eq(st, 200, "still ready: the receiver keeps serving")
-        expect(b"last known secret" in b, "readyz reports the missing Secret: %r" % b)
+                        lambda a: b"not served" in a[2])
+        eq(st, 200, "still ready: the other receivers serve")
+        expect(b"1 receiver(s) not served" in b, "readyz names the revoked receiver: %r" % b)
         st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
-        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "old secret keeps serving")
-        expect("serving with its last known secret" in s.log(), "logged")
+        eq((st, b), (404, b'{}\n'), "deleted Secret: its URL is revoked")
+        expect("secret kargo-demo/bb-secret not found; receiver not served" in s.log(),
+               "logged")
+        # A Secret without its key revokes too.
+        nokey = parts[1].replace("  secret: s3cret-value", "  other: s3cret-value")
+        write(os.path.join(m, "project.yaml"), "---\n".join([parts[0], nokey] + parts[2:]))
+        s.signal(signal.SIGHUP)
+        poll(lambda: s.request("GET", "/readyz"), lambda a: b"not served" in a[2])
+        expect('has no key' in poll(s.log, lambda t: 'has no key' in t),
+               "missing key logged")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (404, b'{}\n'), "Secret without its key: revoked")
         write(os.path.join(m, "project.yaml"), W.PROJECT_YAML)
         s.signal(signal.SIGHUP)
         st, _, b = poll(lambda: s.request("GET", "/readyz"),
                         lambda a: a[2] == b'{"msg":"ready"}\n')
         eq((st, b), (200, b'{"msg":"ready"}\n'), "plain ready once the Secret is back")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "served again")
+    finally:
+        s.stop()
+
+
+def test_secret_deleted_watched(tmp):
+    """The same revocation through the manifest watcher, without SIGHUP."""
+    m = W.make_world(tmp)
+    s = Server(tmp, [m])
+    try:
+        parts = W.PROJECT_YAML.split("---\n")
+        write(os.path.join(m, "project.yaml"), "---\n".join([parts[0]] + parts[2:]))
+        st, _, b = poll(lambda: s.push(PATH, "repo:push", W.cloud_push(), W.SECRET),
+                        lambda a: a[0] == 404)
+        eq((st, b), (404, b'{}\n'), "revoked once the watcher reloads")
     finally:
         s.stop()
 
@@ -654,6 +685,23 @@ def test_deliveries_and_no_secret_in_logs(tmp):
         expect(secret.decode() not in log, "secret in log")
     expect(PATH.split("/")[-1] not in log, "receiver hash in log")
     expect("sha256=" not in log, "signature in log")
+
+
+def test_port_in_use(tmp):
+    """A port that is taken is a start-up error naming the address; no
+    second server silently shares the port (and the deliveries)."""
+    m, s = started(tmp)
+    try:
+        p = run_cli("serve", "--manifests", m, "--listen", "127.0.0.1:%d" % s.port,
+                    "--state", os.path.join(tmp, "other.db"))
+        err = p.stderr.decode()
+        expect(p.returncode != 0, "second serve exits non-zero (%d)" % p.returncode)
+        expect("cannot listen on 127.0.0.1:%d: Address already in use" % s.port in err,
+               "names the address and the cause: %r" % err)
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq(st, 200, "the first server still serves")
+    finally:
+        s.stop()
 
 
 def test_help_and_version(tmp):
