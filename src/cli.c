@@ -102,9 +102,14 @@ static const char usage_serve[] =
 	"Serves every Bitbucket receiver of the ProjectConfigs and ClusterConfig\n"
 	"in the manifests. SIGHUP, or a change to a manifest file, reloads them\n"
 	"(the new configuration is used only if it is valid); SIGTERM stops\n"
-	"accepting, finishes requests in flight and exits 0.\n"
+	"accepting, finishes requests in flight (GRACEFUL_SHUTDOWN_TIMEOUT, default\n"
+	"30s) and exits 0.\n"
 	"\n"
 	"  --manifests PATH      YAML file or folder (recursive); repeatable\n"
+	"  --kubeconfig FILE     serve from a Kubernetes API instead (env KUBECONFIG;\n"
+	"                        in a pod, without either: the service account):\n"
+	"                        list+watch caches, refreshes as merge patches;\n"
+	"                        env KUBE_API_QPS (50), KUBE_API_BURST (300)\n"
 	"  --state FILE          SQLite state database (default ./kargo-webhooks.db)\n"
 	"  --sync full|normal    full (default): a 200 means the refresh is synced\n"
 	"                        to disk; normal: it survives the process being\n"
@@ -141,7 +146,8 @@ static const char usage_serve[] =
 	"  --no-watch            do not reload when manifest files change\n";
 
 static const char usage_receivers[] =
-	"Usage: kargo-webhooks receivers [--manifests PATH]... [--base-url URL]\n"
+	"Usage: kargo-webhooks receivers [--manifests PATH]... [--kubeconfig FILE]\n"
+	"                                [--base-url URL]\n"
 	"                                [-o table|json|yaml]\n"
 	"\n"
 	"Prints every Bitbucket receiver's project, name, path and URL (what Kargo\n"
@@ -151,7 +157,7 @@ static const char usage_receivers[] =
 	"  --system-namespace NS  namespace of the ClusterConfig's Secrets\n";
 
 static const char usage_check[] =
-	"Usage: kargo-webhooks check [--manifests PATH]...\n"
+	"Usage: kargo-webhooks check [--manifests PATH]... [--kubeconfig FILE]\n"
 	"\n"
 	"Validates the manifests and prints every problem as\n"
 	"file:line:column: error|warning: key: message. Exit 1 when there are\n"
@@ -159,6 +165,7 @@ static const char usage_check[] =
 
 static const char usage_get[] =
 	"Usage: kargo-webhooks get warehouses|promotions [--manifests PATH]...\n"
+	"                          [--kubeconfig FILE]\n"
 	"                          [--state FILE] [-n NAMESPACE] [-o table|json|yaml]\n"
 	"\n"
 	"Prints the objects as 'kubectl get -o json' would, with the\n"
