@@ -46,15 +46,6 @@ struct kube_cache {
 	unsigned rand_state;
 };
 
-static size_t hash_key(const char *s)
-{
-	size_t h = 14695981039346656037ULL;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
 static void entry_free(struct entry *e)
 {
 	free(e->key);
@@ -79,7 +70,7 @@ static void map_clear(struct map *m)
 
 static struct entry **map_slot(struct map *m, const char *key)
 {
-	struct entry **p = &m->buckets[hash_key(key) & (m->n_buckets - 1)];
+	struct entry **p = &m->buckets[kw_hash(key) & (m->n_buckets - 1)];
 
 	while (*p != NULL && strcmp((*p)->key, key) != 0)
 		p = &(*p)->next;
@@ -98,8 +89,8 @@ static int map_grow(struct map *m)
 
 		for (; e != NULL; e = next) {
 			next = e->next;
-			e->next = b[hash_key(e->key) & (nb - 1)];
-			b[hash_key(e->key) & (nb - 1)] = e;
+			e->next = b[kw_hash(e->key) & (nb - 1)];
+			b[kw_hash(e->key) & (nb - 1)] = e;
 		}
 	}
 	free(m->buckets);
@@ -374,31 +365,37 @@ static double next_backoff(struct kube_cache *c, double *backoff)
 
 /* GETs one object by name into fresh, keeping the old entry when the
  * answer says nothing new (same resourceVersion) or is a failure. Returns
- * whether anything changed. */
+ * whether anything changed. The map's lock is not held during the call: a
+ * slow API server must not hold up the snapshot rebuild. */
 static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
 {
 	struct kube_response resp = { 0 };
 	char path[1024], key[600];
-	const char *ns_end = strstr(c->opts.path, "/namespaces/");
-	struct entry *old;
+	const char *ns = strstr(c->opts.path, "/namespaces/");
+	struct obj_shared *old = NULL;
+	char *old_rv = NULL;
 	bool changed = false;
 	cJSON *obj;
 
 	snprintf(path, sizeof(path), "%s/%s", c->opts.path, name);
-	snprintf(key, sizeof(key), "%.*s/%s", ns_end ? (int)strcspn(ns_end + 12, "/") : 0,
-		ns_end ? ns_end + 12 : "", name);
+	snprintf(key, sizeof(key), "%.*s/%s", ns ? (int)strcspn(ns + 12, "/") : 0,
+		ns ? ns + 12 : "", name);
 	pthread_mutex_lock(&c->lock);
-	old = c->map.n_buckets ? *map_slot(&c->map, key) : NULL;
+	if (c->map.n_buckets > 0 && *map_slot(&c->map, key) != NULL) {
+		old = objects_shared_ref((*map_slot(&c->map, key))->obj);
+		old_rv = (*map_slot(&c->map, key))->rv;
+		old_rv = old_rv ? strdup(old_rv) : NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
 	if (kube_request(c->client, "GET", path, NULL, NULL, 0, &resp) != KW_OK ||
 	    (resp.status != 200 && resp.status != 404)) {
-		if (old != NULL)
-			map_put(fresh, key, objects_shared_ref(old->obj),
-				old->rv ? strdup(old->rv) : NULL);
+		if (old != NULL) /* unknown: keep what we had */
+			map_put(fresh, key, objects_shared_ref(old), old_rv ? strdup(old_rv) : NULL);
 	} else if (resp.status == 200 && (obj = cJSON_Parse(resp.body)) != NULL) {
 		const char *rv = meta_string(obj, "resourceVersion");
 
-		if (old != NULL && old->rv != NULL && rv != NULL && strcmp(old->rv, rv) == 0) {
-			map_put(fresh, key, objects_shared_ref(old->obj), strdup(rv));
+		if (old != NULL && old_rv != NULL && rv != NULL && strcmp(old_rv, rv) == 0) {
+			map_put(fresh, key, objects_shared_ref(old), strdup(rv));
 		} else {
 			changed = true;
 			put_item(c, fresh, obj, rv ? strdup(rv) : NULL);
@@ -407,7 +404,8 @@ static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
 	} else {
 		changed = old != NULL;
 	}
-	pthread_mutex_unlock(&c->lock);
+	objects_shared_unref(old);
+	free(old_rv);
 	kube_response_clear(&resp);
 	return changed;
 }

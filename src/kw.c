@@ -124,3 +124,12 @@ bool kw_base64_decode(const char *s, size_t len, unsigned char *out,
 	*out_len = n;
 	return q == 0;
 }
+
+size_t kw_hash(const char *s)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * (size_t)1099511628211ULL;
+	return h;
+}

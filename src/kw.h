@@ -52,6 +52,9 @@ bool kw_base64_decode(const char *s, size_t len, unsigned char *out,
 /* Monotonic clock in seconds. */
 double kw_monotonic(void);
 
+/* FNV-1a of a NUL-terminated string: for hash tables of names. */
+size_t kw_hash(const char *s);
+
 #define KW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

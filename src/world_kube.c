@@ -650,18 +650,9 @@ static void *rebuild_main(void *arg)
 
 /* --- refreshes: coalesced merge patches --- */
 
-static size_t hash_str(const char *s)
-{
-	size_t h = 14695981039346656037ULL;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
 static struct patch **patch_slot(struct kube_world *w, const char *path)
 {
-	struct patch **p = &w->buckets[hash_str(path) % PATCH_BUCKETS];
+	struct patch **p = &w->buckets[kw_hash(path) % PATCH_BUCKETS];
 
 	while (*p != NULL && strcmp((*p)->path, path) != 0)
 		p = &(*p)->hnext;
