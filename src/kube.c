@@ -368,7 +368,8 @@ static int perform(struct kube_client *c, struct xfer *x, const char *method,
 	}
 	r->body_len = x->body.len;
 	r->body = strbuf_take(&x->body);
-	status_parse(r);
+	if (r->status < 200 || r->status >= 300)
+		status_parse(r); /* a success is not parsed twice (list pages are big) */
 	return KW_OK;
 }
 
@@ -573,9 +574,10 @@ static void fail(struct kube_response *r, const char *what)
 	snprintf(r->message, sizeof(r->message), "%s", what);
 }
 
-/* One page: its items to on_item; *next gets the continue token. */
+/* One page: its items to on_item (whose non-zero return is returned);
+ * *next gets the continue token; *bad says the page was not a list. */
 static int list_page(const cJSON *page, int (*on_item)(void *, const cJSON *), void *arg,
-	char **resource_version, char **next)
+	char **resource_version, char **next, bool *bad)
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(page, "metadata");
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
@@ -584,17 +586,20 @@ static int list_page(const cJSON *page, int (*on_item)(void *, const cJSON *), v
 	const cJSON *item;
 	int rc;
 
-	if (!cJSON_IsString(rv) || !(cJSON_IsArray(items) || cJSON_IsNull(items)))
+	*bad = true;
+	if (!cJSON_IsString(rv) || !(cJSON_IsArray(items) || cJSON_IsNull(items)) ||
+	    (*resource_version == NULL && (*resource_version = strdup(rv->valuestring)) == NULL))
 		return KW_EINVAL;
-	if (*resource_version == NULL && (*resource_version = strdup(rv->valuestring)) == NULL)
-		return KW_ENOMEM;
+	*bad = false;
 	cJSON_ArrayForEach(item, items)
 		if ((rc = on_item(arg, item)) != 0)
 			return rc;
 	*next = NULL;
 	if (cJSON_IsString(cont) && cont->valuestring[0] != '\0' &&
-	    (*next = strdup(cont->valuestring)) == NULL)
+	    (*next = strdup(cont->valuestring)) == NULL) {
+		*bad = true;
 		return KW_ENOMEM;
+	}
 	return KW_OK;
 }
 
@@ -605,6 +610,7 @@ int kube_list(struct kube_client *c, const char *path, size_t limit,
 	char params[32], *cont = NULL, *url;
 	cJSON *page;
 	int rc = KW_OK;
+	bool bad = false;
 
 	*resource_version = NULL;
 	snprintf(params, sizeof(params), "limit=%zu", limit ? limit : 500);
@@ -624,9 +630,11 @@ int kube_list(struct kube_client *c, const char *path, size_t limit,
 			break;
 		}
 		page = cJSON_ParseWithLength(resp->body, resp->body_len);
-		rc = page ? list_page(page, on_item, arg, resource_version, &cont) : KW_EINVAL;
+		bad = page == NULL;
+		rc = page ? list_page(page, on_item, arg, resource_version, &cont, &bad) :
+			KW_EINVAL;
 		cJSON_Delete(page);
-		if (rc == KW_EINVAL || rc == KW_ENOMEM) {
+		if (bad) {
 			snprintf(resp->message, sizeof(resp->message),
 				"list %s: the answer is not a list", path);
 			rc = KW_EIO;
@@ -724,7 +732,7 @@ static size_t watch_sink(struct xfer *x, const char *data, size_t len)
 	return rc == KW_OK ? len : 0;
 }
 
-static enum kube_watch_end watch_result(struct watch *w, int rc, const atomic_bool *stop)
+static enum kube_watch_end watch_result(struct watch *w, const atomic_bool *stop)
 {
 	struct kube_response *r = w->x.resp;
 
@@ -742,7 +750,6 @@ static enum kube_watch_end watch_result(struct watch *w, int rc, const atomic_bo
 		return KUBE_WATCH_EXPIRED;
 	if (r->status == 200)
 		return KUBE_WATCH_CLOSED; /* ended, cleanly or cut: watch again */
-	(void)rc;
 	return KUBE_WATCH_FAILED;
 }
 
@@ -755,7 +762,6 @@ enum kube_watch_end kube_watch(struct kube_client *c, const char *path,
 		.rv = resource_version, .on_event = on_event, .arg = arg};
 	char params[96], *url;
 	enum kube_watch_end end;
-	int rc;
 
 	w.x.sink_arg = &w;
 	if (timeout_seconds <= 0)
@@ -770,8 +776,8 @@ enum kube_watch_end kube_watch(struct kube_client *c, const char *path,
 	}
 	strbuf_init(&w.x.body, ERROR_BODY_MAX);
 	kube_framer_init(&w.framer, 0);
-	rc = call(c, &w.x, "GET", url, NULL, NULL, 0, (double)timeout_seconds + WATCH_GRACE);
-	end = watch_result(&w, rc, stop);
+	call(c, &w.x, "GET", url, NULL, NULL, 0, (double)timeout_seconds + WATCH_GRACE);
+	end = watch_result(&w, stop);
 	kube_framer_free(&w.framer);
 	strbuf_free(&w.x.body);
 	free(url);

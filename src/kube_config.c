@@ -225,7 +225,8 @@ static int read_cluster(struct kc *k, const yaml_node_t *c, const char *name,
 
 	if (c == NULL || c->type != YAML_MAPPING_NODE)
 		return kw_errf(k->err, KW_EINVAL, "%s: no cluster named \"%s\"", k->origin, name);
-	if (server == NULL || strncmp(server, "https://", 8) != 0 || server[8] == '\0')
+	if (server == NULL || strncmp(server, "https://", 8) != 0 || server[8] == '\0' ||
+	    server[8] == '/')
 		return kw_errf(k->err, KW_EINVAL, "%s: cluster \"%s\": server must be an https:// "
 			"URL, not \"%s\"", k->origin, name, server ? server : "");
 	if ((rc = dup_to(k, &out->server, server)) != KW_OK)

@@ -202,6 +202,8 @@ class Store:
         self.watch_split = 0         # >0: each watch event sent in chunks of this many bytes
         self.bookmark_interval = 1.0
         self.open_watches = 0
+        self.unauthorized = 0        # requests answered 401
+        self.connections = 0         # TCP connections accepted
 
     # -- objects ------------------------------------------------------
     def _bump(self):
@@ -445,6 +447,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             body = self.read_body()
             if not self.authenticated():
+                with self.store.cond:
+                    self.store.unauthorized += 1
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             if not self.discovery(method, url.path):
                 self.resource_call(method, url.path, query, body)
@@ -787,6 +791,8 @@ class ThreadingTLSServer(http.server.ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        with self.store.cond:
+            self.store.connections += 1
         # The handshake happens in the handler's thread, so a silent client
         # cannot block accept().
         return self.context.wrap_socket(sock, server_side=True,

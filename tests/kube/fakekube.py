@@ -204,13 +204,34 @@ class FakeKube:
     def set_bookmark_interval(self, seconds):
         self.store.bookmark_interval = float(seconds)
 
-    def rotate_token(self):
+    def rotate_token(self, keep_stat=False):
+        """A new token; the old one gets 401. The token file is replaced, or
+        with keep_stat rewritten in place with its size and mtime kept, so
+        that only a 401 can tell a client to read it again."""
         new = "fake-" + secrets.token_hex(16)
         with self.store.cond:
             self.store.tokens = {new}
         self.token = new
-        F.write_atomic(self._p("token"), new + "\n")
+        path = self._p("token")
+        if keep_stat and os.path.exists(path):
+            st = os.stat(path)
+            with open(path, "r+") as f:
+                f.write(new + "\n")
+                f.truncate()
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        else:
+            F.write_atomic(path, new + "\n")
         return new
+
+    def unauthorized(self):
+        """How many requests were answered 401."""
+        with self.store.cond:
+            return self.store.unauthorized
+
+    def connections(self):
+        """How many TCP connections the server accepted (keep-alive shows)."""
+        with self.store.cond:
+            return self.store.connections
 
     def stop(self):
         self.server.stop()
