@@ -5,6 +5,8 @@
 #                   all under ASan+UBSan
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      the benchmark (docs/performance.md)
+#   make install    the binary, docs and the systemd unit under
+#                   $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
 # The first target run as root installs missing Debian build dependencies.
 
 CC ?= cc
@@ -33,7 +35,8 @@ FUZZ_SECONDS ?= 60
 
 DEPS_STAMP := build/.deps
 
-.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps format
+.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps format \
+	install uninstall
 
 all: kargo-webhooks
 
@@ -97,6 +100,34 @@ fuzz: $(addprefix build/fuzz/bin/,$(FUZZ_NAMES))
 
 bench: kargo-webhooks
 	@sh bench/run.sh
+
+# make install: the release binary, the docs and examples, and the
+# embedded-mode systemd unit with its sysusers.d entry (dist/). The unit
+# names the binary and the docs by their installed paths. DESTDIR stages
+# the tree for a package; nothing here runs systemctl or creates users.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DOCDIR ?= $(PREFIX)/share/doc/kargo-webhooks
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
+install: kargo-webhooks
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 kargo-webhooks $(DESTDIR)$(BINDIR)/kargo-webhooks
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/kargo-webhooks|$(DOCDIR)|g' \
+		dist/kargo-webhooks.service > $(DESTDIR)$(UNITDIR)/kargo-webhooks.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/kargo-webhooks.service.tmp $(DESTDIR)$(UNITDIR)/kargo-webhooks.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kargo-webhooks.service
+	install -m 0644 dist/kargo-webhooks.sysusers $(DESTDIR)$(SYSUSERSDIR)/kargo-webhooks.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kargo-webhooks $(DESTDIR)$(UNITDIR)/kargo-webhooks.service \
+		$(DESTDIR)$(SYSUSERSDIR)/kargo-webhooks.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c

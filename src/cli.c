@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 
-#include "handler.h"
 #include "http.h"
 #include "kw.h"
 #include "log.h"
@@ -30,8 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef KW_VERSION
 #define KW_VERSION "0.0.0"
@@ -121,7 +120,8 @@ static const char usage_serve[] =
 	"                        (env EXTERNAL_WEBHOOK_SERVER_BASE_URL;\n"
 	"                        default http://localhost:PORT)\n"
 	"  --port-file FILE      write the bound port here once serving\n"
-	"  --log-format FORMAT   text or json (env LOG_FORMAT; default text)\n"
+	"  --log-format FORMAT   text (or console) or json, any case (env LOG_FORMAT;\n"
+	"                        default text)\n"
 	"  --log-level LEVEL     debug, info, warn or error (env LOG_LEVEL; default info)\n"
 	"  --tls-cert FILE       serve HTTPS (TLS 1.2+) with this PEM certificate\n"
 	"  --tls-key FILE        and key (env TLS_ENABLED=true, TLS_CERT_PATH, TLS_KEY_PATH)\n"
@@ -635,10 +635,7 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	}
 	rc = snapshot_new(out, objs, &so, &sdl);
 	print_diags(&sdl, false);
-	*skipped = false;
-	for (size_t i = 0; i < sdl.n; i++)
-		if (sdl.items[i].key != NULL && strcmp(sdl.items[i].key, "secretRef") == 0)
-			*skipped = true;
+	*skipped = rc == KW_OK && snapshot_unserved(*out) > 0;
 	diag_clear(&dl);
 	diag_clear(&sdl);
 	if (rc != KW_OK)
@@ -1126,11 +1123,15 @@ static int setup_logging(const struct opts *o)
 		fprintf(stderr, "kargo-webhooks: unknown log level %s\n", o->log_level);
 		return -1;
 	}
-	if (strcmp(o->log_format, "json") != 0 && strcmp(o->log_format, "text") != 0) {
-		fprintf(stderr, "kargo-webhooks: unknown log format %s\n", o->log_format);
+	/* Kargo's chart sets LOG_FORMAT=CONSOLE (or JSON): its names count
+	 * too, in any case, so the chart's ConfigMap works unchanged. */
+	if (strcasecmp(o->log_format, "json") != 0 && strcasecmp(o->log_format, "text") != 0 &&
+	    strcasecmp(o->log_format, "console") != 0) {
+		fprintf(stderr, "kargo-webhooks: unknown log format %s (text, console or json)\n",
+			o->log_format);
 		return -1;
 	}
-	log_setup(level, strcmp(o->log_format, "json") == 0);
+	log_setup(level, strcasecmp(o->log_format, "json") == 0);
 	return 0;
 }
 

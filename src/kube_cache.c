@@ -70,7 +70,7 @@ static void map_clear(struct map *m)
 
 static struct entry **map_slot(struct map *m, const char *key)
 {
-	struct entry **p = &m->buckets[kw_hash(key) & (m->n_buckets - 1)];
+	struct entry **p = &m->buckets[kw_fnv1a(KW_FNV1A_INIT, key, strlen(key)) & (m->n_buckets - 1)];
 
 	while (*p != NULL && strcmp((*p)->key, key) != 0)
 		p = &(*p)->next;
@@ -89,8 +89,8 @@ static int map_grow(struct map *m)
 
 		for (; e != NULL; e = next) {
 			next = e->next;
-			e->next = b[kw_hash(e->key) & (nb - 1)];
-			b[kw_hash(e->key) & (nb - 1)] = e;
+			e->next = b[kw_fnv1a(KW_FNV1A_INIT, e->key, strlen(e->key)) & (nb - 1)];
+			b[kw_fnv1a(KW_FNV1A_INIT, e->key, strlen(e->key)) & (nb - 1)] = e;
 		}
 	}
 	free(m->buckets);

@@ -6,7 +6,7 @@
 #include "snapshot.h"
 
 #include "kw.h"
-#include "manifest.h"
+#include "diag.h"
 #include "receiver_url.h"
 #include "selector.h"
 #include "urlnorm.h"
@@ -26,8 +26,7 @@ struct url_entry {
 	char *url;
 	size_t warehouse;
 	size_t sub;           /* index in the Warehouse's subscriptions */
-	struct selector *sel; /* NULL when broken */
-	bool broken;
+	struct selector *sel;
 };
 
 struct pr_entry {
@@ -47,6 +46,7 @@ struct snapshot {
 	struct pr_entry *prs;
 	size_t n_prs;
 	size_t n_unserved; /* receivers left out: no Secret or no key */
+	size_t n_broken;   /* subscriptions whose selection cannot be built */
 };
 
 static int cmp_path(const void *a, const void *b)
@@ -261,10 +261,13 @@ static int add_subscription(struct snapshot *s, size_t w,
 	if (rc != KW_OK) {
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
-		e->broken = true;
-		diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
+		s->n_broken++;
+		if (diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
 			sub->pos.column, "git", "warehouse %s/%s: %s",
-			wh->namespace, wh->name, err.msg);
+			wh->namespace, wh->name, err.msg) != KW_OK) {
+			free(e->url);
+			return KW_ENOMEM;
+		}
 	}
 	s->n_urls++;
 	return KW_OK;
@@ -348,6 +351,8 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 		rc = build_urls(s, dl);
 	if (rc == KW_OK)
 		rc = build_prs(s);
+	if (rc == KW_OK && s->n_broken > 0)
+		rc = KW_EINVAL; /* every broken selection was reported first */
 	if (rc != KW_OK) {
 		snapshot_free(s);
 		return rc;
@@ -491,8 +496,6 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
 		for (; !skip && !chosen && i < end; i++) {
-			if (n_refs > 0 && s->urls[i].broken)
-				return KW_EINVAL;
 			chosen = n_refs == 0 || refs_match(&s->urls[i], refs, n_refs);
 		}
 		if (chosen && idx_push(l, w) != KW_OK)

@@ -652,7 +652,7 @@ static void *rebuild_main(void *arg)
 
 static struct patch **patch_slot(struct kube_world *w, const char *path)
 {
-	struct patch **p = &w->buckets[kw_hash(path) % PATCH_BUCKETS];
+	struct patch **p = &w->buckets[kw_fnv1a(KW_FNV1A_INIT, path, strlen(path)) % PATCH_BUCKETS];
 
 	while (*p != NULL && strcmp((*p)->path, path) != 0)
 		p = &(*p)->hnext;

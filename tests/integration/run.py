@@ -319,34 +319,42 @@ def test_cluster_receiver(tmp):
         s.stop()
 
 
-def test_bad_selector_is_500(tmp):
+def test_bad_selector_is_an_error(tmp):
+    """A selection that cannot be built (bad regex) is an error: serve does
+    not start on it, a reload with it is rejected (the old configuration
+    keeps serving every Warehouse), and check names every one and exits 1."""
     m = W.make_world(tmp)
-    write(os.path.join(m, "bad.yaml"), W.wh("wh-bad", "kargo-demo", "https://bitbucket.org/acme/app",
-                                            commitSelectionStrategy="NewestTag",
-                                            allowTagsRegexes=["(unclosed"]))
-    # Kargo walks a Warehouse's subscriptions in order: a match before the
-    # broken one refreshes it, the broken one is never built.
-    write(os.path.join(m, "mixed.yaml"),
-          "apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\n"
-          "metadata: {name: wh-mixed, namespace: kargo-demo}\nspec:\n  subscriptions:\n"
-          "    - git: {repoURL: 'https://bitbucket.org/acme/mixed', branch: main}\n"
-          "    - git: {repoURL: 'https://bitbucket.org/acme/mixed', commitSelectionStrategy: NewestTag,"
-          " allowTagsRegexes: ['(unclosed']}\n")
-    s = Server(tmp, [m])
+    bad = ("apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\n"
+           "metadata: {name: wh-bad, namespace: kargo-demo}\nspec:\n  subscriptions:\n"
+           "    - git: {repoURL: 'https://bitbucket.org/acme/app', branch: main}\n"
+           "    - git: {repoURL: 'https://bitbucket.org/acme/app', commitSelectionStrategy: NewestTag,"
+           " allowTagsRegexes: ['(unclosed']}\n"
+           "    - git: {repoURL: 'https://bitbucket.org/acme/app', commitSelectionStrategy: NewestTag,"
+           " ignoreTagsRegexes: ['[z-a]']}\n")
+    write(os.path.join(m, "bad.yaml"), bad)
+    p = run_cli("serve", "--manifests", m, "--listen", "127.0.0.1:0",
+                "--state", os.path.join(tmp, "bad.db"))
+    err = p.stderr.decode()
+    expect(p.returncode != 0, "serve refuses to start (%d)" % p.returncode)
+    expect("wh-bad" in err, "names the Warehouse: %r" % err)
+    p = run_cli("check", "--manifests", m)
+    err = p.stderr.decode()
+    eq(p.returncode, 1, "check exits 1: " + err)
+    expect("bad.yaml:7:" in err and "bad.yaml:8:" in err,
+           "each broken subscription at its own line: " + err)
+    os.unlink(os.path.join(m, "bad.yaml"))
+    s = Server(tmp, [m], extra=["--no-watch"])
     try:
-        mixed = W.cloud_push(href="https://bitbucket.org/acme/mixed", full_name="acme/mixed")
-        st, _, b = s.push(PATH, "repo:push", mixed, W.SECRET)
-        eq((st, b), (200, b'{"msg":"refreshed 1 warehouse(s)"}\n'), "match before the broken one")
-        mixed = W.cloud_push(href="https://bitbucket.org/acme/mixed", full_name="acme/mixed",
-                             changes=(("tag", "v1"),))
-        st, _, b = s.push(PATH, "repo:push", mixed, W.SECRET)
-        eq((st, b), (500, b"{}\n"), "the broken one reached")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq(st, 200, "served before")
+        write(os.path.join(m, "bad.yaml"), bad)
+        s.signal(signal.SIGHUP)
+        st, _, b = poll(lambda: s.request("GET", "/readyz"), lambda a: b"last reload failed" in a[2])
+        expect(b"last reload failed" in b, "readyz reports the rejected reload: %r" % b)
+        eq(st, 200, "still ready: the old configuration serves")
         st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(("tag", "v1"),)), W.SECRET)
-        eq((st, b), (500, b"{}\n"), "bad regex")
-        eq(list(refreshed(tmp, m, s.state)), ["kargo-demo/wh-mixed"], "the 500s refreshed nothing")
-        st, _, b = s.push(PATH, "repo:push", W.cloud_push(href="https://bitbucket.org/acme/other",
-                                                          full_name="acme/other"), W.SECRET)
-        eq(st, 200, "other repos unaffected")
+        eq(st, 200, "every Warehouse of the push still refreshed, no 500: %r" % b)
+        expect("wh-bad" in s.log(), "the broken Warehouse is named in the log")
     finally:
         s.stop()
 
@@ -702,6 +710,19 @@ def test_port_in_use(tmp):
         eq(st, 200, "the first server still serves")
     finally:
         s.stop()
+
+
+def test_kargo_log_env(tmp):
+    """Kargo's chart sets LOG_FORMAT=CONSOLE and LOG_LEVEL=INFO: accepted."""
+    m = W.make_world(tmp)
+    s = Server(tmp, [m], env={"LOG_FORMAT": "CONSOLE", "LOG_LEVEL": "INFO"})
+    try:
+        eq(s.request("GET", "/healthz")[0], 200, "serves with Kargo's values")
+    finally:
+        s.stop()
+    p = run_cli("serve", "--manifests", m, "--log-format", "xml")
+    expect(p.returncode != 0 and b"unknown log format xml" in p.stderr,
+           "an unknown format is refused: %r" % p.stderr)
 
 
 def test_help_and_version(tmp):
