@@ -26,6 +26,7 @@ RUN apt-get update \
     libsqlite3-0 \
     libpcre2-8-0 \
     libssl3 \
+    libcurl4 \
     ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/kargo-webhooks /usr/local/bin/kargo-webhooks
