@@ -339,8 +339,6 @@ static void decode_cluster_config(struct ydoc *d, const yaml_node_t *root, cJSON
 
 /* ---- Secret ------------------------------------------------------------- */
 
-/* Secret data is base64 as Go's base64.StdEncoding: kw_base64_decode. */
-
 enum secret_source { FROM_DATA, FROM_STRING_DATA };
 
 /* The Secret's keys that receivers use, as they are being read. */

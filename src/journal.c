@@ -168,11 +168,13 @@ static void process_batch(struct journal *j, struct world_job *batch)
 {
 	struct kw_err err = { "" };
 	struct world_job *next;
-	bool job_failed, any_ok = false;
+	bool job_failed, retry, any_ok = false;
 	int rc = commit_jobs(j, batch, NULL, &job_failed, &err);
 
+	/* Decided once for the whole batch: each retry overwrites job_failed. */
+	retry = rc != KW_OK && job_failed;
 	for (struct world_job *w = batch; w != NULL; w = w->next) {
-		if (rc != KW_OK && job_failed)
+		if (retry)
 			w->status = commit_jobs(j, w, w->next, &job_failed, &err);
 		else
 			w->status = rc;

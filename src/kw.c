@@ -127,7 +127,6 @@ bool kw_base64_decode(const char *s, size_t len, unsigned char *out,
 	return q == 0;
 }
 
-
 static size_t implied_cap(size_t n)
 {
 	size_t cap = 1;

@@ -1,6 +1,6 @@
 /*
  * selector.h: whether a pushed ref matches a git subscription's commit
- * selection (SPEC.md 4.9): NewestFromBranch compares the branch, the tag
+ * selection (contract §4.9): NewestFromBranch compares the branch, the tag
  * strategies apply allow/ignore regexes (PCRE2, unanchored) and, for SemVer,
  * the version and constraint. A selector is compiled once per snapshot and
  * is immutable afterwards, so many threads may match with it at once.

@@ -1,6 +1,6 @@
 /*
  * urlnorm.h: Kargo-compatible git URL normalization (urls.NormalizeGit),
- * SPEC.md section 5. Pure: no I/O, no globals.
+ * contract §5. Pure: no I/O, no globals.
  */
 #ifndef URLNORM_H
 #define URLNORM_H

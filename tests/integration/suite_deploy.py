@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 
 import kw
 from kw import Server, Skip, eq, expect, run_cli
@@ -178,12 +177,7 @@ def test_deploy_rbac_file(tmp):
 def answered(s, path, seconds=10):
     """The status of GET path once it is 200, or the last one after
     seconds (readiness may follow the port by a moment)."""
-    deadline = time.time() + seconds * kw.SLOW
-    while True:
-        st = s.request("GET", path)[0]
-        if st == 200 or time.time() > deadline:
-            return st
-        time.sleep(0.05)
+    return kw.poll(lambda: s.request("GET", path)[0], lambda st: st == 200, seconds)
 
 
 def test_deploy_plain_http_overlay(tmp):

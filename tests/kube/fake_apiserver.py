@@ -16,6 +16,8 @@ fault controls as JSON on a plain-HTTP control port (DIR/control-port).
 Facts and sources: ../shared/research/kargo-k8s-dropin.md section 5.
 """
 import base64
+import bisect
+import collections
 import copy
 import http.server
 import json
@@ -189,8 +191,10 @@ class Store:
         self.compacted = 100         # history starts after this RV
         self.compact_as_event = True  # 410 as an ERROR event, else HTTP 410
         self.objects = {}            # (resource, ns, name) -> obj
-        self.versions = {}           # key -> [(rv, obj or None)]
-        self.events = []             # (rv, resource, ns, type, obj)
+        self.versions = {r: {} for r in RESOURCES}  # resource -> key -> [(rv, obj or None)]
+        self.events = []             # (rv, resource, ns, type, obj), in RV order
+        self.event_rvs = []          # their RVs, for bisect
+        self.snapshots = collections.OrderedDict()  # (resource, ns, rv) -> sorted pairs
         self.tokens = set()
         self.cert_users = set()      # client certificate CNs accepted
         self.call_log = []
@@ -212,8 +216,10 @@ class Store:
 
     def _record(self, key, ev_type, obj):
         rv = int(obj["metadata"]["resourceVersion"])
-        self.versions.setdefault(key, []).append((rv, None if ev_type == "DELETED" else obj))
+        self.versions[key[0]].setdefault(key, []).append(
+            (rv, None if ev_type == "DELETED" else obj))
         self.events.append((rv, key[0], key[1], ev_type, obj))
+        self.event_rvs.append(rv)
         self.cond.notify_all()
 
     def put(self, obj, resource=None):
@@ -268,18 +274,30 @@ class Store:
         with self.cond:
             self.compacted = self.rv
             self.compact_as_event = as_event
-            self.events = []
-            for key in list(self.versions):
-                o = self.objects.get(key)
-                self.versions[key] = [(int(o["metadata"]["resourceVersion"]), o)] if o else []
-                if not o:
-                    del self.versions[key]
+            self.events, self.event_rvs = [], []
+            self.snapshots.clear()
+            for vers in self.versions.values():
+                for key in list(vers):
+                    o = self.objects.get(key)
+                    if o:
+                        vers[key] = [(int(o["metadata"]["resourceVersion"]), o)]
+                    else:
+                        del vers[key]
+
+    def events_after(self, pos):
+        """The events with an RV above pos."""
+        return self.events[bisect.bisect_right(self.event_rvs, pos):]
 
     def snapshot(self, resource, ns, rv):
-        """The collection as it was at rv, sorted like etcd keys."""
+        """The collection as it was at rv, sorted like etcd keys: a list of
+        ((namespace, name), obj). Kept for the next pages of a paged list."""
+        ck = (resource, ns, rv)
+        if ck in self.snapshots:
+            self.snapshots.move_to_end(ck)
+            return self.snapshots[ck]
         out = []
-        for key, vers in self.versions.items():
-            if key[0] != resource or (ns and key[1] != ns):
+        for key, vers in self.versions[resource].items():
+            if ns and key[1] != ns:
                 continue
             at = None
             for vrv, o in vers:
@@ -288,6 +306,9 @@ class Store:
             if at is not None:
                 out.append(((key[1], key[2]), at))
         out.sort(key=lambda p: p[0])
+        self.snapshots[ck] = out
+        while len(self.snapshots) > 16:
+            self.snapshots.popitem(last=False)
         return out
 
     # -- faults -------------------------------------------------------
@@ -390,8 +411,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.track(self.connection, False)
 
     # -- answers ------------------------------------------------------
-    def send_json(self, code, obj, headers=None):
-        body = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+    def send_json(self, code, obj, headers=None, raw=None):
+        body = ((raw if raw is not None else json.dumps(obj, separators=(",", ":"))) +
+                "\n").encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-cache, private")
@@ -545,27 +567,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_list(self, resource, ns, name, query, body):
         st = self.store
         fields = field_filter(query.get("fieldSelector"))
+        labels = query.get("labelSelector")
         limit = int(query.get("limit") or 0)
         with st.cond:
             if query.get("continue"):
                 rv, start = self.decode_continue(query["continue"])
             else:
                 rv, start = st.rv, None
-            items = [o for k, o in st.snapshot(resource, ns, rv)
-                     if (start is None or k > start)
-                     and labels_match(o, query.get("labelSelector"))
-                     and all(o["metadata"].get(f, "") == v for f, v in fields.items())]
+            snap = st.snapshot(resource, ns, rv)
+            first = 0 if start is None else bisect.bisect_right(snap, (start, ))
+            while start is not None and first < len(snap) and snap[first][0] <= start:
+                first += 1
+            rest = snap[first:]
+            if labels or fields:  # filters: a scan (rare in the tests)
+                rest = [p for p in rest if labels_match(p[1], labels) and all(
+                    p[1]["metadata"].get(f, "") == v for f, v in fields.items())]
             meta = {"resourceVersion": str(rv)}
-            if limit and len(items) > limit:
-                last = items[limit - 1]["metadata"]
-                meta["continue"] = self.encode_continue(
-                    rv, (last.get("namespace", ""), last["name"]))
-                meta["remainingItemCount"] = len(items) - limit
-                items = items[:limit]
-            items = copy.deepcopy(items)
-        g, v, kind, _ = RESOURCES[resource]
-        self.send_json(200, {"apiVersion": api_version(resource), "kind": kind + "List",
-                             "metadata": meta, "items": items})
+            if limit and len(rest) > limit:
+                last = rest[limit - 1][0]
+                meta["continue"] = self.encode_continue(rv, last)
+                meta["remainingItemCount"] = len(rest) - limit
+                rest = rest[:limit]
+            g, v, kind, _ = RESOURCES[resource]
+            # Serialized under the lock: stored objects are replaced, never
+            # changed in place, so this is the copy.
+            raw = json.dumps({"apiVersion": api_version(resource), "kind": kind + "List",
+                              "metadata": meta, "items": [o for _, o in rest]},
+                             separators=(",", ":"))
+        self.send_json(200, None, raw=raw)
 
     @staticmethod
     def encode_continue(rv, start):
@@ -740,8 +769,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                              % (pos, st.compacted)).status())]
                     pos = st.rv
                 else:
-                    out = [(t, o) for rv, r, n, t, o in st.events
-                           if rv > pos and r == resource and (not ns or n == ns) and keep(o)]
+                    out = [(t, o) for rv, r, n, t, o in st.events_after(pos)
+                           if r == resource and (not ns or n == ns) and keep(o)]
                     pos = st.rv
                 if not out and not (bookmarks and now - last_sent >= st.bookmark_interval):
                     st.cond.wait(min(0.2, max(0.0, deadline - now)))
@@ -803,7 +832,10 @@ class ThreadingTLSServer(http.server.ThreadingHTTPServer):
             (self.conns.add if add else self.conns.discard)(conn)
 
     def handle_error(self, request, client_address):
-        pass  # a client that went away mid-answer is not a test failure
+        # A client that went away mid-answer is not a test failure; a bug
+        # in the fake is, so it is printed.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def drop_all(self):
         with self.conns_lock:

@@ -87,9 +87,13 @@ class FakeKube:
     # -- kubeconfigs --------------------------------------------------
     def kubeconfig_with(self, name=None, token=False, client_cert=False, cert_data=False,
                         insecure=False, ca_data=False, exec_plugin=False, auth_provider=False,
-                        namespace=None, server=None):
+                        namespace=None, server=None, **aliases):
         """Writes a kubeconfig (JSON, which is YAML) and returns its path.
-        Default: certificate-authority file + tokenFile."""
+        Default: certificate-authority file + tokenFile. exec=True is
+        exec_plugin=True (an exec user, for the error tests)."""
+        exec_plugin = exec_plugin or aliases.pop("exec", False)
+        if aliases:
+            raise TypeError("unknown options: %s" % ", ".join(aliases))
         cluster = {"server": server or self.url}
         if insecure:
             cluster["insecure-skip-tls-verify"] = True

@@ -459,6 +459,35 @@ static void test_tls_variants(void)
 	kube_response_clear(&r);
 }
 
+/* The call timeout and the rate limit, checked only from below (a slow
+ * machine can make them longer, never shorter). */
+static void test_timeout_and_rate(const char *kubeconfig)
+{
+	struct kube_client_options quick = {.timeout = 1}, slow = {.qps = 20, .burst = 1};
+	struct kube_client *c = client_for(kubeconfig, &quick);
+	struct kube_response r = {0};
+	const char *body = "{}";
+	double t0;
+	int ok = 0;
+
+	ctl0("set_patch_delay", "[3]");
+	CHECK_INT(c ? kube_request(c, "PATCH", GROUP "/namespaces/p1/warehouses/w1",
+		"application/merge-patch+json", body, 2, &r) : -1, KW_EIO);
+	CHECK_INT(r.status, 0);
+	CHECK_MSG(strstr(r.message, "imed out") != NULL, "message: %s", r.message);
+	ctl0("set_patch_delay", "[0]");
+	kube_client_free(c);
+	c = client_for(kubeconfig, &slow);
+	t0 = kw_monotonic();
+	for (int i = 0; i < 6 && c != NULL; i++)
+		ok += get_ok(c, &r) == 200;
+	CHECK_INT(ok, 6);
+	CHECK_MSG(kw_monotonic() - t0 >= 0.24, "6 calls at 20/s, burst 1, in %.3f s",
+		kw_monotonic() - t0);
+	kube_client_free(c);
+	kube_response_clear(&r);
+}
+
 int main(void)
 {
 	struct kube_client *c = NULL;
@@ -481,6 +510,7 @@ int main(void)
 		test_token_rotation(c);
 		test_reuse_and_server_down(c);
 		test_tls_variants();
+		test_timeout_and_rate(kc);
 	}
 	kube_client_free(c);
 	stop_fake();
