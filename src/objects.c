@@ -110,14 +110,20 @@ void objects_free_set(struct obj_set *set)
 
 struct obj_shared *objects_share(struct obj_set *set)
 {
-	struct obj_shared *sh = malloc(sizeof(*sh));
+	struct obj_shared *sh = objects_pack_warehouse(set);
 
+	if (sh != NULL) {
+		objects_free_set(set);
+		return sh;
+	}
+	sh = malloc(sizeof(*sh));
 	if (sh == NULL) {
 		objects_free_set(set);
 		return NULL;
 	}
 	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
 	sh->set = set;
+	sh->packed = false;
 	return sh;
 }
 
@@ -131,7 +137,8 @@ void objects_shared_unref(struct obj_shared *sh)
 {
 	if (sh == NULL || __atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	objects_free_set(sh->set);
+	if (!sh->packed)
+		objects_free_set(sh->set);
 	free(sh);
 }
 

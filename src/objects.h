@@ -131,11 +131,18 @@ struct obj_set {
 struct obj_shared {
 	unsigned long refs; /* atomic: objects_shared_ref/unref */
 	struct obj_set *set;
+	bool packed; /* set and header are one block (objects_pack_warehouse) */
 };
 
-/* Wraps set (taking ownership) with one reference. NULL when out of
- * memory (set is then freed). */
+/* Wraps set (taking ownership) with one reference; a set of one
+ * Warehouse without JSON is packed (objects_pack_warehouse). NULL when out
+ * of memory (set is then freed). */
 struct obj_shared *objects_share(struct obj_set *set);
+
+/* A set of one Warehouse without JSON, copied into a single allocation
+ * with one reference (free with objects_shared_unref); NULL when set is
+ * not such a set or memory ran out. set is left as it was. */
+struct obj_shared *objects_pack_warehouse(const struct obj_set *set);
 
 /* Another reference (thread-safe). Returns sh. */
 struct obj_shared *objects_shared_ref(struct obj_shared *sh);
