@@ -163,6 +163,13 @@ enum handler_step handler_route(struct handler_ctx *ctx,
 	if (route_service(env->world, path, resp))
 		return HANDLER_DONE;
 	ctx->snap = world_snapshot(env->world);
+	if (ctx->snap == NULL) {
+		/* A world that has not read its objects yet (the Kubernetes
+		 * caches before their first list) cannot tell who is addressed. */
+		answer(resp, 503, OUTCOME_ERROR, "{\"error\":\"not ready; retry later\"}");
+		resp->retry_after = 1;
+		return HANDLER_DONE;
+	}
 	ctx->receiver = snapshot_find_receiver(ctx->snap, path);
 	rate_check(ctx, env, client);
 	if (ctx->receiver == NULL) {
@@ -507,6 +514,16 @@ void handler_finish(struct handler_ctx *ctx, struct handler_response *resp)
 	answer(resp, job->status == KW_OK ? 500 : 503, OUTCOME_ERROR, msg);
 	if (job->status != KW_OK)
 		resp->retry_after = 5;
+	if (job->failed[0] != '\0') {
+		/* The delivery log names what failed (the world's words). */
+		struct strbuf sb;
+
+		strbuf_init(&sb, 8192);
+		strbuf_printf(&sb, "failed: %s; targets: %s", job->failed,
+			ctx->refreshed ? ctx->refreshed : "");
+		free(ctx->refreshed);
+		ctx->refreshed = strbuf_take(&sb);
+	}
 	/* The delivery row went down with the failed transaction; record the
 	 * failure on its own (it may fail too, for the same reason). */
 	log_now(ctx, resp);

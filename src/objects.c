@@ -1,7 +1,9 @@
 /*
  * objects.c: freeing and finding the objects of objects.h. Secret bytes are
  * wiped before their memory goes back to the allocator, so a later
- * allocation cannot carry them anywhere.
+ * allocation cannot carry them anywhere. A set may instead borrow its
+ * objects from reference-counted shared sets (the Kubernetes world's
+ * caches), so a new snapshot copies small structs, not strings.
  */
 #include "objects.h"
 
@@ -89,6 +91,14 @@ void objects_free_set(struct obj_set *set)
 
 	if (set == NULL)
 		return;
+	if (set->shared != NULL) {
+		/* Borrowed objects: only the arrays are this set's own. */
+		for (i = 0; i < set->n_shared; i++)
+			objects_shared_unref(set->shared[i]);
+		free(set->shared);
+		set->n_configs = set->n_secrets = set->n_warehouses = 0;
+		set->n_promotions = 0;
+	}
 	free_strings(set->files, set->n_files);
 	for (i = 0; i < set->n_configs; i++)
 		free_config(&set->configs[i]);
@@ -103,6 +113,40 @@ void objects_free_set(struct obj_set *set)
 		free_promotion(&set->promotions[i]);
 	free(set->promotions);
 	free(set);
+}
+
+struct obj_shared *objects_share(struct obj_set *set)
+{
+	struct obj_shared *sh = objects_pack_warehouse(set);
+
+	if (sh != NULL) {
+		objects_free_set(set);
+		return sh;
+	}
+	sh = malloc(sizeof(*sh));
+	if (sh == NULL) {
+		objects_free_set(set);
+		return NULL;
+	}
+	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
+	sh->set = set;
+	sh->packed = false;
+	return sh;
+}
+
+struct obj_shared *objects_shared_ref(struct obj_shared *sh)
+{
+	__atomic_add_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+	return sh;
+}
+
+void objects_shared_unref(struct obj_shared *sh)
+{
+	if (sh == NULL || __atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (!sh->packed)
+		objects_free_set(sh->set);
+	free(sh);
 }
 
 const struct obj_secret *objects_find_secret(const struct obj_set *set,

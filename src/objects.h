@@ -134,7 +134,36 @@ struct obj_set {
 	size_t n_warehouses;
 	struct obj_promotion *promotions;
 	size_t n_promotions;
+	/* When set, every object above is a shallow copy of one held by these
+	 * shared sets (the Kubernetes world's caches hand the same parsed
+	 * objects to each new snapshot): freeing the set drops one reference
+	 * to each instead of freeing the objects' strings. */
+	struct obj_shared **shared;
+	size_t n_shared;
 };
+
+/* A set with a reference count, shared by snapshots. */
+struct obj_shared {
+	unsigned long refs; /* atomic: objects_shared_ref/unref */
+	struct obj_set *set;
+	bool packed; /* set and header are one block (objects_pack_warehouse) */
+};
+
+/* Wraps set (taking ownership) with one reference; a set of one
+ * Warehouse without JSON is packed (objects_pack_warehouse). NULL when out
+ * of memory (set is then freed). */
+struct obj_shared *objects_share(struct obj_set *set);
+
+/* A set of one Warehouse without JSON, copied into a single allocation
+ * with one reference (free with objects_shared_unref); NULL when set is
+ * not such a set or memory ran out. set is left as it was. */
+struct obj_shared *objects_pack_warehouse(const struct obj_set *set);
+
+/* Another reference (thread-safe). Returns sh. */
+struct obj_shared *objects_shared_ref(struct obj_shared *sh);
+
+/* Drops a reference; frees the set on the last one. Accepts NULL. */
+void objects_shared_unref(struct obj_shared *sh);
 
 /* Frees everything a set owns, then the set itself. Accepts NULL. */
 void objects_free_set(struct obj_set *set);
