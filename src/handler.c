@@ -16,20 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const outcome_names[OUTCOME_COUNT] = {
-	"ok", "no_match", "bad_signature", "missing_signature",
-	"unsupported_event", "bad_body", "too_large", "rate_limited",
-	"not_found", "error", "bad_request",
-};
-
-const char *handler_outcome_name(enum handler_outcome o)
-{
-	return o < OUTCOME_COUNT ? outcome_names[o] : "error";
-}
-
 /* Sets a JSON answer: body is the object without the newline. */
 static void answer(struct handler_response *resp, int status,
-	enum handler_outcome outcome, const char *body)
+	enum outcome outcome, const char *body)
 {
 	resp->status = status;
 	resp->outcome = outcome;
@@ -38,11 +27,10 @@ static void answer(struct handler_response *resp, int status,
 		resp->body_len = sizeof(resp->body) - 1;
 }
 
-/* {"<field>":"<text>"} with text escaped and cut to fit. */
 /* {"<field>":"<text>"}, escaped as Go escapes it. A text too long for
  * resp->body (an absurd event key) goes out whole through big_body. */
 static void answer_text(struct handler_response *resp, int status,
-	enum handler_outcome outcome, const char *field, const char *text)
+	enum outcome outcome, const char *field, const char *text)
 {
 	struct strbuf sb;
 

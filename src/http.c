@@ -415,7 +415,7 @@ static void log_request(const struct req *r, bool sent)
 	log_kv(LOG_INFO, "request", "id", id,
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
 		"event", r->ctx.event_key, "delivery", r->ctx.request_id,
-		"status", status, "outcome", handler_outcome_name(r->resp.outcome),
+		"status", status, "outcome", outcome_name(r->resp.outcome),
 		"duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
 		NULL);
 }

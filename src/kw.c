@@ -1,9 +1,11 @@
 /*
- * kw.c: the shared status names and error formatting declared in kw.h.
+ * kw.c: the shared status names, error formatting, strings, clocks and
+ * growing arrays declared in kw.h.
  */
 #include "kw.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,4 +75,61 @@ double kw_monotonic(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t implied_cap(size_t n)
+{
+	size_t cap = 1;
+
+	if (n == 0)
+		return 0;
+	while (cap < n && cap <= SIZE_MAX / 2)
+		cap *= 2;
+	return cap < n ? n : cap;
+}
+
+void *kw_array_grow(void *arr, size_t n, size_t add, size_t size)
+{
+	size_t cap;
+
+	if (add > SIZE_MAX - n)
+		return NULL;
+	if (arr != NULL && n + add <= implied_cap(n))
+		return arr;
+	cap = implied_cap(n + add);
+	if (cap > SIZE_MAX / size)
+		return NULL;
+	return realloc(arr, cap * size);
+}
+
+void *kw_array_append(void *arr, size_t *len, const void *src, size_t n,
+	size_t size)
+{
+	char *v = kw_array_grow(arr, *len, n, size);
+
+	if (v == NULL)
+		return NULL;
+	memcpy(v + *len * size, src, n * size);
+	*len += n;
+	return v;
+}
+
+int kw_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+uint64_t kw_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
 }

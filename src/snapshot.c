@@ -6,7 +6,7 @@
 #include "snapshot.h"
 
 #include "kw.h"
-#include "manifest.h"
+#include "diag.h"
 #include "receiver_url.h"
 #include "selector.h"
 #include "urlnorm.h"

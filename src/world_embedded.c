@@ -7,13 +7,13 @@
  */
 #include "world_embedded.h"
 
+#include "dirwalk.h"
 #include "kw.h"
 #include "log.h"
 #include "manifest.h"
 #include "store.h"
 #include "world.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -360,56 +360,45 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* FNV-1a over the names, sizes and modification times of the manifest
- * files: cheap enough to poll every second. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
+/* The watcher's fingerprint: FNV-1a over the names, sizes, modification
+ * times and inodes of the files the loader would read (the same walk,
+ * dirwalk.h), and the paths it could not walk: cheap enough to poll every
+ * second. */
+struct fingerprint {
+	uint64_t h;
+	size_t budget; /* files hashed; past it the loader refuses anyway */
+};
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
+static bool fingerprint_file(void *ctx, const char *path, const struct stat *st,
+	bool named)
+{
+	struct fingerprint *fp = ctx;
+
+	(void)named;
+	fp->h = kw_fnv1a(fp->h, path, strlen(path));
+	fp->h = kw_fnv1a(fp->h, &st->st_size, sizeof(st->st_size));
+	fp->h = kw_fnv1a(fp->h, &st->st_mtim, sizeof(st->st_mtim));
+	fp->h = kw_fnv1a(fp->h, &st->st_ino, sizeof(st->st_ino));
+	return --fp->budget > 0;
 }
 
-/* Every entry visited costs one stat(); the budget keeps a symlink loop
- * or a huge tree from turning each poll into a storm. */
-#define FINGERPRINT_BUDGET (2 * MANIFEST_MAX_FILES)
-
-static uint64_t fingerprint_path(uint64_t h, const char *path, int depth,
-	size_t *budget)
+static void fingerprint_problem(void *ctx, const char *path, int err, const char *msg)
 {
-	struct stat st;
-	struct dirent *d;
-	DIR *dir;
-	char sub[4096];
+	struct fingerprint *fp = ctx;
 
-	if (*budget == 0 || depth > 32 || stat(path, &st) != 0)
-		return fnv(h, "?", 1);
-	(*budget)--;
-	h = fnv(h, path, strlen(path));
-	h = fnv(h, &st.st_size, sizeof(st.st_size));
-	h = fnv(h, &st.st_mtim, sizeof(st.st_mtim));
-	h = fnv(h, &st.st_ino, sizeof(st.st_ino));
-	if (!S_ISDIR(st.st_mode) || (dir = opendir(path)) == NULL)
-		return h;
-	while ((d = readdir(dir)) != NULL && *budget > 0) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
-		h ^= fingerprint_path(14695981039346656037ULL, sub, depth + 1, budget);
-	}
-	closedir(dir);
-	return h;
+	(void)msg;
+	fp->h = kw_fnv1a(fp->h, path, strlen(path));
+	fp->h = kw_fnv1a(fp->h, &err, sizeof(err));
 }
 
 static uint64_t fingerprint(const struct embedded *e)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t budget = FINGERPRINT_BUDGET;
+	struct fingerprint fp = { KW_FNV1A_INIT, MANIFEST_MAX_FILES + 1 };
+	struct dirwalk_visitor v = { fingerprint_file, fingerprint_problem, &fp };
 
-	for (size_t i = 0; i < e->opts.n_manifest_paths; i++)
-		h = fingerprint_path(h, e->opts.manifest_paths[i], 0, &budget);
-	return h;
+	if (dirwalk(e->opts.manifest_paths, e->opts.n_manifest_paths, &v) != KW_OK)
+		return 0; /* out of memory: the next poll tries again */
+	return fp.h;
 }
 
 static void *watcher_main(void *arg)
