@@ -577,20 +577,49 @@ static const struct yread_field git_fields[] = {
 	SUB_LIST("ignoreTags", ignore_tags),
 };
 
-static const struct yread_field repo_fields[] = {
+static const char *const image_strategy_names[] = {
+	[IMAGE_SEMVER] = "SemVer",
+	[IMAGE_DIGEST] = "Digest",
+	[IMAGE_LEXICAL] = "Lexical",
+	[IMAGE_NEWEST_BUILD] = "NewestBuild",
+};
+
+/* What Kargo's image selectors read when a webhook asks whether a tag is
+ * selected (pkg/image); discovery-only fields are ignored. */
+static const struct yread_field image_fields[] = {
 	SUB_FIELD("repoURL", YREAD_STRING, YREAD_REQUIRED | YREAD_NONEMPTY, repo_url),
+	{ "imageSelectionStrategy", YREAD_ENUM, 0,
+		offsetof(struct obj_subscription, image_strategy), 0,
+		image_strategy_names, KW_ARRAY_LEN(image_strategy_names) },
+	SUB_FIELD("constraint", YREAD_STRING, 0, constraint),
+	SUB_LIST("allowTagsRegexes", allow_regexes),
+	SUB_LIST("ignoreTagsRegexes", ignore_regexes),
+	SUB_FIELD("strictSemvers", YREAD_BOOL, 0, strict_semvers),
+	SUB_FIELD("platform", YREAD_STRING, 0, platform),
+	SUB_FIELD("allowTags", YREAD_STRING, 0, allow_tags),
+	SUB_LIST("ignoreTags", ignore_tags),
+};
+
+/* What Kargo's chart selectors read (pkg/helm/chart). */
+static const struct yread_field chart_fields[] = {
+	SUB_FIELD("repoURL", YREAD_STRING, YREAD_REQUIRED | YREAD_NONEMPTY, repo_url),
+	SUB_FIELD("name", YREAD_STRING, 0, chart_name),
+	SUB_FIELD("semverConstraint", YREAD_STRING, 0, semver_constraint),
 };
 
 static const char *const sub_keys[] = { "git", "image", "chart" };
 
 /* [beyond] Kargo refuses to build a tag strategy's selection with the
- * deprecated fields, so webhooks for this repository would answer 500. */
+ * deprecated fields, so webhooks for this repository would answer 500.
+ * Branch (git) and Digest (image) selections do not read them. */
 static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
 	const struct obj_subscription *s)
 {
 	static const char *const keys[] = { "allowTags", "ignoreTags" };
 
-	if (s->strategy == STRATEGY_NEWEST_FROM_BRANCH)
+	if (s->kind == SUB_GIT && s->strategy == STRATEGY_NEWEST_FROM_BRANCH)
+		return;
+	if (s->kind == SUB_IMAGE && s->image_strategy == IMAGE_DIGEST)
 		return;
 	for (size_t i = 0; i < KW_ARRAY_LEN(keys); i++) {
 		const yaml_node_t *v = ydoc_map_get(d, git, keys[i]);
@@ -623,15 +652,17 @@ static void decode_subscription(struct ydoc *d, const yaml_node_t *item,
 	v = ydoc_map_get(d, item, sub_keys[k]);
 	old = keypath_str(&d->kp, sub_keys[k]);
 	if (yread_expect_mapping(d, v)) {
-		if (s->kind == SUB_GIT) {
-			/* Kargo's CRD defaults strictSemvers to true
-			 * (+kubebuilder:default=true). */
-			s->strict_semvers = true;
+		/* Kargo's Warehouse webhook defaults strictSemvers to true
+		 * for git and image subscriptions (pkg/subscription). */
+		s->strict_semvers = true;
+		if (s->kind == SUB_GIT)
 			yread_fields(d, v, git_fields, KW_ARRAY_LEN(git_fields), s);
+		else if (s->kind == SUB_IMAGE)
+			yread_fields(d, v, image_fields, KW_ARRAY_LEN(image_fields), s);
+		else
+			yread_fields(d, v, chart_fields, KW_ARRAY_LEN(chart_fields), s);
+		if (s->kind != SUB_CHART)
 			warn_deprecated(d, v, s);
-		} else {
-			yread_fields(d, v, repo_fields, KW_ARRAY_LEN(repo_fields), s);
-		}
 	}
 	keypath_pop(&d->kp, old);
 }

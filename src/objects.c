@@ -53,6 +53,9 @@ static void free_subscription(struct obj_subscription *s)
 	free_strings(s->allow_regexes, s->n_allow_regexes);
 	free_strings(s->ignore_regexes, s->n_ignore_regexes);
 	free(s->semver_constraint);
+	free(s->constraint);
+	free(s->platform);
+	free(s->chart_name);
 	free(s->allow_tags);
 	free_strings(s->ignore_tags, s->n_ignore_tags);
 }

@@ -66,21 +66,38 @@ enum commit_strategy {
 
 enum sub_kind { SUB_GIT = 0, SUB_IMAGE, SUB_CHART };
 
+/* An image subscription's imageSelectionStrategy; Kargo defaults it to
+ * SemVer. */
+enum image_strategy {
+	IMAGE_SEMVER = 0,
+	IMAGE_DIGEST,
+	IMAGE_LEXICAL,
+	IMAGE_NEWEST_BUILD,
+};
+
 struct obj_subscription {
 	enum sub_kind kind;
 	char *repo_url; /* as written; NULL when absent */
 	/* git only: */
 	char *branch;   /* NULL when absent */
 	enum commit_strategy strategy;
+	/* git and image: */
 	char **allow_regexes;
 	size_t n_allow_regexes;
 	char **ignore_regexes;
 	size_t n_ignore_regexes;
-	char *semver_constraint; /* NULL when absent */
 	bool strict_semvers;
 	char *allow_tags;  /* deprecated; NULL when absent */
 	char **ignore_tags; /* deprecated */
 	size_t n_ignore_tags;
+	/* git and chart: */
+	char *semver_constraint; /* NULL when absent */
+	/* image only: */
+	enum image_strategy image_strategy;
+	char *constraint; /* semver constraint, or Digest's tag; NULL when absent */
+	char *platform;   /* "os/arch[/variant]"; NULL when absent */
+	/* chart only: */
+	char *chart_name; /* a classic repository's chart; NULL when absent */
 	struct obj_pos pos;
 };
 

@@ -7,6 +7,7 @@
 
 #include "kw.h"
 #include "diag.h"
+#include "imagenorm.h"
 #include "receiver_url.h"
 #include "selector.h"
 #include "urlnorm.h"
@@ -21,7 +22,8 @@ struct path_entry {
 	size_t receiver;
 };
 
-/* One git subscription, keyed by its normalized repository URL. */
+/* One subscription (git, image or chart), keyed by its repository URL
+ * normalized by its kind's rules: one index, as Kargo's subscribedURLs. */
 struct url_entry {
 	char *url;
 	size_t warehouse;
@@ -241,6 +243,18 @@ static int build_receivers(struct snapshot *s,
 	return KW_OK;
 }
 
+/* Kargo's WarehousesBySubscribedURLs: each kind by its own rules. */
+static int normalize(char **out, const struct obj_subscription *sub)
+{
+	size_t n = strlen(sub->repo_url);
+
+	if (sub->kind == SUB_IMAGE)
+		return imagenorm_image(out, sub->repo_url, n);
+	if (sub->kind == SUB_CHART)
+		return imagenorm_chart(out, sub->repo_url, n);
+	return urlnorm_git(out, sub->repo_url, n);
+}
+
 static int add_subscription(struct snapshot *s, size_t w,
 	const struct obj_subscription *sub, struct diag_list *dl)
 {
@@ -248,7 +262,7 @@ static int add_subscription(struct snapshot *s, size_t w,
 	struct kw_err err;
 	int rc;
 
-	rc = urlnorm_git(&e->url, sub->repo_url, strlen(sub->repo_url));
+	rc = normalize(&e->url, sub);
 	if (rc != KW_OK)
 		return rc;
 	e->warehouse = w;
@@ -262,8 +276,10 @@ static int add_subscription(struct snapshot *s, size_t w,
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
 		e->broken = true;
+		static const char *const kinds[] = { "git", "image", "chart" };
+
 		diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
-			sub->pos.column, "git", "warehouse %s/%s: %s",
+			sub->pos.column, kinds[sub->kind], "warehouse %s/%s: %s",
 			wh->namespace, wh->name, err.msg);
 	}
 	s->n_urls++;
@@ -284,7 +300,7 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
 		for (size_t i = 0; i < wh->n_subs; i++) {
-			if (wh->subs[i].kind != SUB_GIT || wh->subs[i].repo_url == NULL)
+			if (wh->subs[i].repo_url == NULL)
 				continue;
 			rc = add_subscription(s, w, &wh->subs[i], dl);
 			if (rc != KW_OK)
@@ -508,7 +524,14 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 {
 	struct idx_list l = { 0 };
 	char **sorted = calloc(n_urls + 1, sizeof(*sorted));
-	int rc = sorted ? KW_OK : KW_ENOMEM;
+	char **quals = calloc(n_refs + 1, sizeof(*quals));
+	size_t n_quals = 0;
+	int rc = sorted && quals ? KW_OK : KW_ENOMEM;
+
+	/* Kargo drops empty qualifiers; none left means no filtering. */
+	for (size_t i = 0; quals != NULL && i < n_refs; i++)
+		if (refs[i][0] != '\0')
+			quals[n_quals++] = refs[i];
 
 	/* Kargo visits the repository URLs in sorted order. */
 	if (sorted != NULL && n_urls > 0) {
@@ -516,13 +539,16 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 		qsort(sorted, n_urls, sizeof(*sorted), cmp_str_ptr);
 	}
 	for (size_t u = 0; u < n_urls && rc == KW_OK; u++) {
-		if (u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0)
+		/* Kargo drops duplicate and empty URLs. */
+		if ((u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0) ||
+		    sorted[u][0] == '\0')
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
-		rc = match_url(s, r, sorted[u], refs, n_refs, &l, l.n);
+		rc = match_url(s, r, sorted[u], quals, n_quals, &l, l.n);
 	}
 	free(sorted);
+	free(quals);
 	if (rc != KW_OK) {
 		free(l.v);
 		*out = NULL;
