@@ -24,7 +24,7 @@ CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 CFLAGS_fuzz := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
-LIB_SRCS := $(sort $(filter-out src/main.c,$(wildcard src/*.c)))
+LIB_SRCS := $(sort $(filter-out src/main.c,$(wildcard src/*.c src/receivers/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
@@ -50,7 +50,7 @@ build/$(1)/obj/%.o: src/%.c src/*.h $(DEPS_STAMP)
 
 build/$(1)/libkw.a: $(patsubst src/%.c,build/$(1)/obj/%.o,$(LIB_SRCS))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	ar qcs $$@ $$^
 
 build/$(1)/kargo-webhooks: build/$(1)/obj/main.o build/$(1)/libkw.a
 	$(2) $$(CFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS)
@@ -99,7 +99,7 @@ bench: kargo-webhooks
 	@sh bench/run.sh
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
+	clang-format -i src/*.c src/*.h src/receivers/*.c tests/unit/*.c fuzz/*.c
 
 clean:
 	rm -rf build/release build/asan build/fuzz build/debug build/bench kargo-webhooks

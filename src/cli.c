@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "metrics.h"
 #include "output.h"
+#include "receiver.h"
 #include "signature.h"
 #include "snapshot.h"
 #include "store.h"
@@ -508,6 +509,7 @@ static cJSON *receivers_json(const struct snapshot *s)
 
 		cJSON_AddStringToObject(item, "project", r[i].project);
 		cJSON_AddStringToObject(item, "name", r[i].name);
+		cJSON_AddStringToObject(item, "kind", r[i].ops->name);
 		cJSON_AddStringToObject(item, "path", r[i].path);
 		cJSON_AddStringToObject(item, "url", r[i].url);
 		if (r[i].previous)
@@ -525,23 +527,25 @@ static void print_receivers_table(const struct snapshot *s)
 	size_t n;
 
 	r = snapshot_receivers(s, &n);
-	cells = calloc((n + 1) * 4, sizeof(*cells));
+	cells = calloc((n + 1) * 5, sizeof(*cells));
 	names = calloc(n + 1, sizeof(*names));
 	if (cells == NULL || names == NULL)
 		goto out;
 	cells[0] = "PROJECT";
 	cells[1] = "NAME";
-	cells[2] = "PATH";
-	cells[3] = "URL";
+	cells[2] = "KIND";
+	cells[3] = "PATH";
+	cells[4] = "URL";
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "%s%s", r[i].name,
 			r[i].previous ? " (expiring)" : "");
-		cells[(i + 1) * 4 + 0] = r[i].project[0] ? r[i].project : "\"\"";
-		cells[(i + 1) * 4 + 1] = names[i];
-		cells[(i + 1) * 4 + 2] = r[i].path;
-		cells[(i + 1) * 4 + 3] = r[i].url;
+		cells[(i + 1) * 5 + 0] = r[i].project[0] ? r[i].project : "\"\"";
+		cells[(i + 1) * 5 + 1] = names[i];
+		cells[(i + 1) * 5 + 2] = r[i].ops->name;
+		cells[(i + 1) * 5 + 3] = r[i].path;
+		cells[(i + 1) * 5 + 4] = r[i].url;
 	}
-	output_table(stdout, cells, n + 1, 4);
+	output_table(stdout, cells, n + 1, 5);
 out:
 	free(cells);
 	free(names);
@@ -1002,7 +1006,7 @@ static void log_receivers(struct world *w)
 	log_kv(LOG_INFO, "receivers loaded", "count", count, NULL);
 	for (size_t i = 0; i < n; i++)
 		log_kv(LOG_INFO, "receiver", "project", r[i].project, "name", r[i].name,
-			"expiring", r[i].previous ? "true" : NULL, NULL);
+			"kind", r[i].ops->name, "expiring", r[i].previous ? "true" : NULL, NULL);
 	snapshot_unref(s);
 }
 

@@ -26,14 +26,13 @@
 struct snapshot;
 struct snap_receiver;
 
+struct header_lookup;
+
 struct handler_request {
 	const char *method;
 	const char *path;
-	const char *event_key;  /* X-Event-Key; NULL when absent */
-	const char *signature;  /* X-Hub-Signature; NULL when absent */
-	size_t n_signatures;    /* how many X-Hub-Signature headers came */
-	const char *request_id; /* X-Request-UUID, else X-Request-Id */
-	const char *attempt;    /* X-Attempt-Number */
+	/* The header fields; the receiver's kind says which it reads. */
+	const struct header_lookup *headers;
 	const char *body;
 	size_t body_len;
 };
@@ -63,6 +62,7 @@ struct handler_ctx {
 	struct world *world;
 	struct snapshot *snap;            /* a reference, held to the end */
 	const struct snap_receiver *receiver;
+	const char *kind;                 /* the receiver's kind (static) */
 	double start;                     /* kw_monotonic() at arrival */
 	struct world_job job;
 	struct refresh_target *targets;

@@ -115,3 +115,19 @@ const struct obj_secret *objects_find_secret(const struct obj_set *set,
 	}
 	return NULL;
 }
+
+bool objects_secret_value(const struct obj_secret *sec, const char *key,
+	const unsigned char **value, size_t *len)
+{
+	if (strcmp(key, "secret") == 0 && sec->has_secret) {
+		*value = sec->secret;
+		*len = sec->secret_len;
+		return true;
+	}
+	if (strcmp(key, "previous-secret") == 0 && sec->has_previous) {
+		*value = sec->previous;
+		*len = sec->previous_len;
+		return true;
+	}
+	return false;
+}

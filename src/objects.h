@@ -141,6 +141,11 @@ struct obj_set {
 /* Frees everything a set owns, then the set itself. Accepts NULL. */
 void objects_free_set(struct obj_set *set);
 
+/* The bytes under key ("secret", "previous-secret"; borrowed) in *value,
+ * *len; false when the Secret has no such key. */
+bool objects_secret_value(const struct obj_secret *sec, const char *key,
+	const unsigned char **value, size_t *len);
+
 /* The secret named name in namespace, or NULL. */
 const struct obj_secret *objects_find_secret(const struct obj_set *set,
 	const char *namespace, const char *name);

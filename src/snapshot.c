@@ -8,6 +8,7 @@
 #include "kw.h"
 #include "diag.h"
 #include "imagenorm.h"
+#include "receiver.h"
 #include "receiver_url.h"
 #include "selector.h"
 #include "urlnorm.h"
@@ -111,10 +112,10 @@ static int receiver_fill(struct snap_receiver *r, const char *base_url,
 	struct receiver_url u = { 0 }, bare = { 0 };
 	int rc;
 
-	rc = receiver_url_build(&u, base_url, "bitbucket", r->project, r->name,
+	rc = receiver_url_build(&u, base_url, r->ops->name, r->project, r->name,
 		secret, len, err);
 	if (rc == KW_OK)
-		rc = receiver_url_build(&bare, "", "bitbucket", r->project,
+		rc = receiver_url_build(&bare, "", r->ops->name, r->project,
 			r->name, secret, len, err);
 	if (rc != KW_OK)
 		goto out;
@@ -145,30 +146,33 @@ struct secret_bytes {
 	size_t cur_len, prev_len;
 };
 
-/* Finds the receiver's secret in the objects. A receiver whose Secret or
- * key is missing is not served (its URL answers 404): deleting a Secret is
- * how an operator revokes a leaked secret, so nothing is carried over from
- * an earlier configuration. Reported as a warning; false then. */
+/* Finds the receiver's secret (the value of its kind's key, and the
+ * "previous-" one) in the objects. A receiver whose Secret or key is
+ * missing is not served (its URL answers 404): deleting a Secret is how an
+ * operator revokes a leaked secret, so nothing is carried over from an
+ * earlier configuration. Reported as a warning; false then. */
 static bool find_secret(const struct snapshot *s, const struct obj_config *cfg,
-	const struct obj_receiver *rcv, const char *ns, struct diag_list *dl,
-	struct secret_bytes *out)
+	const struct obj_receiver *rcv, const struct receiver_ops *ops,
+	const char *ns, struct diag_list *dl, struct secret_bytes *out)
 {
 	const struct obj_secret *sec = rcv->secret_name ?
 		objects_find_secret(s->objs, ns, rcv->secret_name) : NULL;
+	char prev_key[64];
 
 	memset(out, 0, sizeof(*out));
-	if (sec != NULL && sec->has_secret) {
-		out->cur = sec->secret;
-		out->cur_len = sec->secret_len;
-		out->prev = sec->has_previous ? sec->previous : NULL;
-		out->prev_len = sec->previous_len;
+	snprintf(prev_key, sizeof(prev_key), "previous-%s", ops->secret_key);
+	if (sec != NULL && objects_secret_value(sec, ops->secret_key, &out->cur,
+	    &out->cur_len)) {
+		if (!objects_secret_value(sec, prev_key, &out->prev, &out->prev_len))
+			out->prev = NULL;
 		return true;
 	}
 	diag_add(dl, DIAG_WARNING, rcv->pos.file, rcv->pos.line, rcv->pos.column,
-		"secretRef", "receiver %s/%s: secret %s/%s %s; receiver not served",
+		"secretRef", "receiver %s/%s: secret %s/%s %s%s%s; receiver not served",
 		cfg->project, rcv->name, ns,
 		rcv->secret_name ? rcv->secret_name : "(none)",
-		sec == NULL ? "not found" : "has no key \"secret\"");
+		sec == NULL ? "not found" : "has no key \"", sec == NULL ? "" :
+		ops->secret_key, sec == NULL ? "" : "\"");
 	return false;
 }
 
@@ -179,17 +183,19 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 
 	for (size_t i = 0; i < cfg->n_receivers; i++) {
 		const struct obj_receiver *rcv = &cfg->receivers[i];
+		const struct receiver_ops *ops = receiver_find(rcv->kind_name);
 		struct snap_receiver base = { 0 };
 		struct secret_bytes sec;
 		struct kw_err err;
 		int rc;
 
-		if (rcv->kind != RECEIVER_BITBUCKET)
+		if (ops == NULL) /* a kind this program does not serve */
 			continue;
-		if (!find_secret(s, cfg, rcv, ns, dl, &sec)) {
+		if (!find_secret(s, cfg, rcv, ops, ns, dl, &sec)) {
 			s->n_unserved++;
 			continue;
 		}
+		base.ops = ops;
 		base.project = cfg->project;
 		base.name = rcv->name;
 		base.namespace = ns;

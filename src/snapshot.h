@@ -15,8 +15,10 @@
 #include "objects.h"
 
 struct diag_list;
+struct receiver_ops;
 
 struct snap_receiver {
+	const struct receiver_ops *ops; /* its kind */
 	const char *project;   /* "" for the ClusterConfig; borrowed */
 	const char *name;      /* borrowed */
 	const char *namespace; /* where its Secret lives; borrowed */
@@ -26,7 +28,7 @@ struct snap_receiver {
 	char *path;            /* owned */
 	char *alt_path;        /* owned; path without the base path, or NULL */
 	char *url;             /* owned */
-	unsigned char *secret; /* owned; wiped on free */
+	unsigned char *secret; /* owned, the value of ops->secret_key; wiped */
 	size_t secret_len;
 };
 

@@ -3,6 +3,7 @@
  * world also shows that the handler needs nothing but the world.h
  * interface. */
 #include "handler.h"
+#include "headers.h"
 #include "kw.h"
 #include "manifest.h"
 #include "ratelimit.h"
@@ -139,16 +140,28 @@ static struct handler_response run(struct fake *f, const char *method,
 	struct handler_ctx ctx = { 0 };
 	struct handler_response resp = { 0 };
 	struct handler_request req = { 0 };
+	const char *kv[6];
+	struct header_pairs pairs = { kv, 0 };
+	struct header_lookup headers = header_pairs_lookup(&pairs);
 	enum handler_step step;
 
 	step = handler_route(&ctx, &env, method, path, "127.0.0.1", (long long)strlen(body), &resp);
 	if (step == HANDLER_READ) {
 		req.method = method;
 		req.path = path;
-		req.event_key = event;
-		req.signature = sig;
-		req.n_signatures = sig ? 1 : 0;
-		req.request_id = request_id;
+		if (event != NULL) {
+			kv[2 * pairs.n] = "X-Event-Key";
+			kv[2 * pairs.n++ + 1] = event;
+		}
+		if (sig != NULL) {
+			kv[2 * pairs.n] = "X-Hub-Signature";
+			kv[2 * pairs.n++ + 1] = sig;
+		}
+		if (request_id != NULL) {
+			kv[2 * pairs.n] = "X-Request-UUID";
+			kv[2 * pairs.n++ + 1] = request_id;
+		}
+		req.headers = &headers;
 		req.body = body;
 		req.body_len = strlen(body);
 		done_called = false;
