@@ -178,6 +178,9 @@ static void receiver_secret(struct ydoc *d, const yaml_node_t *v,
 		yread_string(d, ref, "name", YREAD_REQUIRED | YREAD_NONEMPTY, &r->secret_name, NULL);
 		keypath_pop(&d->kp, o);
 	}
+	/* Artifactory's virtualRepoName replaces the payload's repo_key. */
+	if (strcmp(r->kind_name, "artifactory") == 0 && ydoc_map_get(d, v, "virtualRepoName") != NULL)
+		yread_string(d, v, "virtualRepoName", 0, &r->option, NULL);
 	keypath_pop(&d->kp, old);
 }
 

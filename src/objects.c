@@ -31,6 +31,7 @@ static void free_config(struct obj_config *c)
 	for (size_t i = 0; i < c->n_receivers; i++) {
 		free(c->receivers[i].name);
 		free(c->receivers[i].kind_name);
+		free(c->receivers[i].option);
 		free(c->receivers[i].secret_name);
 	}
 	free(c->receivers);

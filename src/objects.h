@@ -30,6 +30,7 @@ struct obj_receiver {
 	enum receiver_kind kind;
 	char *kind_name;   /* "bitbucket", "github", ... */
 	char *secret_name; /* secretRef.name; NULL when absent */
+	char *option;      /* artifactory: virtualRepoName; NULL when absent */
 	struct obj_pos pos;
 };
 

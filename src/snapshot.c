@@ -196,6 +196,7 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 			continue;
 		}
 		base.ops = ops;
+		base.option = rcv->option;
 		base.project = cfg->project;
 		base.name = rcv->name;
 		base.namespace = ns;

@@ -23,6 +23,8 @@ struct snap_receiver {
 	const char *name;      /* borrowed */
 	const char *namespace; /* where its Secret lives; borrowed */
 	const char *secret_name;
+	const char *option;    /* the kind's option (artifactory's
+	                          virtualRepoName); borrowed, NULL when none */
 	bool cluster;          /* refreshes Warehouses in every namespace */
 	bool previous;         /* served with the Secret's previous-secret */
 	char *path;            /* owned */

@@ -1070,6 +1070,28 @@ int urlnorm_go_parses(bool *ok, const char *in, size_t len)
 	return rc;
 }
 
+int urlnorm_go_host(char **out, bool *ok, const char *in, size_t len)
+{
+	struct gourl u;
+	char *buf, *arena;
+	int rc = parse_with_prefix(ok, &u, &buf, &arena, "", in, len);
+
+	*out = NULL;
+	if (rc == KW_OK && *ok) {
+		*out = kw_strndup(u.host.n ? u.host.p : "", u.host.n);
+		if (*out == NULL)
+			rc = KW_ENOMEM;
+	}
+	free(buf);
+	free(arena);
+	return rc;
+}
+
+bool urlnorm_go_is_print(uint32_t r)
+{
+	return go_is_print(r);
+}
+
 int urlnorm_go_authority(bool *ok, const char *name, size_t len)
 {
 	struct gourl u;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Normalizes the git URL in in[0..len) (need not be NUL-terminated, may hold
@@ -29,6 +30,16 @@ int urlnorm_sanitize(char **out, size_t *out_len, const char *in, size_t len,
 
 /* *ok: whether Go 1.26's url.Parse(in) succeeds. KW_OK or KW_ENOMEM. */
 int urlnorm_go_parses(bool *ok, const char *in, size_t len);
+
+/*
+ * url.Parse(in).Host: *ok whether it parses; then *out is a new string,
+ * the host (with its port, unescaped as Go holds it; "" when none). KW_OK
+ * or KW_ENOMEM.
+ */
+int urlnorm_go_host(char **out, bool *ok, const char *in, size_t len);
+
+/* unicode.IsPrint as Go 1.26 has it (strconv.Quote's test). */
+bool urlnorm_go_is_print(uint32_t r);
 
 /*
  * *ok: whether url.Parse("//" + name) succeeds with Host equal to name,
