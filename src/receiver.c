@@ -11,6 +11,10 @@
 
 static const struct receiver_ops *const kinds[] = {
 	&receiver_bitbucket,
+	&receiver_dockerhub,
+	&receiver_quay,
+	&receiver_harbor,
+	&receiver_artifactory,
 };
 
 const struct receiver_ops *receiver_find(const char *name)

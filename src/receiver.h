@@ -126,5 +126,9 @@ enum auth_result auth_token(const struct auth_input *in);
 
 /* The kinds (one file each under src/receivers/). */
 extern const struct receiver_ops receiver_bitbucket;
+extern const struct receiver_ops receiver_dockerhub;
+extern const struct receiver_ops receiver_quay;
+extern const struct receiver_ops receiver_harbor;
+extern const struct receiver_ops receiver_artifactory;
 
 #endif
