@@ -63,7 +63,7 @@ $(eval $(call FLAVOUR,fuzz,$(CLANG)))
 kargo-webhooks: build/release/kargo-webhooks
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libkw.a
+build/asan/tests/%: tests/unit/%.c tests/unit/*.h build/asan/libkw.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -Wno-missing-prototypes $(DEFS) $(CFLAGS_asan) $(PKG_CFLAGS) -Isrc -Itests/unit \
 		-o $@ $< build/asan/libkw.a $(PKG_LIBS)

@@ -464,6 +464,40 @@ static bool key_is(const yaml_node_t *k, const char *s)
 		memcmp(k->data.scalar.value, s, k->data.scalar.length) == 0;
 }
 
+/* Keeps a key other kinds use (secret-token, auth-header, ...): takes
+ * bytes, replacing an earlier value of the key (stringData after data).
+ * false when out of memory (bytes not taken). */
+static bool secret_store_other(struct ydoc *d, struct obj_secret *s,
+	const yaml_node_t *k, unsigned char *bytes, size_t len)
+{
+	const char *key = (const char *)k->data.scalar.value;
+	size_t key_len = k->data.scalar.length, i;
+	struct obj_secret_value *v;
+
+	for (i = 0; i < s->n_values; i++)
+		if (strlen(s->values[i].key) == key_len &&
+		    memcmp(s->values[i].key, key, key_len) == 0)
+			break;
+	if (i < s->n_values) {
+		OPENSSL_cleanse(s->values[i].bytes, s->values[i].len);
+		free(s->values[i].bytes);
+		s->values[i].bytes = bytes;
+		s->values[i].len = len;
+		return true;
+	}
+	v = realloc(s->values, (s->n_values + 1) * sizeof(*v));
+	if (v == NULL || (v[s->n_values].key = kw_strndup(key, key_len)) == NULL) {
+		if (v != NULL)
+			s->values = v;
+		d->oom = true;
+		return false;
+	}
+	s->values = v;
+	v[s->n_values].bytes = bytes;
+	v[s->n_values++].len = len;
+	return true;
+}
+
 static void secret_value(struct ydoc *d, const yaml_node_t *k, const yaml_node_t *v,
 	enum secret_source src, struct secret_keys *sk)
 {
@@ -475,7 +509,7 @@ static void secret_value(struct ydoc *d, const yaml_node_t *k, const yaml_node_t
 
 	if (bytes != NULL && which >= 0) {
 		secret_store(sk, which, bytes, len, v, src);
-	} else if (bytes != NULL) {
+	} else if (bytes != NULL && !secret_store_other(d, sk->s, k, bytes, len)) {
 		OPENSSL_cleanse(bytes, len);
 		free(bytes);
 	}
@@ -578,6 +612,8 @@ static const struct yread_field git_fields[] = {
 	SUB_FIELD("strictSemvers", YREAD_BOOL, 0, strict_semvers),
 	SUB_FIELD("allowTags", YREAD_STRING, 0, allow_tags),
 	SUB_LIST("ignoreTags", ignore_tags),
+	SUB_LIST("includePaths", include_paths),
+	SUB_LIST("excludePaths", exclude_paths),
 };
 
 static const char *const image_strategy_names[] = {

@@ -267,8 +267,10 @@ static int find_targets(struct handler_ctx *ctx, const struct event *ev,
 	*n = 0;
 	if (ev->kind == EVENT_PUSH) {
 		ctx->noun = "warehouse";
-		rc = snapshot_match_warehouses(&idx, n, ctx->snap, ctx->receiver,
-			ev->urls, ev->n_urls, ev->refs, ev->n_refs);
+		struct snapshot_push push = { ev->urls, ev->n_urls, ev->refs,
+			ev->n_refs, ev->paths, ev->n_paths };
+
+		rc = snapshot_match_warehouses(&idx, n, ctx->snap, ctx->receiver, &push);
 	} else {
 		ctx->noun = "promotion";
 		rc = ev->n_urls == 0 ? KW_OK :

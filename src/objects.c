@@ -45,6 +45,11 @@ static void free_secret(struct obj_secret *s)
 	free(s->name);
 	wipe_free(s->secret, s->secret_len);
 	wipe_free(s->previous, s->previous_len);
+	for (size_t i = 0; i < s->n_values; i++) {
+		free(s->values[i].key);
+		wipe_free(s->values[i].bytes, s->values[i].len);
+	}
+	free(s->values);
 }
 
 static void free_subscription(struct obj_subscription *s)
@@ -53,6 +58,8 @@ static void free_subscription(struct obj_subscription *s)
 	free(s->branch);
 	free_strings(s->allow_regexes, s->n_allow_regexes);
 	free_strings(s->ignore_regexes, s->n_ignore_regexes);
+	free_strings(s->include_paths, s->n_include_paths);
+	free_strings(s->exclude_paths, s->n_exclude_paths);
 	free(s->semver_constraint);
 	free(s->constraint);
 	free(s->platform);
@@ -129,6 +136,13 @@ bool objects_secret_value(const struct obj_secret *sec, const char *key,
 		*value = sec->previous;
 		*len = sec->previous_len;
 		return true;
+	}
+	for (size_t i = 0; i < sec->n_values; i++) {
+		if (strcmp(sec->values[i].key, key) == 0) {
+			*value = sec->values[i].bytes;
+			*len = sec->values[i].len;
+			return true;
+		}
 	}
 	return false;
 }

@@ -44,6 +44,12 @@ struct obj_config {
 	struct obj_pos pos;
 };
 
+struct obj_secret_value {
+	char *key;
+	unsigned char *bytes;
+	size_t len;
+};
+
 struct obj_secret {
 	char *namespace;
 	char *name;
@@ -55,6 +61,9 @@ struct obj_secret {
 	unsigned char *previous;
 	size_t previous_len;
 	bool has_previous;
+	/* Every other key (secret-token, auth-header, ...), as decoded. */
+	struct obj_secret_value *values;
+	size_t n_values;
 	struct obj_pos pos;
 };
 
@@ -99,6 +108,12 @@ struct obj_subscription {
 	char *platform;   /* "os/arch[/variant]"; NULL when absent */
 	/* chart only: */
 	char *chart_name; /* a classic repository's chart; NULL when absent */
+	/* Path filters of push events (Kargo v1.10): "glob:", "regex:" or
+	 * "regexp:" patterns, else a base directory. */
+	char **include_paths;
+	size_t n_include_paths;
+	char **exclude_paths;
+	size_t n_exclude_paths;
 	struct obj_pos pos;
 };
 

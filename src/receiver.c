@@ -10,10 +10,8 @@
 #include <string.h>
 
 static const struct receiver_ops *const kinds[] = {
-	&receiver_bitbucket,
-	&receiver_dockerhub,
-	&receiver_quay,
-	&receiver_harbor,
+	&receiver_bitbucket, &receiver_github, &receiver_gitlab, &receiver_gitea,
+	&receiver_azure, &receiver_dockerhub, &receiver_quay, &receiver_harbor,
 	&receiver_artifactory,
 };
 

@@ -46,11 +46,10 @@ struct event {
 	size_t n_urls;
 	char *const *refs;  /* PUSH: refs or tags ("refs/heads/main") */
 	size_t n_refs;
-	/* PUSH: the changed files, sorted; only when the sender listed every
-	 * one (has_paths), else subscriptions' path filters do not apply. */
+	/* PUSH: the changed files, sorted; none when the sender did not list
+	 * every one, and then subscriptions' path filters do not apply. */
 	char *const *paths;
 	size_t n_paths;
-	bool has_paths;
 	enum event_refusal refusal; /* KW_EUNSUPPORTED */
 	int status;        /* REFUSE_CUSTOM: the answer's status */
 	const char *error; /* REFUSE_CUSTOM: the message (in block, or static) */
@@ -126,9 +125,18 @@ enum auth_result auth_token(const struct auth_input *in);
 
 /* The kinds (one file each under src/receivers/). */
 extern const struct receiver_ops receiver_bitbucket;
+extern const struct receiver_ops receiver_github;
+extern const struct receiver_ops receiver_gitlab;
+extern const struct receiver_ops receiver_gitea;
+extern const struct receiver_ops receiver_azure;
 extern const struct receiver_ops receiver_dockerhub;
 extern const struct receiver_ops receiver_quay;
 extern const struct receiver_ops receiver_harbor;
 extern const struct receiver_ops receiver_artifactory;
+
+/* GitHub's package and registry_package events (type is the event),
+ * parsed as receiver_ops.parse does (receivers/github_package.c). */
+int github_package(struct event *out, const char *type, const char *body,
+	size_t len, struct kw_err *err);
 
 #endif

@@ -36,6 +36,7 @@
 #include "imagenorm.h"
 #include "kw.h"
 #include "objects.h"
+#include "pathmatch.h"
 #include "semver.h"
 #include "strbuf.h"
 
@@ -64,11 +65,27 @@ struct regex_list {
 	size_t n;
 };
 
+/* One includePaths/excludePaths pattern (Kargo's ParsePathPattern). */
+enum path_kind { PATH_GLOB, PATH_REGEX, PATH_BASE_DIR };
+
+struct path_pattern {
+	enum path_kind kind;
+	const char *text;  /* borrowed from the subscription, past its prefix */
+	pcre2_code *re;    /* PATH_REGEX */
+};
+
+struct path_list {
+	struct path_pattern *v;
+	size_t n;
+	bool set; /* the field had patterns (an empty one is nil in Kargo) */
+};
+
 struct selector {
 	enum sub_kind kind;
 	enum commit_strategy strategy;    /* git */
 	enum image_strategy image_strategy; /* image */
 	char *digest_tag; /* image Digest: the one mutable tag; NULL for "" */
+	struct path_list include, exclude; /* git */
 	char *branch; /* NULL: the default branch, main or master */
 	struct regex_list allow;
 	struct regex_list ignore;
@@ -567,15 +584,73 @@ static int match_context_new(struct selector *sel, struct kw_err *err)
 	return KW_OK;
 }
 
+/* Kargo's getPathSelectors: "glob:" (doublestar, validated), "regex:"
+ * or "regexp:" (Go regexp), else a base directory. The text stays
+ * borrowed from the subscription, which outlives the selector (both
+ * belong to one snapshot). */
+static int path_list_compile(struct path_list *list, char *const *patterns,
+	size_t n, const char *field, struct kw_err *err)
+{
+	if (n == 0)
+		return KW_OK;
+	if ((list->v = calloc(n, sizeof(*list->v))) == NULL)
+		return kw_errf(err, KW_ENOMEM, "out of memory");
+	list->set = true;
+	for (; list->n < n; list->n++) {
+		struct path_pattern *pp = &list->v[list->n];
+		const char *t = patterns[list->n];
+		int rc;
+
+		if (strncmp(t, "glob:", 5) == 0) {
+			pp->kind = PATH_GLOB;
+			pp->text = t + 5;
+			if (!pathmatch_glob_valid(pp->text))
+				return kw_errf(err, KW_EINVAL, "%s[%zu]: parse error path "
+					"selector \"%s\": syntax error in pattern", field,
+					list->n, t);
+		} else if (strncmp(t, "regex:", 6) == 0 || strncmp(t, "regexp:", 7) == 0) {
+			pp->kind = PATH_REGEX;
+			pp->text = t + (t[5] == ':' ? 6 : 7);
+			if ((rc = regex_compile(&pp->re, pp->text, field, list->n, err)) != KW_OK)
+				return rc;
+		} else {
+			pp->kind = PATH_BASE_DIR;
+			pp->text = t;
+		}
+	}
+	return KW_OK;
+}
+
+static void path_list_free(struct path_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		pcre2_code_free(list->v[i].re);
+	free(list->v);
+}
+
+/* Kargo's newBaseSelector, which every strategy builds first. */
+static int build_path_filters(struct selector *sel,
+	const struct obj_subscription *sub, struct kw_err *err)
+{
+	int rc;
+
+	if ((rc = match_context_new(sel, err)) != KW_OK)
+		return rc;
+	if ((rc = path_list_compile(&sel->include, sub->include_paths,
+	    sub->n_include_paths, "includePaths", err)) != KW_OK)
+		return rc;
+	return path_list_compile(&sel->exclude, sub->exclude_paths,
+		sub->n_exclude_paths, "excludePaths", err);
+}
+
 /* Kargo's newTagBasedSelector, checks in its order. */
 static int build_tag_selection(struct selector *sel,
 	const struct obj_subscription *sub, struct kw_err *err)
 {
 	int rc;
 
-	if ((rc = match_context_new(sel, err)) != KW_OK ||
-		(rc = regex_list_compile(&sel->allow, sub->allow_regexes,
-			sub->n_allow_regexes, "allowTagsRegexes", err)) != KW_OK)
+	if ((rc = regex_list_compile(&sel->allow, sub->allow_regexes,
+		sub->n_allow_regexes, "allowTagsRegexes", err)) != KW_OK)
 		return rc;
 	if (sub->allow_tags != NULL && sub->allow_tags[0] != '\0')
 		return kw_errf(err, KW_EINVAL, "allowTags is deprecated and "
@@ -633,6 +708,10 @@ static int build_branch_selection(struct selector *sel,
 static int build_git_selection(struct selector *sel,
 	const struct obj_subscription *sub, struct kw_err *err)
 {
+	int rc = build_path_filters(sel, sub, err);
+
+	if (rc != KW_OK)
+		return rc;
 	switch (sub->strategy) {
 	case STRATEGY_NEWEST_FROM_BRANCH:
 		return build_branch_selection(sel, sub, err);
@@ -652,6 +731,7 @@ static int build_git_selection(struct selector *sel,
 static int build_image_base(const struct obj_subscription *sub,
 	struct kw_err *err)
 {
+	const char *repo = sub->repo_url ? sub->repo_url : "";
 	char *norm = NULL;
 	bool ok = false;
 	int rc;
@@ -660,7 +740,7 @@ static int build_image_base(const struct obj_subscription *sub,
 	    strchr(sub->platform, '/') == NULL)
 		return kw_errf(err, KW_EINVAL, "platform: error parsing platform "
 			"constraint \"%s\"", sub->platform);
-	rc = imagenorm_image(&norm, sub->repo_url, strlen(sub->repo_url));
+	rc = imagenorm_image(&norm, repo, strlen(repo));
 	if (rc == KW_OK)
 		rc = imagenorm_reference_ok(&ok, norm, strlen(norm));
 	free(norm);
@@ -668,7 +748,7 @@ static int build_image_base(const struct obj_subscription *sub,
 		return kw_errf(err, rc, "out of memory");
 	if (!ok)
 		return kw_errf(err, KW_EINVAL, "repoURL: error parsing image repo "
-			"URL \"%s\"", sub->repo_url);
+			"URL \"%s\"", repo);
 	return KW_OK;
 }
 
@@ -708,7 +788,7 @@ static bool has_prefix_str(const char *s, const char *prefix)
 static int build_chart_selection(struct selector *sel,
 	const struct obj_subscription *sub, struct kw_err *err)
 {
-	const char *u = sub->repo_url;
+	const char *u = sub->repo_url ? sub->repo_url : "";
 	bool ok = false;
 	int rc;
 
@@ -735,8 +815,6 @@ int selector_new(struct selector **out, const struct obj_subscription *sub,
 	int rc;
 
 	*out = NULL;
-	if (sub->repo_url == NULL)
-		return kw_errf(err, KW_EINVAL, "repoURL: missing");
 	if ((sel = calloc(1, sizeof(*sel))) == NULL)
 		return kw_errf(err, KW_ENOMEM, "out of memory");
 	sel->kind = sub->kind;
@@ -764,6 +842,8 @@ void selector_free(struct selector *sel)
 	free(sel->digest_tag);
 	regex_list_free(&sel->allow);
 	regex_list_free(&sel->ignore);
+	path_list_free(&sel->include);
+	path_list_free(&sel->exclude);
 	semver_constraint_free(sel->constraint);
 	pcre2_match_context_free(sel->mctx);
 	free(sel);
@@ -885,4 +965,40 @@ bool selector_match(const struct selector *sel, const char *ref, size_t len)
 		return false;
 	return sel->strategy != STRATEGY_SEMVER ||
 		version_selected(sel, ref + tp, len - tp);
+}
+
+/* Whether path matches any pattern of list (Kargo's Matchers.Matches). */
+static bool path_list_match(const struct selector *sel,
+	const struct path_list *list, pcre2_match_data *md, const char *path)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct path_pattern *pp = &list->v[i];
+		bool hit;
+
+		if (pp->kind == PATH_GLOB)
+			hit = pathmatch_glob(pp->text, path);
+		else if (pp->kind == PATH_BASE_DIR)
+			hit = pathmatch_base_dir(pp->text, path);
+		else /* a regex PCRE2 gave up on counts as a match (see the top) */
+			hit = md == NULL || regex_search(pp->re, md, sel->mctx, path,
+				strlen(path)) != 0;
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+bool selector_match_paths(const struct selector *sel, char *const *paths,
+	size_t n)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	bool ok = false;
+
+	for (size_t i = 0; i < n && !ok; i++) {
+		if (sel->include.set && !path_list_match(sel, &sel->include, md, paths[i]))
+			continue;
+		ok = !sel->exclude.set || !path_list_match(sel, &sel->exclude, md, paths[i]);
+	}
+	pcre2_match_data_free(md);
+	return ok;
 }

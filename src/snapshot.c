@@ -494,14 +494,18 @@ static bool chosen_before(const struct idx_list *l, size_t n_sorted, size_t w)
 
 /*
  * One URL's Warehouses, as Kargo's shouldRefresh decides: each Warehouse's
- * subscriptions to this URL in order; the first that matches a ref chooses
- * it, a selection that cannot be built before that is an error. Warehouses
+ * subscriptions to this URL in order; the first that matches a ref (and,
+ * when the push lists changed files, whose path filters let one through)
+ * chooses it, a selection that cannot be built before that is an error. Warehouses
  * chosen through an earlier URL (the first n_sorted of l) are skipped.
  */
 static int match_url(const struct snapshot *s, const struct snap_receiver *r,
-	const char *url, char *const *refs, size_t n_refs, struct idx_list *l,
+	const char *url, const struct snapshot_push *push, struct idx_list *l,
 	size_t n_sorted)
 {
+	char *const *refs = push->refs;
+	size_t n_refs = push->n_refs;
+
 	size_t i = url_lower_bound(s, url);
 
 	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
@@ -516,7 +520,9 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 		for (; !skip && !chosen && i < end; i++) {
 			if (n_refs > 0 && s->urls[i].broken)
 				return KW_EINVAL;
-			chosen = n_refs == 0 || refs_match(&s->urls[i], refs, n_refs);
+			chosen = n_refs == 0 || (refs_match(&s->urls[i], refs, n_refs) &&
+				(push->n_paths == 0 || selector_match_paths(s->urls[i].sel,
+					push->paths, push->n_paths)));
 		}
 		if (chosen && idx_push(l, w) != KW_OK)
 			return KW_ENOMEM;
@@ -527,18 +533,13 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
-	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs)
+	const struct snapshot_push *push)
 {
+	char *const *urls = push->urls;
+	size_t n_urls = push->n_urls;
 	struct idx_list l = { 0 };
 	char **sorted = calloc(n_urls + 1, sizeof(*sorted));
-	char **quals = calloc(n_refs + 1, sizeof(*quals));
-	size_t n_quals = 0;
-	int rc = sorted && quals ? KW_OK : KW_ENOMEM;
-
-	/* Kargo drops empty qualifiers; none left means no filtering. */
-	for (size_t i = 0; quals != NULL && i < n_refs; i++)
-		if (refs[i][0] != '\0')
-			quals[n_quals++] = refs[i];
+	int rc = sorted ? KW_OK : KW_ENOMEM;
 
 	/* Kargo visits the repository URLs in sorted order. */
 	if (sorted != NULL && n_urls > 0) {
@@ -552,10 +553,9 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
-		rc = match_url(s, r, sorted[u], quals, n_quals, &l, l.n);
+		rc = match_url(s, r, sorted[u], push, &l, l.n);
 	}
 	free(sorted);
-	free(quals);
 	if (rc != KW_OK) {
 		free(l.v);
 		*out = NULL;

@@ -83,15 +83,25 @@ const struct snap_receiver *snapshot_find_receiver(const struct snapshot *s,
  * indexes into snapshot_objects(s)->warehouses, sorted and unique, in a new
  * array *out (free()). A Warehouse is found by any subscription whose
  * normalized URL equals one of urls (git, image and chart alike); with
- * qualifiers it is chosen when one of those subscriptions selects one of
- * them (a git ref such as "refs/heads/main", an image tag, a chart
- * version), and with none every Warehouse found by URL is chosen. Returns
- * KW_OK, KW_EINVAL when a subscription consulted could not build its
- * selection, KW_ENOMEM.
+ * qualifiers (refs) it is chosen when one of those subscriptions selects
+ * one of them (a git ref such as "refs/heads/main", an image tag, a chart
+ * version) and, when the push lists changed paths, its includePaths/
+ * excludePaths let one through (Kargo's MatchesPaths); with none every
+ * Warehouse found by URL is chosen. Returns KW_OK, KW_EINVAL when a
+ * subscription consulted could not build its selection, KW_ENOMEM.
  */
+struct snapshot_push {
+	char *const *urls; /* normalized repository URLs */
+	size_t n_urls;
+	char *const *refs; /* full refs */
+	size_t n_refs;
+	char *const *paths; /* changed files; none: no path filtering */
+	size_t n_paths;
+};
+
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
-	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs);
+	const struct snapshot_push *push);
 
 /* The Running Promotions in r's scope waiting on the pull request url:
  * indexes into snapshot_objects(s)->promotions. KW_OK or KW_ENOMEM. */

@@ -33,7 +33,8 @@
 
 #define MSG_MAX (64 * 1024 + 256) /* a quoted value is cut past this */
 
-enum { DOMAIN, EVENT_TYPE, ORIGIN, PATH, REPO_KEY, IMAGE_TYPE, TAG };
+enum { DOMAIN, EVENT_TYPE, ORIGIN, PATH, REPO_KEY, IMAGE_TYPE, TAG, N_SLOTS };
+_Static_assert(N_SLOTS <= GOJSON_MAX_SLOTS, "gojson notes too few strings");
 
 static const struct gojson_field data_fields[] = {
 	GOJSON_F_STR("path", PATH), GOJSON_F_STR("repo_key", REPO_KEY),

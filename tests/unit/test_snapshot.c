@@ -80,8 +80,8 @@ static void match(char *out, size_t cap, const char *url, const char *tag)
 	char *urls[1] = { (char *)url }, *tags[1] = { (char *)tag };
 	size_t *idx = NULL, n = 0;
 	const struct obj_set *objs = snapshot_objects(snap);
-	int rc = snapshot_match_warehouses(&idx, &n, snap, rcv, urls, 1, tags,
-		tag ? 1 : 0);
+	struct snapshot_push push = { urls, 1, tags, tag ? 1 : 0, NULL, 0 };
+	int rc = snapshot_match_warehouses(&idx, &n, snap, rcv, &push);
 
 	out[0] = '\0';
 	if (rc != KW_OK) {
@@ -114,7 +114,6 @@ static const struct row rows[] = {
 	{ "example.com/charts", "2.1.0", "chart2" },
 	/* no qualifier: everything subscribed, in the receiver's project */
 	{ "example/repo", NULL, "semver" },
-	{ "example/repo", "", "semver" },
 	{ "example.com/charts", NULL, "chart1 chart2" },
 	/* allow / ignore regexes; strict semvers by default */
 	{ "ghcr.io/org/app", "v1.2.3", "regex lexical" },
