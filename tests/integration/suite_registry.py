@@ -24,6 +24,8 @@ RECEIVERS = [  # name, kind, secret key, secret, extra config
     ("hb", "harbor", "auth-header", HARBOR_TOKEN, ""),
     ("af", "artifactory", "secret-token", KEY, ""),
     ("afv", "artifactory", "secret-token", KEY, ", virtualRepoName: virtual-test-repo"),
+    ("az", "azure", "secret", KEY, ""),
+    ("gh", "github", "secret", KEY, ""),
 ]
 
 WAREHOUSES = {  # name: subscription
@@ -39,6 +41,9 @@ WAREHOUSES = {  # name: subscription
                 "constraint: ^1.0.0}",
     "af-virtual": "chart: {repoURL: 'oci://artifactory.example.com/virtual-test-repo/foo/bar/"
                   "test-chart', semverConstraint: ^1.0.0}",
+    "acr": "image: {repoURL: myregistry.azurecr.io/hello-world, imageSelectionStrategy: Lexical}",
+    "acr-strict": "image: {repoURL: myregistry.azurecr.io/hello-world}",
+    "ghcr": "image: {repoURL: ghcr.io/example/repo, constraint: ^1.0.0}",
 }
 
 
@@ -206,8 +211,48 @@ def test_artifactory(tmp):
         s.stop()
 
 
+def test_acr(tmp):
+    m = world(tmp)
+    s = Server(tmp, [m])
+    acr = {"User-Agent": "AzureContainerRegistry/1.0"}
+    try:
+        eq(post(s, "az", b'{"action":"ping"}', acr),
+           (200, '{"msg":"ping event received, webhook is configured correctly"}\n'), "ping")
+        eq(post(s, "az", b'{"action":"delete"}', acr),
+           (400, '{"error":"event type delete is not supported"}\n'), "delete")
+        eq(post(s, "az", b"invalid json", acr), (400, '{"error":"invalid request body"}\n'),
+           "bad body")
+        eq(post(s, "az", fixture("azure-acr/push-v1-jenkins-dockerhub.json"), acr),
+           (200, answer(1)), "push v1: Lexical yes, strict SemVer no")
+        eq(refreshed(m, s.state), ["acr"], "refreshed")
+    finally:
+        s.stop()
+
+
+def test_ghcr(tmp):
+    m = world(tmp)
+    s = Server(tmp, [m])
+
+    def gh(event, body, secret=KEY):
+        return {"X-GitHub-Event": event, "X-GitHub-Delivery": hashlib.sha1(body).hexdigest(),
+                "X-Hub-Signature-256": kw.sign(secret, body)}
+    npm = fixture("ghcr/registry-package-npm-go-playground.json")
+    img = fixture("ghcr/kargo-package-image.json")
+    try:
+        eq(post(s, "gh", img, gh("package", img, b"wrong")), (401, '{"error":"unauthorized"}\n'),
+           "wrong signature")
+        eq(post(s, "gh", npm, gh("registry_package", npm)), (200, "{}\n"), "npm: ignored")
+        eq(post(s, "gh", b'{"action":"published"}', gh("package", b'{"action":"published"}')),
+           (400, '{"error":"invalid request body"}\n'), "no package")
+        eq(post(s, "gh", img, gh("package", img)), (200, answer(2)),
+           "container image: v1.0.0 in ^1.0.0, and strict SemVer with no constraint")
+        eq(refreshed(m, s.state), ["dh-other", "ghcr"], "refreshed")
+    finally:
+        s.stop()
+
+
 TESTS = [test_registry_receivers_listed, test_dockerhub, test_quay, test_harbor,
-         test_artifactory]
+         test_artifactory, test_acr, test_ghcr]
 
 
 def run(t, only=()):

@@ -280,9 +280,87 @@ static void test_repeated(void)
 	CHECK(ops != NULL && ops->authenticate(&in) == AUTH_REPEATED);
 }
 
+/* The image events of the azure kind (ACR, told apart by User-Agent) and
+ * of the github kind (GHCR: package and registry_package). */
+struct image_row {
+	const char *kind; /* "azure", or the X-GitHub-Event type */
+	const char *file;
+	const char *body;
+	const char *want; /* as describe(); "PING", "IGNORED" */
+};
+
+static const struct image_row image_rows[] = {
+	{ "azure", "azure-acr/push-v1-jenkins-dockerhub.json", NULL,
+	  "myregistry.azurecr.io/hello-world|v1" },
+	{ "azure", NULL, "{\"action\":\"ping\"}", "PING" },
+	{ "azure", NULL, "{\"action\":\"push\",\"target\":{\"mediaType\":"
+	  "\"application/vnd.cncf.helm.config.v1+json\",\"repository\":\"Charts/X\","
+	  "\"tag\":\"1.2.3\"},\"request\":{\"host\":\"r.azurecr.io\"}}",
+	  "r.azurecr.io/charts/x|1.2.3" },
+	{ "azure", NULL, "{\"action\":\"delete\"}", "UNSUPPORTED delete" },
+	{ "package", "ghcr/kargo-package-image.json", NULL, "ghcr.io/example/repo|v1.0.0" },
+	{ "package", "ghcr/kargo-package-chart.json", NULL, "ghcr.io/example/repo|v1.0.0" },
+	{ "registry_package", "ghcr/kargo-registry-package-image.json", NULL,
+	  "ghcr.io/example/repo|v1.0.0" },
+	{ "registry_package", "ghcr/registry-package-npm-go-playground.json", NULL,
+	  "IGNORED" },
+	{ "package", NULL, "{\"action\":\"deleted\"}", "IGNORED" },
+	{ "package", NULL, "{\"action\":\"published\"}", "INVALID" },
+	/* GitHub's trailing ':' without a tag goes; an unknown media type
+	 * offers the image and the chart form. */
+	{ "package", NULL, "{\"action\":\"updated\",\"package\":{\"package_type\":"
+	  "\"docker\",\"package_version\":{\"package_url\":\"OCI://ghcr.io/o/p:\","
+	  "\"container_metadata\":{\"tag\":{\"name\":\"v2\"}}}}}",
+	  "ghcr.io/o/p oci://ghcr.io/o/p|v2" },
+};
+
+static void test_image_events(void)
+{
+	char got[1024], path[256];
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(image_rows); i++) {
+		const struct image_row *r = &image_rows[i];
+		const char *kv[2] = { "User-Agent", "AzureContainerRegistry/1.0" };
+		struct header_pairs pairs = { kv, 1 };
+		struct header_lookup h = header_pairs_lookup(&pairs);
+		const struct receiver_ops *azure = receiver_find("azure");
+		struct event ev = { 0 };
+		struct kw_err err;
+		size_t len = 0;
+		char *body;
+		int rc;
+
+		snprintf(path, sizeof(path), FIXTURES "%s", r->file ? r->file : "");
+		body = r->file ? slurp(path, &len) : kw_strndup(r->body, strlen(r->body));
+		len = r->file ? len : strlen(r->body);
+		CHECK(body != NULL && azure != NULL);
+		if (body == NULL || azure == NULL) {
+			free(body);
+			continue;
+		}
+		if (strcmp(r->kind, "azure") == 0)
+			rc = azure->parse(&ev, &h, body, len, &err);
+		else
+			rc = github_package(&ev, r->kind, body, len, &err);
+		if (rc == KW_OK && ev.kind == EVENT_PING)
+			snprintf(got, sizeof(got), "PING");
+		else if (rc == KW_OK && ev.kind == EVENT_IGNORED)
+			snprintf(got, sizeof(got), "IGNORED");
+		else if (rc == KW_EUNSUPPORTED && ev.refusal == REFUSE_EVENT)
+			snprintf(got, sizeof(got), "UNSUPPORTED %s", ev.name ? ev.name : "");
+		else
+			describe(got, sizeof(got), &ev, rc);
+		CHECK_MSG(strcmp(got, r->want) == 0, "%s %s: \"%s\", want \"%s\"",
+			r->kind, r->file ? r->file : r->body, got, r->want);
+		event_clear(&ev);
+		free(body);
+	}
+}
+
 int main(void)
 {
 	test_rows();
+	test_image_events();
 	test_auth();
 	test_repeated();
 	TEST_DONE("test_registry");
