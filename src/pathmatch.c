@@ -71,6 +71,10 @@ static bool class_match(const char *p, uint32_t r, const char **end)
 	const char *close = group_end(p, '[', ']');
 	bool neg = false, in = false;
 
+	if (close == NULL) { /* cannot happen in a valid pattern */
+		*end = p + 1;
+		return false;
+	}
 	p++;
 	if (*p == '!' || *p == '^') {
 		neg = true;
@@ -102,6 +106,7 @@ static bool alternatives(struct glob *g, const char *p, const char *s)
 {
 	const char *close = group_end(p, '{', '}'), *alt = p + 1;
 	size_t rest = strlen(close + 1);
+	struct glob sub;
 
 	while (alt <= close) {
 		const char *q = alt;
@@ -110,18 +115,28 @@ static bool alternatives(struct glob *g, const char *p, const char *s)
 		bool ok;
 
 		for (; q < close && !(depth == 0 && *q == ','); q++) {
+			const char *c;
+
 			if (*q == '\\' && q + 1 < close)
 				q++;
+			else if (*q == '[' && (c = group_end(q, '[', ']')) != NULL && c < close)
+				q = c; /* a class is one item: its commas are its own */
 			else if (*q == '{')
 				depth++;
 			else if (*q == '}')
 				depth--;
 		}
-		if ((joined = malloc((size_t)(q - alt) + rest + 1)) == NULL)
+		/* joined[0] is the byte before the group ('/' at the start), so
+		 * '**' right after '{' knows whether it begins a segment. */
+		if ((joined = malloc((size_t)(q - alt) + rest + 2)) == NULL)
 			return true; /* see the top of the file */
-		memcpy(joined, alt, (size_t)(q - alt));
-		memcpy(joined + (q - alt), close + 1, rest + 1);
-		ok = glob_at(g, joined, s);
+		joined[0] = p == g->start ? '/' : p[-1];
+		memcpy(joined + 1, alt, (size_t)(q - alt));
+		memcpy(joined + 1 + (q - alt), close + 1, rest + 1);
+		sub.start = joined;
+		sub.budget = g->budget;
+		ok = glob_at(&sub, joined + 1, s);
+		g->budget = sub.budget;
 		free(joined);
 		if (ok)
 			return true;

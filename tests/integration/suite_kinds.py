@@ -217,6 +217,8 @@ def test_kinds_gitea(tmp):
         eq(ge(s, "push", b'{"ref": 7}'), (400, {"error": "invalid request body"}), "bad body")
         eq(ge(s, "push", push), (200, refreshed(1)), "push")
         pr = fixture("gitea/pull-request-go-playground.json")
+        eq(kw.sign(GITEA_SECRET, pr),
+           "sha256=65c18a212efc7bde0f336acaec87f596fe20e80b2a0e7e51a790dd38393ff771", "golden PR")
         eq(ge(s, "pull_request", pr), (200, {}), "opened: nothing to do")
         eq(ge(s, "pull_request", pr.replace(b'"action": "opened"', b'"action": "closed"', 1)),
            (200, refreshed(1, "promotion")), "closed: the waiting Promotion")
