@@ -1,6 +1,6 @@
 /*
  * bitbucket.c: a Bitbucket webhook body turned into the repository URLs and
- * refs the receiver acts on (SPEC.md 4.6-4.8). Kargo v1.11
+ * refs the receiver acts on (contract §4.6-4.8). Kargo v1.11
  * (pkg/webhook/external/bitbucket.go) decodes each event with Go's
  * encoding/json into a small struct of its own, and whether a body earns
  * 400 "invalid request body" is whatever json.Unmarshal decides. This file

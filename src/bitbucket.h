@@ -1,7 +1,7 @@
 /*
  * bitbucket.h: a Bitbucket webhook payload (Cloud or Server/Data Center)
  * turned into what the receiver acts on: the repository URLs (normalized)
- * and the pushed refs, or the pull request's URL (SPEC.md 4.6-4.8).
+ * and the pushed refs, or the pull request's URL (contract §4.6-4.8).
  * Pure: no I/O, no globals.
  */
 #ifndef BITBUCKET_H

@@ -6,14 +6,15 @@
  */
 #include "cli.h"
 
-#include "handler.h"
 #include "http.h"
 #include "kw.h"
 #include "log.h"
 #include "manifest.h"
 #include "metrics.h"
 #include "output.h"
+#include "proxy.h"
 #include "receiver.h"
+#include "receiver_url.h"
 #include "signature.h"
 #include "snapshot.h"
 #include "store.h"
@@ -30,8 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef KW_VERSION
 #define KW_VERSION "0.0.0"
@@ -50,7 +51,8 @@ struct opts {
 	const char *log_format;
 	const char *log_level;
 	int output;
-	const char *n_arg; /* -n: a namespace for get, a count for deliveries */
+	const char *namespace; /* -n, as kubectl: only this namespace (project) */
+	unsigned long limit;   /* --limit: how many deliveries */
 	const char *secret_file;
 	bool tls_enabled; /* TLS_ENABLED: then both paths are required */
 	const char *tls_cert;
@@ -70,14 +72,16 @@ struct opts {
 	double rate_per_client;
 	double rate_per_receiver;
 	double rate_burst;
+	struct proxy_list trusted; /* --trusted-proxy */
 	char default_base[300];
 };
 
 static const char usage_main[] =
 	"Usage: kargo-webhooks COMMAND [OPTIONS]\n"
 	"\n"
-	"A Bitbucket webhook receiver for Kargo: verifies signed pushes and\n"
-	"refreshes the Warehouses (and pull-request Promotions) they concern.\n"
+	"A webhook receiver for Kargo (bitbucket, github, gitlab, gitea, azure):\n"
+	"verifies pushes and refreshes the Warehouses (and pull-request\n"
+	"Promotions) they concern.\n"
 	"\n"
 	"Commands:\n"
 	"  serve        serve the receivers defined in the manifests\n"
@@ -94,7 +98,7 @@ static const char usage_main[] =
 static const char usage_serve[] =
 	"Usage: kargo-webhooks serve [OPTIONS]\n"
 	"\n"
-	"Serves every Bitbucket receiver of the ProjectConfigs and ClusterConfig\n"
+	"Serves every receiver of the ProjectConfigs and ClusterConfig\n"
 	"in the manifests. SIGHUP, or a change to a manifest file, reloads them\n"
 	"(the new configuration is used only if it is valid); SIGTERM stops\n"
 	"accepting, finishes requests in flight and exits 0.\n"
@@ -111,14 +115,16 @@ static const char usage_serve[] =
 	"                        (env EXTERNAL_WEBHOOK_SERVER_BASE_URL;\n"
 	"                        default http://localhost:PORT)\n"
 	"  --port-file FILE      write the bound port here once serving\n"
-	"  --log-format FORMAT   text or json (env LOG_FORMAT; default text)\n"
+	"  --log-format FORMAT   text (or console) or json, any case (env LOG_FORMAT;\n"
+	"                        default text)\n"
 	"  --log-level LEVEL     debug, info, warn or error (env LOG_LEVEL; default info)\n"
 	"  --tls-cert FILE       serve HTTPS (TLS 1.2+) with this PEM certificate\n"
 	"  --tls-key FILE        and key (env TLS_ENABLED=true, TLS_CERT_PATH, TLS_KEY_PATH)\n"
 	"  --system-namespace NS namespace of the ClusterConfig's Secrets\n"
 	"                        (env SYSTEM_RESOURCES_NAMESPACE; default kargo-system-resources)\n"
 	"  --max-connections N   total open connections (default 1024)\n"
-	"  --max-per-ip N        open connections per client address (default 64)\n"
+	"  --max-per-ip N        open connections per peer address (default 64);\n"
+	"                        trusted proxies are exempt; 0: no cap\n"
 	"  --idle-timeout SEC    close a connection idle this long (default 30)\n"
 	"  --header-timeout SEC  close a connection still sending its headers\n"
 	"                        after this long (default 10)\n"
@@ -129,17 +135,23 @@ static const char usage_serve[] =
 	"  --queue-max N         refreshes waiting for the disk before answering 503\n"
 	"                        (default 4096)\n"
 	"  --threads N           request threads (default: one per core)\n"
-	"  --rate-per-client R   requests per second per client address, checked\n"
-	"                        before any signature work; 0: no limit (default 50)\n"
-	"  --rate-per-receiver R requests per second per receiver (default 100)\n"
+	"  --rate-per-client R   unverified requests (unknown path, no or wrong\n"
+	"                        signature, ping) per second per client address;\n"
+	"                        verified deliveries are never refused for rate.\n"
+	"                        0: no limit (default 50)\n"
+	"  --rate-per-receiver R unverified requests per second per receiver\n"
+	"                        (default 100)\n"
 	"  --rate-burst SEC      bucket size in seconds of rate (default 10)\n"
+	"  --trusted-proxy CIDR  a reverse proxy (address or CIDR; repeatable):\n"
+	"                        requests from it are keyed on the right-most\n"
+	"                        X-Forwarded-For address that is no trusted proxy\n"
 	"  --no-watch            do not reload when manifest files change\n";
 
 static const char usage_receivers[] =
 	"Usage: kargo-webhooks receivers [--manifests PATH]... [--base-url URL]\n"
 	"                                [-o table|json|yaml]\n"
 	"\n"
-	"Prints every Bitbucket receiver's project, name, path and URL (what Kargo\n"
+	"Prints every receiver's project, name, kind, path and URL (what Kargo\n"
 	"shows in status.webhookReceivers; project is \"\" for the ClusterConfig).\n"
 	"A receiver whose Secret or key is missing is left out and reported on\n"
 	"stderr; the exit status is then 1.\n"
@@ -153,16 +165,19 @@ static const char usage_check[] =
 	"errors; a missing Secret is only a warning.\n";
 
 static const char usage_get[] =
-	"Usage: kargo-webhooks get warehouses|promotions [--manifests PATH]...\n"
+	"Usage: kargo-webhooks get warehouses|promotions [NAME] [--manifests PATH]...\n"
 	"                          [--state FILE] [-n NAMESPACE] [-o table|json|yaml]\n"
 	"\n"
 	"Prints the objects as 'kubectl get -o json' would, with the\n"
-	"kargo.akuity.io/refresh annotation once the receiver refreshed them.\n";
+	"kargo.akuity.io/refresh annotation once the receiver refreshed them.\n"
+	"With NAME, only that object (exit 1 when there is none).\n";
 
 static const char usage_deliveries[] =
-	"Usage: kargo-webhooks deliveries [--state FILE] [-n N] [-o table|json]\n"
+	"Usage: kargo-webhooks deliveries [--state FILE] [-n NAMESPACE] [--limit N]\n"
+	"                                 [-o table|json|yaml]\n"
 	"\n"
-	"The N most recent requests to a receiver (default 20), newest first.\n";
+	"The N most recent requests to a receiver (default 20, at most 1000000),\n"
+	"newest first; with -n, only those to the receivers of that project.\n";
 
 static const char usage_sign[] =
 	"Usage: kargo-webhooks sign --secret-file FILE [BODY_FILE]\n"
@@ -176,7 +191,9 @@ enum opt_id {
 	O_LOG_FORMAT, O_LOG_LEVEL, O_SECRET_FILE, O_TLS_CERT, O_TLS_KEY,
 	O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT, O_RATE_RECEIVER,
-	O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, O_SYNC, O_HELP,
+	O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, O_SYNC, O_LIMIT,
+	O_TRUSTED_PROXY,
+	O_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -207,6 +224,8 @@ static const struct option long_opts[] = {
 	{ "request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
+	{ "limit", required_argument, NULL, O_LIMIT },
+	{ "trusted-proxy", required_argument, NULL, O_TRUSTED_PROXY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -316,6 +335,7 @@ static int env_defaults(struct opts *o)
 	o->request_timeout = 30;
 	o->header_limit = 16384;
 	o->deliveries_keep = 10000;
+	o->limit = 20;
 	o->queue_max = 4096;
 	o->watch = true;
 	o->rate_per_client = 50;
@@ -324,9 +344,28 @@ static int env_defaults(struct opts *o)
 	return 0;
 }
 
-static int bad_value(const char *flag, const char *v)
+/* The flag as the user spells it: "--threads", "-n". */
+static const char *flag_name(int id, char *buf, size_t len)
 {
-	fprintf(stderr, "kargo-webhooks: invalid value for --%s: %s\n", flag, v);
+	for (const struct option *lo = long_opts; lo->name != NULL; lo++)
+		if (lo->val == id) {
+			if (id < 256)
+				snprintf(buf, len, "-%c", id);
+			else
+				snprintf(buf, len, "--%s", lo->name);
+			return buf;
+		}
+	snprintf(buf, len, "option");
+	return buf;
+}
+
+/* Every flag error names the flag; why says what is wrong with v. */
+static int bad_flag(int id, const char *v, const char *why)
+{
+	char name[64];
+
+	fprintf(stderr, "kargo-webhooks: invalid value for %s: %s%s%s\n",
+		flag_name(id, name, sizeof(name)), v, why ? ": " : "", why ? why : "");
 	return -1;
 }
 
@@ -338,33 +377,64 @@ static int rate_opt(struct opts *o, int id, const char *v)
 	errno = 0;
 	d = strtod(v, &end);
 	if (errno != 0 || end == v || *end != '\0' || !(d >= 0) || d > 1e9)
-		return bad_value("rate", v);
+		return bad_flag(id, v, "not a number from 0 to 1e9");
 	if (id == O_RATE_CLIENT)
 		o->rate_per_client = d;
 	else if (id == O_RATE_RECEIVER)
 		o->rate_per_receiver = d;
+	else if (d < 1)
+		return bad_flag(id, v, "the bucket must hold at least 1 second of rate");
 	else
-		o->rate_burst = d < 1 ? 1 : d;
+		o->rate_burst = d;
 	return 0;
 }
+
+/* The accepted range of each whole-number flag: a value outside it is an
+ * error, never silently changed. */
+static const struct num_flag {
+	int id;
+	unsigned long min, max;
+} num_flags[] = {
+	{ O_MAX_CONN, 1, 1000000 },
+	{ O_MAX_PER_IP, 0, 1000000 },
+	{ O_IDLE, 1, 86400 },
+	{ O_HEADER_TIMEOUT, 1, 3600 },
+	{ O_REQUEST_TIMEOUT, 1, 86400 },
+	{ O_HEADER_LIMIT, 1024, 1048576 },
+	{ O_KEEP, 0, 1UL << 30 },
+	{ O_QUEUE, 1, 1000000 },
+	{ O_THREADS, 0, 64 },
+	{ O_LIMIT, 1, 1000000 },
+};
 
 /* Applies one numeric option; -1 on a bad value. */
 static int numeric_opt(struct opts *o, int id, const char *v)
 {
+	const struct num_flag *f = NULL;
 	unsigned long n;
+	char why[96];
 
-	if (!parse_ulong(v, 1UL << 30, &n))
-		return bad_value("option", v);
+	for (size_t i = 0; i < KW_ARRAY_LEN(num_flags); i++)
+		if (num_flags[i].id == id)
+			f = &num_flags[i];
+	if (f == NULL)
+		return -1;
+	if (!parse_ulong(v, ~0UL, &n) || n < f->min || n > f->max) {
+		snprintf(why, sizeof(why), "want a whole number from %lu to %lu",
+			f->min, f->max);
+		return bad_flag(id, v, why);
+	}
 	switch (id) {
-	case O_MAX_CONN: o->max_connections = (unsigned)(n ? n : 1); break;
+	case O_MAX_CONN: o->max_connections = (unsigned)n; break;
 	case O_MAX_PER_IP: o->max_per_ip = (unsigned)n; break;
 	case O_IDLE: o->idle_timeout = (unsigned)n; break;
-	case O_HEADER_TIMEOUT: o->header_timeout = (unsigned)(n ? n : 1); break;
-	case O_REQUEST_TIMEOUT: o->request_timeout = (unsigned)(n ? n : 1); break;
-	case O_HEADER_LIMIT: o->header_limit = n < 1024 ? 1024 : n; break;
+	case O_HEADER_TIMEOUT: o->header_timeout = (unsigned)n; break;
+	case O_REQUEST_TIMEOUT: o->request_timeout = (unsigned)n; break;
+	case O_HEADER_LIMIT: o->header_limit = n; break;
 	case O_KEEP: o->deliveries_keep = n; break;
-	case O_QUEUE: o->queue_max = n ? n : 1; break;
-	case O_THREADS: o->threads = (unsigned)(n > 64 ? 64 : n); break;
+	case O_QUEUE: o->queue_max = n; break;
+	case O_THREADS: o->threads = (unsigned)n; break;
+	case O_LIMIT: o->limit = n; break;
 	default: return -1;
 	}
 	return 0;
@@ -375,11 +445,12 @@ static int apply_opt(struct opts *o, int id, const char *v)
 	switch (id) {
 	case O_MANIFESTS:
 		if (o->n_manifests == MAX_MANIFEST_ARGS)
-			return bad_value("manifests", "too many");
+			return bad_flag(id, v, "too many --manifests");
 		o->manifests[o->n_manifests++] = v;
 		return 0;
 	case O_STATE: o->state = v; return 0;
-	case O_LISTEN: return parse_listen(o, v) ? 0 : bad_value("listen", v);
+	case O_LISTEN:
+		return parse_listen(o, v) ? 0 : bad_flag(id, v, "want HOST:PORT");
 	case O_BASE_URL: o->base_url = v; return 0;
 	case O_PORT_FILE: o->port_file = v; return 0;
 	case O_LOG_FORMAT: o->log_format = v; return 0;
@@ -389,20 +460,45 @@ static int apply_opt(struct opts *o, int id, const char *v)
 	case O_TLS_KEY: o->tls_key = v; return 0;
 	case O_SYSTEM_NS: o->system_namespace = v; return 0;
 	case O_NO_WATCH: o->watch = false; return 0;
+	case O_TRUSTED_PROXY: {
+		struct kw_err err = { "" };
+
+		return proxy_list_add(&o->trusted, v, &err) == KW_OK ? 0 :
+			bad_flag(id, v, err.msg);
+	}
 	case O_SYNC:
 		if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0)
-			return bad_value("sync", v);
+			return bad_flag(id, v, "want full or normal");
 		o->sync_normal = strcmp(v, "normal") == 0;
 		return 0;
-	case 'n': o->n_arg = v; return 0;
+	case 'n': o->namespace = v; return 0;
 	case O_RATE_CLIENT:
 	case O_RATE_RECEIVER:
 	case O_RATE_BURST: return rate_opt(o, id, v);
 	case 'o':
 		o->output = output_parse_format(v);
-		return o->output < 0 ? bad_value("output", v) : 0;
+		return o->output < 0 ? bad_flag(id, v, "want table, json or yaml") : 0;
 	default: return numeric_opt(o, id, v);
 	}
+}
+
+/* A base URL that is no http(s) URL is a usage error of the flag (or the
+ * variable) that gave it, not a problem of the manifests. */
+static int check_base_url(const char *url, bool from_flag)
+{
+	char *origin = NULL, *path = NULL;
+	struct kw_err err = { "" };
+	int rc = receiver_url_split_base(&origin, &path, url, &err);
+
+	free(origin);
+	free(path);
+	if (rc == KW_OK)
+		return 0;
+	if (from_flag)
+		return bad_flag(O_BASE_URL, url, err.msg);
+	fprintf(stderr, "kargo-webhooks: invalid EXTERNAL_WEBHOOK_SERVER_BASE_URL: %s: %s\n",
+		url, err.msg);
+	return -1;
 }
 
 /*
@@ -412,6 +508,7 @@ static int apply_opt(struct opts *o, int id, const char *v)
 static int parse_opts(struct opts *o, int argc, char **argv,
 	const int *allowed, const char *usage)
 {
+	bool base_from_flag = false;
 	int c;
 
 	if (env_defaults(o) != 0)
@@ -428,15 +525,21 @@ static int parse_opts(struct opts *o, int argc, char **argv,
 		for (const int *a = allowed; *a != 0; a++)
 			ok = ok || *a == c;
 		if (c == '?' || !ok) {
+			char name[64];
+
 			if (c != '?')
-				fprintf(stderr, "kargo-webhooks %s: option not taken here\n", argv[0]);
+				fprintf(stderr, "kargo-webhooks %s: %s is not an option of this command\n",
+					argv[0], flag_name(c, name, sizeof(name)));
 			fputs(usage, stderr);
 			return -1;
 		}
 		if (apply_opt(o, c, optarg) != 0)
 			return -1;
+		base_from_flag = base_from_flag || c == O_BASE_URL;
 	}
-	if (o->base_url == NULL) {
+	if (o->base_url != NULL)
+		return check_base_url(o->base_url, base_from_flag);
+	{
 		/* Port 0 is chosen at bind time; the URL then names no port. */
 		if (o->port == 0)
 			snprintf(o->default_base, sizeof(o->default_base), "http://localhost");
@@ -486,10 +589,7 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	}
 	rc = snapshot_new(out, objs, &so, &sdl);
 	print_diags(&sdl, false);
-	*skipped = false;
-	for (size_t i = 0; i < sdl.n; i++)
-		if (sdl.items[i].key != NULL && strcmp(sdl.items[i].key, "secretRef") == 0)
-			*skipped = true;
+	*skipped = rc == KW_OK && snapshot_unserved(*out) > 0;
 	diag_clear(&dl);
 	diag_clear(&sdl);
 	if (rc != KW_OK)
@@ -690,7 +790,7 @@ struct get_item {
 };
 
 static void get_collect(const struct obj_set *objs, bool warehouses,
-	struct get_item *items, size_t *n, const char *ns)
+	struct get_item *items, size_t *n, const char *ns, const char *name)
 {
 	size_t count = warehouses ? objs->n_warehouses : objs->n_promotions;
 
@@ -704,7 +804,8 @@ static void get_collect(const struct obj_set *objs, bool warehouses,
 		else
 			it = (struct get_item){ objs->promotions[i].namespace,
 				objs->promotions[i].name, objs->promotions[i].object };
-		if (ns == NULL || strcmp(ns, it.namespace) == 0)
+		if ((ns == NULL || strcmp(ns, it.namespace) == 0) &&
+		    (name == NULL || strcmp(name, it.name) == 0))
 			items[(*n)++] = it;
 	}
 }
@@ -752,6 +853,7 @@ static int cmd_get(int argc, char **argv)
 	struct obj_set *objs = NULL;
 	struct store *st = NULL;
 	struct get_item *items;
+	const char *name;
 	struct opts o;
 	bool warehouses;
 	size_t n;
@@ -760,12 +862,13 @@ static int cmd_get(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv, allowed, usage_get);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	if (optind >= argc || (strcmp(argv[optind], "warehouses") != 0 &&
+	if (optind >= argc || argc - optind > 2 || (strcmp(argv[optind], "warehouses") != 0 &&
 	    strcmp(argv[optind], "promotions") != 0)) {
 		fputs(usage_get, stderr);
 		return 2;
 	}
 	warehouses = strcmp(argv[optind], "warehouses") == 0;
+	name = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (need_manifests(&o) != 0)
 		return 2;
 	rc = manifest_load_ns(&objs, &dl, o.manifests, o.n_manifests,
@@ -779,8 +882,15 @@ static int cmd_get(int argc, char **argv)
 	items = calloc((warehouses ? objs->n_warehouses : objs->n_promotions) + 1,
 		sizeof(*items));
 	if (items != NULL) {
-		get_collect(objs, warehouses, items, &n, o.n_arg);
-		get_print(items, n, warehouses, st, o.output);
+		get_collect(objs, warehouses, items, &n, o.namespace, name);
+		if (name != NULL && n == 0) {
+			fprintf(stderr, "kargo-webhooks: %s \"%s\" not found%s%s\n",
+				argv[optind], name, o.namespace ? " in namespace " : "",
+				o.namespace ? o.namespace : "");
+			rc = KW_ENOTFOUND;
+		} else {
+			get_print(items, n, warehouses, st, o.output);
+		}
 	}
 	free(items);
 	store_close(st);
@@ -867,10 +977,9 @@ out:
 
 static int cmd_deliveries(int argc, char **argv)
 {
-	static const int allowed[] = { O_STATE, 'n', 'o', 0 };
+	static const int allowed[] = { O_STATE, 'n', O_LIMIT, 'o', 0 };
 	struct deliveries_out out = { 0 };
 	struct store *st = NULL;
-	unsigned long limit = 20;
 	struct kw_err err;
 	struct opts o;
 	int rc;
@@ -878,10 +987,8 @@ static int cmd_deliveries(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv, allowed, usage_deliveries);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	if (o.n_arg != NULL && !parse_ulong(o.n_arg, 1000000, &limit))
-		return bad_value("n", o.n_arg) == 0 ? 0 : 2;
-	if (o.output == OUTPUT_YAML) {
-		fputs(usage_deliveries, stderr);
+	if (optind < argc) {
+		fprintf(stderr, "kargo-webhooks deliveries: unexpected argument %s\n", argv[optind]);
 		return 2;
 	}
 	if (open_state_ro(&st, o.state) != 0)
@@ -889,14 +996,20 @@ static int cmd_deliveries(int argc, char **argv)
 	out.format = o.output;
 	out.arr = cJSON_CreateArray();
 	strbuf_init(&out.table, 64u * 1024 * 1024);
-	rc = st ? store_list_deliveries(st, limit, delivery_row, &out, &err) : KW_OK;
+	rc = st ? store_list_deliveries(st, o.limit, o.namespace, delivery_row, &out,
+		&err) : KW_OK;
 	if (rc != KW_OK)
 		fprintf(stderr, "kargo-webhooks: %s\n", err.msg);
 	else if (o.output == OUTPUT_TABLE)
 		print_tsv_table("TIME\tRECEIVER\tEVENT\tDELIVERY\tATTEMPT\tSTATUS\tREFRESHED",
 			out.table.buf ? out.table.buf : (char *)"", out.rows, 7);
 	else
-		output_json(stdout, out.arr);
+		print_value(out.arr, o.output);
+	/* -n used to be the count here; say so when it looks like one. */
+	if (rc == KW_OK && out.rows == 0 && o.namespace != NULL &&
+	    strspn(o.namespace, "0123456789") == strlen(o.namespace))
+		fprintf(stderr, "kargo-webhooks: no deliveries to project %s "
+			"(-n is the namespace; the count is --limit)\n", o.namespace);
 	cJSON_Delete(out.arr);
 	strbuf_free(&out.table);
 	store_close(st);
@@ -967,11 +1080,15 @@ static int setup_logging(const struct opts *o)
 		fprintf(stderr, "kargo-webhooks: unknown log level %s\n", o->log_level);
 		return -1;
 	}
-	if (strcmp(o->log_format, "json") != 0 && strcmp(o->log_format, "text") != 0) {
-		fprintf(stderr, "kargo-webhooks: unknown log format %s\n", o->log_format);
+	/* Kargo's chart sets LOG_FORMAT=CONSOLE (or JSON): its names count
+	 * too, in any case, so the chart's ConfigMap works unchanged. */
+	if (strcasecmp(o->log_format, "json") != 0 && strcasecmp(o->log_format, "text") != 0 &&
+	    strcasecmp(o->log_format, "console") != 0) {
+		fprintf(stderr, "kargo-webhooks: unknown log format %s (text, console or json)\n",
+			o->log_format);
 		return -1;
 	}
-	log_setup(level, strcmp(o->log_format, "json") == 0);
+	log_setup(level, strcasecmp(o->log_format, "json") == 0);
 	return 0;
 }
 
@@ -1026,6 +1143,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 		.header_limit = o->header_limit, .tls_cert = o->tls_cert,
 		.tls_key = o->tls_key, .rate_per_client = o->rate_per_client,
 		.rate_per_receiver = o->rate_per_receiver, .rate_burst = o->rate_burst,
+		.trusted_proxies = &o->trusted,
 	};
 	struct diag_list dl = { 0 };
 	struct world *w = NULL;
@@ -1069,7 +1187,7 @@ static int cmd_serve(int argc, char **argv)
 		O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT,
 		O_RATE_RECEIVER, O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT,
-		O_SYNC, 0 };
+		O_SYNC, O_TRUSTED_PROXY, 0 };
 	struct opts o;
 	sigset_t set;
 	int rc;

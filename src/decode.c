@@ -342,56 +342,6 @@ static void decode_cluster_config(struct ydoc *d, const yaml_node_t *root, cJSON
 
 /* ---- Secret ------------------------------------------------------------- */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (is_digit((char)c))
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/*
- * Decodes like Go's base64.StdEncoding, which Kubernetes uses for a Secret's
- * data: line breaks are ignored, padding is required, nothing may follow it.
- * out has room for len bytes.
- */
-static bool base64_decode(const char *s, size_t len, unsigned char *out,
-	size_t *out_len)
-{
-	int quad[4];
-	size_t q = 0, n = 0, pad = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r' || c == '\n')
-			continue;
-		if (c == '=' && q >= 2) {
-			pad++;
-			quad[q++] = 0;
-		} else if (pad > 0 || (quad[q] = b64_value(c)) < 0) {
-			return false;
-		} else {
-			q++;
-		}
-		if (q < 4)
-			continue;
-		out[n++] = (unsigned char)(quad[0] << 2 | quad[1] >> 4);
-		if (pad < 2)
-			out[n++] = (unsigned char)((quad[1] & 15) << 4 | quad[2] >> 2);
-		if (pad < 1)
-			out[n++] = (unsigned char)((quad[2] & 3) << 6 | quad[3]);
-		q = 0;
-		if (pad > 0)
-			pad = 3; /* nothing but line breaks may follow */
-	}
-	*out_len = n;
-	return q == 0;
-}
-
 enum secret_source { FROM_DATA, FROM_STRING_DATA };
 
 /* The Secret's keys that receivers use, as they are being read. */
@@ -429,7 +379,7 @@ static unsigned char *secret_bytes(struct ydoc *d, const yaml_node_t *v,
 		if (sc.len > 0)
 			memcpy(out, sc.s, sc.len);
 		*len = sc.len;
-	} else if (!base64_decode(sc.s, sc.len, out, len)) {
+	} else if (!kw_base64_decode(sc.s, sc.len, out, len)) {
 		ydoc_error(d, v, "is not valid base64 (Kubernetes would reject it)");
 		OPENSSL_cleanse(out, sc.len + 1);
 		free(out);
@@ -649,8 +599,9 @@ static const struct yread_field chart_fields[] = {
 static const char *const sub_keys[] = { "git", "image", "chart" };
 
 /* [beyond] Kargo refuses to build a tag strategy's selection with the
- * deprecated fields, so webhooks for this repository would answer 500.
- * Branch (git) and Digest (image) selections do not read them. */
+ * deprecated fields (its webhooks answer 500); here the snapshot refuses
+ * the configuration, and this points at the field itself. Branch (git)
+ * and Digest (image) selections do not read them. */
 static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
 	const struct obj_subscription *s)
 {
@@ -668,8 +619,8 @@ static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
 			continue;
 		old = keypath_str(&d->kp, keys[i]);
 		ydoc_warning(d, v, "deprecated: with a tag strategy Kargo cannot build "
-			"this subscription's selection, and pushes to its repository get "
-			"500 (use allowTagsRegexes or ignoreTagsRegexes)");
+			"this subscription's selection, so the configuration is refused "
+			"(use allowTagsRegexes or ignoreTagsRegexes)");
 		keypath_pop(&d->kp, old);
 	}
 }

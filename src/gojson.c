@@ -425,11 +425,18 @@ static size_t go_field_index(const struct gojson_field *f, const char *key)
 {
 	size_t i;
 
+	unsigned char k0 = (unsigned char)key[0];
+	/* A name can only match a key starting with its first letter, either
+	 * case, or with the lead byte of U+212A or U+017F: most keys of a
+	 * large body are none of the struct's, and are dismissed here. */
+	bool special = k0 == 0xE2 || k0 == 0xC5;
+
 	for (i = 0; i < f->n_fields; i++)
-		if (strcmp(f->fields[i].name, key) == 0)
+		if (f->fields[i].name[0] == key[0] && strcmp(f->fields[i].name, key) == 0)
 			return i;
 	for (i = 0; i < f->n_fields; i++)
-		if (go_fold_equal(key, f->fields[i].name))
+		if ((special || ascii_lower(f->fields[i].name[0]) == ascii_lower(k0)) &&
+		    go_fold_equal(key, f->fields[i].name))
 			return i;
 	return f->n_fields;
 }

@@ -1,5 +1,5 @@
 /*
- * handler.c: the order of checks of SPEC.md section 4, and every status
+ * handler.c: the order of checks of contract §4, and every status
  * and body the receiver answers. Each step is one call into a module with
  * plain data in and out; nothing here touches sockets or files.
  */
@@ -111,48 +111,83 @@ static bool route_service(struct world *w, const char *path,
 	return true;
 }
 
-/* The two token buckets; the receiver's is keyed by its path. */
-static bool rate_limited(const struct handler_env *env, const char *client,
-	const char *path, double now, struct handler_response *resp)
+/*
+ * The rate limits throttle unverified traffic only (docs/security.md,
+ * "Floods"). The two token buckets, per client address and per receiver
+ * path, are charged by requests that turn out unverified: an unknown path,
+ * another method, a body over the limit, a ping, a missing or wrong
+ * signature. A verified delivery never takes a token, so behind a proxy
+ * (one address for every delivery) a burst of signed pushes is never
+ * refused for rate, only for capacity (503). While a bucket is empty, a
+ * request is refused with 429 as soon as it is known to be unverified:
+ * before its body when it carries no signature or names no receiver,
+ * after the HMAC otherwise (never after JSON or matching work).
+ */
+static void rate_check(struct handler_ctx *ctx, const struct handler_env *env,
+	const char *client)
 {
-	int retry = 0;
+	ctx->env = env;
+	ctx->client = client ? client : "";
+	ctx->over_rate = !ratelimit_peek(env->per_client, ctx->client, ctx->start,
+		&ctx->retry_after) || (ctx->receiver != NULL &&
+		!ratelimit_peek(env->per_receiver, ctx->receiver->path, ctx->start,
+			&ctx->retry_after));
+}
 
-	if (ratelimit_take(env->per_client, client ? client : "", now, &retry) &&
-	    ratelimit_take(env->per_receiver, path, now, &retry))
+/* Charges an unverified request; true (and resp is the 429) when its
+ * client or receiver was already over the rate. */
+static bool charge_unverified(struct handler_ctx *ctx,
+	struct handler_response *resp)
+{
+	if (ctx->env == NULL)
+		return false;
+	ratelimit_take(ctx->env->per_client, ctx->client, ctx->start, NULL);
+	if (ctx->receiver != NULL)
+		ratelimit_take(ctx->env->per_receiver, ctx->receiver->path, ctx->start, NULL);
+	if (!ctx->over_rate)
 		return false;
 	answer(resp, 429, OUTCOME_RATE_LIMITED, "{\"error\":\"rate limit exceeded\"}");
-	resp->retry_after = retry;
+	resp->retry_after = ctx->retry_after > 0 ? ctx->retry_after : 1;
 	return true;
 }
 
 enum handler_step handler_route(struct handler_ctx *ctx,
 	const struct handler_env *env, const char *method, const char *path,
 	const char *client, long long content_length,
-	struct handler_response *resp)
+	const struct header_lookup *headers, struct handler_response *resp)
 {
+	const char *auth;
+
 	ctx->world = env->world;
 	ctx->start = kw_monotonic();
 	if (route_service(env->world, path, resp))
 		return HANDLER_DONE;
 	ctx->snap = world_snapshot(env->world);
 	ctx->receiver = snapshot_find_receiver(ctx->snap, path);
+	rate_check(ctx, env, client);
 	if (ctx->receiver == NULL) {
-		answer(resp, 404, OUTCOME_NOT_FOUND, "{}");
+		if (!charge_unverified(ctx, resp))
+			answer(resp, 404, OUTCOME_NOT_FOUND, "{}");
 		return HANDLER_DONE;
 	}
 	snprintf(ctx->receiver_name, sizeof(ctx->receiver_name), "%s/%s",
 		ctx->receiver->project, ctx->receiver->name);
 	ctx->kind = ctx->receiver->ops->name;
 	if (strcmp(method, "POST") != 0) {
-		answer(resp, 405, OUTCOME_ERROR, "{\"error\":\"method not allowed\"}");
-		resp->allow_post = true;
+		if (!charge_unverified(ctx, resp)) {
+			answer(resp, 405, OUTCOME_ERROR, "{\"error\":\"method not allowed\"}");
+			resp->allow_post = true;
+		}
 		return HANDLER_DONE;
 	}
 	if (content_length > (long long)HANDLER_BODY_LIMIT) {
-		handler_too_large(ctx, resp);
+		if (!charge_unverified(ctx, resp))
+			handler_too_large(ctx, resp);
 		return HANDLER_DONE;
 	}
-	if (rate_limited(env, client, ctx->receiver->path, ctx->start, resp))
+	auth = ctx->receiver->ops->auth_header;
+	if (ctx->over_rate && auth != NULL && header_get(headers, auth) == NULL &&
+	    charge_unverified(ctx, resp))
 		return HANDLER_DONE;
 	return HANDLER_READ;
 }
@@ -350,7 +385,7 @@ static bool replay(struct handler_ctx *ctx, struct handler_response *resp)
 	resp->status = status;
 	resp->body_len = strlen(resp->body);
 	resp->outcome = OUTCOME_OK;
-	ctx->refreshed = kw_strndup("duplicate delivery: not applied again", 37);
+	ctx->refreshed = strdup("duplicate delivery: not applied again");
 	return true;
 }
 
@@ -441,12 +476,15 @@ enum handler_step handler_request(struct handler_ctx *ctx,
 	size_t n = 0;
 
 	if (ops->pong_event != NULL && event != NULL && strcmp(event, ops->pong_event) == 0) {
-		answer(resp, 200, OUTCOME_OK, "{\"msg\":\"pong\"}");
+		if (!charge_unverified(ctx, resp))
+			answer(resp, 200, OUTCOME_OK, "{\"msg\":\"pong\"}");
 		return HANDLER_DONE;
 	}
 	note_delivery(ctx, ops, req->headers);
-	if (check_auth(ctx, req, resp) != KW_OK)
+	if (check_auth(ctx, req, resp) != KW_OK) {
+		charge_unverified(ctx, resp);
 		goto log;
+	}
 	if (ctx->request_id != NULL && replay(ctx, resp))
 		goto log;
 	if (parse_and_match(ctx, req, resp, &n) == HANDLER_WAIT)

@@ -1,5 +1,5 @@
 /*
- * handler.h: the order of checks for one request (SPEC.md section 4) and
+ * handler.h: the order of checks for one request (contract §4) and
  * the only place that maps outcomes to HTTP statuses and bodies. It knows
  * nothing of sockets: the HTTP layer feeds it the request in two steps
  * (route before the body is read, then the whole request) and waits for
@@ -64,6 +64,10 @@ struct handler_ctx {
 	const struct snap_receiver *receiver;
 	const char *kind;                 /* the receiver's kind (static) */
 	double start;                     /* kw_monotonic() at arrival */
+	const struct handler_env *env;    /* for the rate limits */
+	const char *client;               /* the client's address (borrowed) */
+	bool over_rate;                   /* a bucket was empty on arrival */
+	int retry_after;                  /* seconds, when over_rate */
 	struct world_job job;
 	struct refresh_target *targets;
 	const char *noun;                 /* "warehouse" or "promotion" */
@@ -84,14 +88,18 @@ enum handler_step {
 
 /*
  * Step 1, before the body: routes method and path, and applies the rate
- * limits (client is the peer's address as text). content_length is the
- * announced length, or -1 when unknown (chunked). Returns HANDLER_DONE
- * (health, readiness, metrics, 404, 405, 413, 429) or HANDLER_READ.
+ * limits to unverified requests (see handler.c). client is the client's
+ * address as text (behind a trusted proxy, from X-Forwarded-For), borrowed
+ * until the request ends. content_length is the announced length, or -1
+ * when unknown (chunked); headers tell whether the field the receiver's
+ * kind authenticates with came (a kind without one counts as signed: its
+ * URL is its secret). Returns HANDLER_DONE (health, readiness, metrics,
+ * 404, 405, 413, 429) or HANDLER_READ.
  */
 enum handler_step handler_route(struct handler_ctx *ctx,
 	const struct handler_env *env, const char *method, const char *path,
 	const char *client, long long content_length,
-	struct handler_response *resp);
+	const struct header_lookup *headers, struct handler_response *resp);
 
 /* What the HTTP layer counted in the request's headers. */
 struct handler_headers {

@@ -19,8 +19,10 @@
 #include "kw.h"
 #include "log.h"
 #include "metrics.h"
+#include "proxy.h"
 #include "ratelimit.h"
 #include "strbuf.h"
+#include "tls_pem.h"
 #include "world.h"
 
 #include <arpa/inet.h>
@@ -71,7 +73,9 @@ struct conn {
 	double since; /* when the current request's reading began */
 	enum conn_phase phase;
 	bool cut;     /* shut down by the sweeper */
-	bool refused; /* over --max-connections: shut down at once */
+	bool refused; /* over --max-connections or --max-per-ip: shut down at once */
+	bool proxy;   /* the peer is a trusted proxy: no per-address cap */
+	char addr[PROXY_ADDR_SIZE]; /* the peer's address */
 };
 
 struct http_server {
@@ -92,6 +96,8 @@ struct http_server {
 	struct conn *conns;
 	size_t n_conns;   /* tracked and not refused */
 	size_t max_conns; /* 0: no limit of our own */
+	size_t max_per_ip; /* 0: no limit */
+	const struct proxy_list *trusted; /* may be NULL */
 	bool tls;
 	bool stopping;
 	bool sweeping;
@@ -124,7 +130,8 @@ struct req {
 	bool suspended;          /* waiting for job_done; under wait_lock */
 	bool job_finished;       /* job_done ran; under wait_lock */
 	unsigned long id;
-	char client[INET6_ADDRSTRLEN];
+	char peer[PROXY_ADDR_SIZE];   /* the TCP peer */
+	char client[PROXY_ADDR_SIZE]; /* the client: the peer, or from X-Forwarded-For */
 };
 
 static void client_address(struct MHD_Connection *c, char *out, size_t len)
@@ -375,6 +382,36 @@ static enum MHD_Result answer_early(struct req *r, struct MHD_Connection *c)
 	return send_answer(r);
 }
 
+static enum MHD_Result join_xff(void *cls, enum MHD_ValueKind kind,
+	const char *key, const char *value)
+{
+	struct strbuf *sb = cls;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") == 0 && value != NULL &&
+	    ((sb->len > 0 && strbuf_append(sb, ",", 1) != KW_OK) ||
+	    strbuf_append(sb, value, strlen(value)) != KW_OK))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* The client: the peer, or, when the peer is a trusted proxy, the address
+ * X-Forwarded-For gives (every such header, in order; see proxy.h). */
+static void resolve_client(struct req *r, struct MHD_Connection *c)
+{
+	struct strbuf xff;
+
+	client_address(c, r->peer, sizeof(r->peer));
+	snprintf(r->client, sizeof(r->client), "%s", r->peer);
+	if (r->srv->trusted == NULL || !proxy_list_contains(r->srv->trusted, r->peer))
+		return;
+	/* Bounded by the header limit already; proxy.c reads the right end. */
+	strbuf_init(&xff, 1024 * 1024);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, join_xff, &xff);
+	proxy_client(r->client, r->srv->trusted, r->peer, xff.buf, xff.len);
+	strbuf_free(&xff);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	const char *url, const char *method, const char *version,
 	const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -388,13 +425,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
-		client_address(c, r->client, sizeof(r->client));
+		resolve_client(r, c);
 		r->conn_track = conn_of(c);
 		conn_set_phase(srv, r->conn_track, C_BODY);
 		if (reject_headers(r, c))
 			return send_answer(r);
+		struct header_lookup headers = { mhd_get, mhd_count, c };
+
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
-		    content_length(c), &r->resp) != HANDLER_READ)
+		    content_length(c), &headers, &r->resp) != HANDLER_READ)
 			return answer_early(r, c);
 		/* One allocation for an announced body (already bounded by
 		 * handler_route) instead of growing by doubling. */
@@ -423,6 +462,7 @@ static void log_request(const struct req *r, bool sent)
 	snprintf(ms, sizeof(ms), "%.3f", (kw_monotonic() - r->ctx.start) * 1000.0);
 	log_kv(LOG_INFO, "request", "id", id,
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
+		"client", r->client, "peer", strcmp(r->peer, r->client) ? r->peer : NULL,
 		"kind", r->ctx.kind, "event", r->ctx.event_key, "delivery", r->ctx.request_id,
 		"status", status, "outcome", outcome_name(r->resp.outcome),
 		"duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
@@ -452,6 +492,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+/* Whether k's address already holds --max-per-ip connections. A trusted
+ * proxy carries many clients on its connections and is not capped. One
+ * pass over the open connections (at most --max-connections + slack) per
+ * accepted connection; under conn_lock. */
+static bool over_per_ip(const struct http_server *s, const struct conn *k)
+{
+	size_t n = 0;
+
+	if (s->max_per_ip == 0 || k->proxy)
+		return false;
+	for (const struct conn *o = s->conns; o != NULL && n < s->max_per_ip; o = o->next)
+		if (!o->refused && strcmp(o->addr, k->addr) == 0)
+			n++;
+	return n >= s->max_per_ip;
+}
+
 static void conn_add(struct http_server *s, struct MHD_Connection *c,
 	void **socket_context)
 {
@@ -466,8 +522,10 @@ static void conn_add(struct http_server *s, struct MHD_Connection *c,
 	}
 	k->fd = ci->connect_fd;
 	k->since = kw_monotonic();
+	client_address(c, k->addr, sizeof(k->addr));
+	k->proxy = s->trusted != NULL && proxy_list_contains(s->trusted, k->addr);
 	pthread_mutex_lock(&s->conn_lock);
-	if (s->max_conns > 0 && s->n_conns >= s->max_conns) {
+	if ((s->max_conns > 0 && s->n_conns >= s->max_conns) || over_per_ip(s, k)) {
 		k->refused = k->cut = true;
 		if (!s->tls)
 			(void)!send(k->fd, busy_answer, sizeof(busy_answer) - 1,
@@ -574,23 +632,34 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	log_kv(LOG_DEBUG, "http", "detail", msg, NULL);
 }
 
-static char *read_pem(const char *path, struct kw_err *err)
+/* Reads a PEM file whole (1 MiB at most); flag names it in errors. */
+static char *read_pem(const char *flag, const char *path, struct kw_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	struct strbuf sb;
 	char buf[4096];
 	size_t n;
+	int rc = KW_OK;
+	char *text;
 
 	if (f == NULL) {
-		kw_errf(err, KW_EIO, "cannot read %s", path);
+		kw_errf(err, KW_EIO, "%s %s: %s", flag, path, strerror(errno));
 		return NULL;
 	}
 	strbuf_init(&sb, 1024 * 1024);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (strbuf_append(&sb, buf, n) != KW_OK)
-			break;
+	while (rc == KW_OK && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		rc = strbuf_append(&sb, buf, n);
+	if (rc == KW_OK && ferror(f))
+		rc = kw_errf(err, KW_EIO, "%s %s: %s", flag, path, strerror(errno));
+	else if (rc != KW_OK)
+		kw_errf(err, rc, "%s %s: %s", flag, path, rc == KW_ETOOBIG ?
+			"over 1 MiB: not a certificate or key" : kw_status_str(rc));
 	fclose(f);
-	return strbuf_take(&sb);
+	text = rc == KW_OK ? strbuf_take(&sb) : NULL;
+	if (rc == KW_OK && text == NULL)
+		kw_errf(err, KW_ENOMEM, "%s %s: out of memory", flag, path);
+	strbuf_free(&sb);
+	return text;
 }
 
 static int make_addr(struct sockaddr_storage *ss, const char *host,
@@ -689,7 +758,6 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections + REFUSE_SLACK,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -705,9 +773,12 @@ static int load_tls(struct http_server *s, const struct http_options *o,
 		return KW_OK;
 	if (o->tls_cert == NULL || o->tls_key == NULL)
 		return kw_errf(err, KW_EINVAL, "TLS needs both a certificate and a key");
-	s->tls_cert_pem = read_pem(o->tls_cert, err);
-	s->tls_key_pem = s->tls_cert_pem ? read_pem(o->tls_key, err) : NULL;
-	return s->tls_key_pem ? KW_OK : KW_EIO;
+	s->tls_cert_pem = read_pem("--tls-cert", o->tls_cert, err);
+	s->tls_key_pem = s->tls_cert_pem ? read_pem("--tls-key", o->tls_key, err) : NULL;
+	if (s->tls_key_pem == NULL)
+		return KW_EIO;
+	return tls_pem_check(s->tls_cert_pem, strlen(s->tls_cert_pem),
+		s->tls_key_pem, strlen(s->tls_key_pem), o->tls_cert, o->tls_key, err);
 }
 
 int http_start(struct http_server **out, struct world *w,
@@ -729,6 +800,8 @@ int http_start(struct http_server **out, struct world *w,
 	s->header_timeout = o->header_timeout ? o->header_timeout : HEADER_TIMEOUT;
 	s->request_timeout = o->request_timeout ? o->request_timeout : REQUEST_TIMEOUT;
 	s->max_conns = o->max_connections;
+	s->max_per_ip = o->max_per_ip;
+	s->trusted = o->trusted_proxies;
 	s->tls = o->tls_cert != NULL;
 	s->env.world = w;
 	if (o->rate_per_client > 0)

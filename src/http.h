@@ -15,6 +15,7 @@
 struct world;
 struct kw_err;
 struct http_server;
+struct proxy_list;
 
 struct http_options {
 	const char *host;         /* "0.0.0.0", "127.0.0.1", "::" */
@@ -22,7 +23,8 @@ struct http_options {
 	const char *port_file;    /* written with the bound port; may be NULL */
 	unsigned threads;         /* request threads; 0: one per core */
 	unsigned max_connections; /* total */
-	unsigned max_per_ip;      /* per client address; 0: unlimited */
+	unsigned max_per_ip;      /* open connections per peer address, trusted
+	                             proxies exempt; 0: unlimited */
 	unsigned idle_timeout;    /* seconds a connection may sit idle */
 	unsigned header_timeout;  /* seconds to send the headers; 0: 10 */
 	unsigned request_timeout; /* seconds to send the whole request; 0: 30 */
@@ -32,6 +34,9 @@ struct http_options {
 	double rate_per_client;   /* requests/s per client address; 0: none */
 	double rate_per_receiver; /* requests/s per receiver; 0: none */
 	double rate_burst;        /* bucket size, as a multiple of 1 s of rate */
+	/* Peers whose X-Forwarded-For names the client (proxy.h); NULL or
+	 * empty: none. Borrowed for the server's life. */
+	const struct proxy_list *trusted_proxies;
 };
 
 /* Starts serving. KW_EINVAL/KW_EIO with err (bad address, port in use,

@@ -77,6 +77,56 @@ double kw_monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * Decodes like Go's base64.StdEncoding, which Kubernetes uses for a Secret's
+ * data: line breaks are ignored, padding is required, nothing may follow it.
+ * out has room for len bytes.
+ */
+bool kw_base64_decode(const char *s, size_t len, unsigned char *out,
+	size_t *out_len)
+{
+	int quad[4];
+	size_t q = 0, n = 0, pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == '=' && q >= 2) {
+			pad++;
+			quad[q++] = 0;
+		} else if (pad > 0 || (quad[q] = b64_value(c)) < 0) {
+			return false;
+		} else {
+			q++;
+		}
+		if (q < 4)
+			continue;
+		out[n++] = (unsigned char)(quad[0] << 2 | quad[1] >> 4);
+		if (pad < 2)
+			out[n++] = (unsigned char)((quad[1] & 15) << 4 | quad[2] >> 2);
+		if (pad < 1)
+			out[n++] = (unsigned char)((quad[2] & 3) << 6 | quad[3]);
+		q = 0;
+		if (pad > 0)
+			pad = 3; /* nothing but line breaks may follow */
+	}
+	*out_len = n;
+	return q == 0;
+}
+
 static size_t implied_cap(size_t n)
 {
 	size_t cap = 1;

@@ -34,13 +34,23 @@ int kw_errf(struct kw_err *err, int status, const char *fmt, ...)
 /* A short English name of a status, for logs. */
 const char *kw_status_str(int status);
 
-/* strndup that returns NULL on overflow or allocation failure. */
+/* A copy of exactly len bytes of s (which need not be NUL-terminated,
+ * and may hold NUL bytes), with a NUL added: memdup, not strndup, which
+ * would stop at the first NUL. NULL on overflow or allocation failure. */
 char *kw_strndup(const char *s, size_t len);
 
 /* "2006-01-02T15:04:05Z" or, with nanos, "2006-01-02T15:04:05.123456789Z"
  * (UTC, now). */
 #define KW_TIME_SIZE 40
 void kw_time_rfc3339(char out[KW_TIME_SIZE], bool nanos);
+
+/*
+ * Decodes like Go's base64.StdEncoding, which Kubernetes uses for Secret
+ * data and kubeconfig *-data fields: line breaks are ignored, padding is
+ * required, nothing may follow it. out has room for len bytes.
+ */
+bool kw_base64_decode(const char *s, size_t len, unsigned char *out,
+	size_t *out_len);
 
 /* Monotonic clock in seconds. */
 double kw_monotonic(void);

@@ -22,6 +22,6 @@ bool log_enabled(enum log_level level);
 /* Logs msg with key/value string pairs, ending with NULL:
  *   log_kv(LOG_INFO, "request", "status", "200", NULL);
  * A NULL value is skipped. */
-void log_kv(enum log_level level, const char *msg, ...);
+void log_kv(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
 #endif

@@ -155,8 +155,9 @@ static int render_requests(struct strbuf *out)
 
 			if (v == 0)
 				continue;
-			rc = strbuf_printf(out, "kargo_webhooks_requests_total{kind=\"%s\",receiver=",
-				m.labels[i].kind);
+			rc = strbuf_printf(out, "kargo_webhooks_requests_total{%s%s%sreceiver=",
+				m.labels[i].kind[0] ? "kind=\"" : "", m.labels[i].kind,
+				m.labels[i].kind[0] ? "\"," : "");
 			if (rc == KW_OK)
 				rc = strbuf_json_string(out, m.labels[i].name, strlen(m.labels[i].name));
 			if (rc == KW_OK)

@@ -61,8 +61,10 @@ static uint64_t key_hash(const struct ratelimit *rl, const char *key)
 	return h ^ (h >> 29);
 }
 
-bool ratelimit_take(struct ratelimit *rl, const char *key, double now,
-	int *retry_after)
+/* Refills key's bucket to now and, when take, takes a token if one is
+ * there. Returns whether a whole token was there. */
+static bool bucket(struct ratelimit *rl, const char *key, double now,
+	bool take, int *retry_after)
 {
 	uint64_t h;
 	size_t i;
@@ -85,7 +87,7 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, double now,
 	s->tokens = fmin(rl->burst, s->tokens + (now - s->updated) * rl->rate);
 	s->updated = now;
 	ok = s->tokens >= 1.0;
-	if (ok)
+	if (ok && take)
 		s->tokens -= 1.0;
 	else if (retry_after != NULL)
 		*retry_after = (int)fmin(ceil((1.0 - s->tokens) / rl->rate), 86400.0);
@@ -93,6 +95,18 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, double now,
 	if (!ok && retry_after != NULL && *retry_after < 1)
 		*retry_after = 1;
 	return ok;
+}
+
+bool ratelimit_take(struct ratelimit *rl, const char *key, double now,
+	int *retry_after)
+{
+	return bucket(rl, key, now, true, retry_after);
+}
+
+bool ratelimit_peek(struct ratelimit *rl, const char *key, double now,
+	int *retry_after)
+{
+	return bucket(rl, key, now, false, retry_after);
 }
 
 void ratelimit_free(struct ratelimit *rl)

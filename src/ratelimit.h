@@ -23,6 +23,12 @@ struct ratelimit *ratelimit_new(double rate, double burst, size_t slots);
 bool ratelimit_take(struct ratelimit *rl, const char *key, double now,
 	int *retry_after);
 
+/* Whether key has a whole token left, without taking it: the cheap
+ * pre-check before a request's body is read. When false, *retry_after (when
+ * not NULL) is set as by ratelimit_take. */
+bool ratelimit_peek(struct ratelimit *rl, const char *key, double now,
+	int *retry_after);
+
 /* Accepts NULL. */
 void ratelimit_free(struct ratelimit *rl);
 

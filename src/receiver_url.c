@@ -1,5 +1,5 @@
 /*
- * receiver_url.c: where Bitbucket must send a receiver's webhooks (SPEC
+ * receiver_url.c: where Bitbucket must send a receiver's webhooks (contract
  * section 3), computed as Kargo computes status.webhookReceivers
  * (pkg/webhook/external/receiver.go, getDetails and buildWebhookPath):
  *
@@ -20,7 +20,7 @@
  *   - an empty host or a port that is not 1-65535.
  * A port is kept in the origin, and the host is kept as written.
  * Kargo also keeps a leading "//" of the base path (it re-parses the path
- * as a URL, which takes "//x" for a host); the SPEC's join cleans it.
+ * as a URL, which takes "//x" for a host); the contract's join cleans it.
  */
 #include "receiver_url.h"
 
@@ -220,8 +220,8 @@ int receiver_url_split_base(char **origin, char **base_path,
 
 	*origin = *base_path = NULL;
 	if (base == NULL || base[0] == '\0') {
-		*origin = kw_strndup("", 0);
-		*base_path = kw_strndup("/", 1);
+		*origin = strdup("");
+		*base_path = strdup("/");
 	} else if (strlen(base) > URL_MAX) {
 		return kw_errf(err, KW_EINVAL, "base URL is over %zu bytes", URL_MAX);
 	} else {

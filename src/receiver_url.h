@@ -1,5 +1,5 @@
 /*
- * receiver_url.h: a receiver's path and URL (SPEC.md section 3):
+ * receiver_url.h: a receiver's path and URL (contract §3):
  *   hex  = lowercase hex SHA-256(project + name + secret)
  *   path = join(basePath, "bitbucket", hex)
  *   url  = scheme://host[:port] of the base URL, then path

@@ -1,6 +1,6 @@
 /*
  * selector.h: whether a pushed ref matches a git subscription's commit
- * selection (SPEC.md 4.9): NewestFromBranch compares the branch, the tag
+ * selection (contract §4.9): NewestFromBranch compares the branch, the tag
  * strategies apply allow/ignore regexes (PCRE2, unanchored) and, for SemVer,
  * the version and constraint; includePaths and excludePaths filter the
  * changed files of a push (Kargo v1.10). A selector is compiled once per snapshot and

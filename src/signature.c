@@ -1,12 +1,12 @@
 /*
  * signature.c: Bitbucket's X-Hub-Signature, "sha256=" and the hex
- * HMAC-SHA256 of the raw body under the receiver's secret (SPEC 4.5).
+ * HMAC-SHA256 of the raw body under the receiver's secret (contract §4.5).
  *
  * Kargo checks it with go-github's ValidateSignature
  * (pkg/webhook/external/bitbucket.go): the algorithm name before the first
  * '=' is compared case-sensitively, the hex after it is decoded by Go's
  * hex.DecodeString (either case), and the MACs are compared with
- * hmac.Equal. go-github also takes "sha1=" and "sha512="; the SPEC allows
+ * hmac.Equal. go-github also takes "sha1=" and "sha512="; the contract allows
  * "sha256=" only, which is all Bitbucket sends, so the others fail here.
  * The header's shape is checked before any hashing: it only tells about
  * the attacker's own input, and it spares hashing 2 MiB for a bad header.

@@ -1,6 +1,6 @@
 /*
  * signature.h: Bitbucket's X-Hub-Signature: "sha256=" and the hex
- * HMAC-SHA256 of the raw body under the shared secret (SPEC.md 4.5).
+ * HMAC-SHA256 of the raw body under the shared secret (contract §4.5).
  * Pure: no I/O, no globals.
  */
 #ifndef SIGNATURE_H

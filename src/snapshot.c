@@ -29,8 +29,7 @@ struct url_entry {
 	char *url;
 	size_t warehouse;
 	size_t sub;           /* index in the Warehouse's subscriptions */
-	struct selector *sel; /* NULL when broken */
-	bool broken;
+	struct selector *sel;
 };
 
 struct pr_entry {
@@ -50,6 +49,7 @@ struct snapshot {
 	struct pr_entry *prs;
 	size_t n_prs;
 	size_t n_unserved; /* receivers left out: no Secret or no key */
+	size_t n_broken;   /* subscriptions whose selection cannot be built */
 };
 
 static int cmp_path(const void *a, const void *b)
@@ -282,12 +282,15 @@ static int add_subscription(struct snapshot *s, size_t w,
 	if (rc != KW_OK) {
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
-		e->broken = true;
 		static const char *const kinds[] = { "git", "image", "chart" };
 
-		diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
+		s->n_broken++;
+		if (diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
 			sub->pos.column, kinds[sub->kind], "warehouse %s/%s: %s",
-			wh->namespace, wh->name, err.msg);
+			wh->namespace, wh->name, err.msg) != KW_OK) {
+			free(e->url);
+			return KW_ENOMEM;
+		}
 	}
 	s->n_urls++;
 	return KW_OK;
@@ -371,6 +374,8 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 		rc = build_urls(s, dl);
 	if (rc == KW_OK)
 		rc = build_prs(s);
+	if (rc == KW_OK && s->n_broken > 0)
+		rc = KW_EINVAL; /* every broken selection was reported first */
 	if (rc != KW_OK) {
 		snapshot_free(s);
 		return rc;
@@ -518,8 +523,6 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
 		for (; !skip && !chosen && i < end; i++) {
-			if (n_refs > 0 && s->urls[i].broken)
-				return KW_EINVAL;
 			chosen = n_refs == 0 || (refs_match(&s->urls[i], refs, n_refs) &&
 				(push->n_paths == 0 || selector_match_paths(s->urls[i].sel,
 					push->paths, push->n_paths)));

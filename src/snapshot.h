@@ -47,10 +47,14 @@ struct snapshot;
  * Builds a snapshot that takes ownership of objs (also on failure).
  * Receivers whose Secret or key is missing are left out (their URL answers
  * 404: deleting a Secret revokes it) and reported in dl as warnings with
- * key "secretRef", naming the receiver, the Secret and the reason; a selector that
- * cannot be compiled is reported as an error too (and makes requests that
- * reach its Warehouse answer 500, as Kargo does). Returns KW_OK with
- * *out holding one reference, KW_EINVAL for a bad base URL, KW_ENOMEM.
+ * key "secretRef", naming the receiver, the Secret and the reason. A git
+ * subscription whose selection cannot be built (a bad regex or constraint,
+ * a deprecated field on a tag strategy) is an error: every one is reported
+ * in dl and no snapshot is built (KW_EINVAL), so `serve` does not start on
+ * it and a reload with it is rejected; a Warehouse is never served broken,
+ * so it can never cost another Warehouse of the same push its refresh.
+ * Returns KW_OK with *out holding one reference, KW_EINVAL for a bad base
+ * URL or a broken selection, KW_ENOMEM.
  */
 int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	const struct snapshot_options *opts, struct diag_list *dl);

@@ -45,6 +45,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" WHERE kind = ?1 AND namespace = ?2 AND name = ?3",
 	[ST_LIST] = "SELECT id, time, receiver, event, request_id, attempt,"
 		" status, answer, refreshed, duration_ms FROM delivery"
+		" WHERE ?2 IS NULL OR substr(receiver, 1, length(?2) + 1) = ?2 || '/'"
 		" ORDER BY id DESC LIMIT ?1",
 	[ST_PROBE] = "INSERT OR REPLACE INTO probe (id, time)"
 		" VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
@@ -246,6 +247,7 @@ static const char *col_text(sqlite3_stmt *s, int i)
 }
 
 int store_list_deliveries(struct store *st, size_t limit,
+	const char *project,
 	void (*fn)(const struct delivery_rec *d, void *arg), void *arg,
 	struct kw_err *err)
 {
@@ -253,6 +255,7 @@ int store_list_deliveries(struct store *st, size_t limit,
 	int rc;
 
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)limit);
+	bind_text(s, 2, project);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct delivery_rec d = {
 			.id = sqlite3_column_int64(s, 0),
@@ -269,6 +272,7 @@ int store_list_deliveries(struct store *st, size_t limit,
 		fn(&d, arg);
 	}
 	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
 		return db_err(st, err, "list deliveries");
 	return KW_OK;

@@ -58,9 +58,10 @@ int store_get_refresh(struct store *st, const char *kind,
 	const char *namespace, const char *name, char **token,
 	struct kw_err *err);
 
-/* Calls fn for the newest `limit` deliveries, newest first. Strings are
- * borrowed for the duration of the call. */
-int store_list_deliveries(struct store *st, size_t limit,
+/* Calls fn for the newest `limit` deliveries, newest first, only those to
+ * the receivers of project when it is not NULL. Strings are borrowed for
+ * the duration of the call. */
+int store_list_deliveries(struct store *st, size_t limit, const char *project,
 	void (*fn)(const struct delivery_rec *d, void *arg), void *arg,
 	struct kw_err *err);
 

@@ -1,8 +1,8 @@
 /*
  * urlnorm.h: Kargo-compatible git URL normalization (urls.NormalizeGit),
- * SPEC.md section 5, and the pieces of Go's net/url and urls.SanitizeURL
- * that the image and chart normalizers (imagenorm.h) reuse. Pure: no I/O,
- * no globals.
+ * contract §5, and the pieces of Go's net/url and urls.SanitizeURL that the
+ * image and chart normalizers (imagenorm.h) reuse. Pure: no I/O, no
+ * globals.
  */
 #ifndef URLNORM_H
 #define URLNORM_H

@@ -297,11 +297,13 @@ static void process_batch(struct embedded *e, struct world_job *batch)
 {
 	struct kw_err err = { "" };
 	struct world_job *next;
-	bool job_failed, any_ok = false;
+	bool job_failed, retry, any_ok = false;
 	int rc = commit_jobs(e, batch, NULL, &job_failed, &err);
 
+	/* Decided once for the whole batch: each retry overwrites job_failed. */
+	retry = rc != KW_OK && job_failed;
 	for (struct world_job *j = batch; j != NULL; j = j->next) {
-		if (rc != KW_OK && job_failed)
+		if (retry)
 			j->status = commit_jobs(e, j, j->next, &job_failed, &err);
 		else
 			j->status = rc;

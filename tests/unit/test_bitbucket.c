@@ -3,7 +3,7 @@
  * small payload of our own beside the URLs and refs it must give; where Go
  * and a lenient JSON parser (such as cJSON) disagree the expectation is
  * Go's, since Kargo answers with encoding/json. URLs are chosen so that
- * any SPEC section 5 normalizer gives the same result (lowercase, no user
+ * any contract §5 normalizer gives the same result (lowercase, no user
  * info, trailing "/" and ".git").
  */
 #include "bitbucket.h"

@@ -67,22 +67,23 @@ static struct handler_response run(struct fake *f, const char *method,
 	struct header_lookup headers = header_pairs_lookup(&pairs);
 	enum handler_step step;
 
-	step = handler_route(&ctx, &env, method, path, "127.0.0.1", (long long)strlen(body), &resp);
+	if (event != NULL) {
+		kv[2 * pairs.n] = "X-Event-Key";
+		kv[2 * pairs.n++ + 1] = event;
+	}
+	if (sig != NULL) {
+		kv[2 * pairs.n] = "X-Hub-Signature";
+		kv[2 * pairs.n++ + 1] = sig;
+	}
+	if (request_id != NULL) {
+		kv[2 * pairs.n] = "X-Request-UUID";
+		kv[2 * pairs.n++ + 1] = request_id;
+	}
+	step = handler_route(&ctx, &env, method, path, "127.0.0.1", (long long)strlen(body),
+		&headers, &resp);
 	if (step == HANDLER_READ) {
 		req.method = method;
 		req.path = path;
-		if (event != NULL) {
-			kv[2 * pairs.n] = "X-Event-Key";
-			kv[2 * pairs.n++ + 1] = event;
-		}
-		if (sig != NULL) {
-			kv[2 * pairs.n] = "X-Hub-Signature";
-			kv[2 * pairs.n++ + 1] = sig;
-		}
-		if (request_id != NULL) {
-			kv[2 * pairs.n] = "X-Request-UUID";
-			kv[2 * pairs.n++ + 1] = request_id;
-		}
 		req.headers = &headers;
 		req.body = body;
 		req.body_len = strlen(body);
@@ -154,12 +155,17 @@ static void test_too_large(struct fake *f)
 	struct handler_env env = { &f->base, NULL, NULL };
 	struct handler_ctx ctx = { 0 };
 	struct handler_response resp = { 0 };
+	const char *kv[2] = { "X-Hub-Signature", "sha256=00" };
+	struct header_pairs pairs = { kv, 1 };
+	struct header_lookup signed_headers = header_pairs_lookup(&pairs);
 
-	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097153, &resp), HANDLER_DONE);
+	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097153, &signed_headers, &resp),
+		HANDLER_DONE);
 	check_answer(resp, 413, "{\"error\":\"content exceeds limit of 2097152 bytes\"}\n");
 	handler_ctx_clear(&ctx);
 	memset(&resp, 0, sizeof(resp));
-	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097152, &resp), HANDLER_READ);
+	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097152, &signed_headers, &resp),
+		HANDLER_READ);
 	handler_ctx_clear(&ctx);
 }
 
@@ -180,12 +186,22 @@ static void test_duplicate_and_rate_limit(struct fake *f, const char *good)
 	check_answer(r, 200, "{\"msg\":\"refreshed 1 warehouse(s)\"}\n");
 	CHECK_INT(f->submitted, before + 1);
 	request_id = NULL;
+	/* Verified deliveries never take a token: five pass a bucket of 2. */
 	limit = ratelimit_new(0.001, 2, 16);
-	CHECK_INT(run(f, "POST", "repo:push", good, push).status, 200);
-	CHECK_INT(run(f, "POST", "repo:push", good, push).status, 200);
-	r = run(f, "POST", "repo:push", good, push);
+	for (int i = 0; i < 5; i++)
+		CHECK_INT(run(f, "POST", "repo:push", good, push).status, 200);
+	/* Unverified ones do: two reach their 401, then 429 before the body
+	 * (unsigned) or after the HMAC (wrongly signed). */
+	CHECK_INT(run(f, "POST", "repo:push", NULL, push).status, 401);
+	CHECK_INT(run(f, "POST", "repo:push", "sha256=00", push).status, 401);
+	r = run(f, "POST", "repo:push", NULL, push);
 	check_answer(r, 429, "{\"error\":\"rate limit exceeded\"}\n");
 	CHECK(r.retry_after >= 1);
+	CHECK_INT(run(f, "POST", "repo:push", "sha256=00", push).status, 429);
+	CHECK_INT(run(f, "POST", "diagnostics:ping", NULL, "{}").status, 429);
+	CHECK_INT(run(f, "GET", NULL, NULL, "").status, 429);
+	/* An empty bucket still lets a verified delivery through. */
+	CHECK_INT(run(f, "POST", "repo:push", good, push).status, 200);
 	ratelimit_free(limit);
 	limit = NULL;
 }

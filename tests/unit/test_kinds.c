@@ -95,7 +95,7 @@ static struct handler_response run(const char *name, const char *const *kv,
 	}
 	req.path = n > 0 ? r->path : "/none";
 	if (handler_route(&ctx, &env, "POST", req.path, "c", (long long)req.body_len,
-	    &resp) == HANDLER_READ &&
+	    &headers, &resp) == HANDLER_READ &&
 	    handler_request(&ctx, &req, &resp, on_done, NULL) == HANDLER_WAIT)
 		handler_finish(&ctx, &resp);
 	handler_ctx_clear(&ctx);

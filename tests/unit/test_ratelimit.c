@@ -1,4 +1,4 @@
-/* Tests src/ratelimit.c: burst, refill, separate keys, disabled. */
+/* Tests src/ratelimit.c: burst, refill, separate keys, disabled, peek. */
 #include "kw.h"
 #include "ratelimit.h"
 #include "test.h"
@@ -41,8 +41,26 @@ static void test_disabled(void)
 	CHECK(ratelimit_take(NULL, "x", 0.0, NULL));
 }
 
+/* Peeking never takes: a bucket only the unverified requests charge. */
+static void test_peek(void)
+{
+	struct ratelimit *rl = ratelimit_new(1.0, 2.0, 16);
+	int retry = 0;
+
+	for (int i = 0; i < 10; i++)
+		CHECK(ratelimit_peek(rl, "p", 5.0, &retry));
+	CHECK(ratelimit_take(rl, "p", 5.0, &retry));
+	CHECK(ratelimit_take(rl, "p", 5.0, &retry));
+	CHECK(!ratelimit_peek(rl, "p", 5.0, &retry));
+	CHECK_INT(retry, 1);
+	CHECK(ratelimit_peek(rl, "p", 6.0, &retry)); /* refilled one */
+	CHECK(ratelimit_peek(NULL, "p", 6.0, &retry));
+	ratelimit_free(rl);
+}
+
 int main(void)
 {
+	test_peek();
 	test_burst_and_refill();
 	test_slow_rate_retry_after();
 	test_disabled();

@@ -1,5 +1,5 @@
 /*
- * test_receiver_url.c: receiver paths and URLs (SPEC section 3), the
+ * test_receiver_url.c: receiver paths and URLs (contract §3), the
  * hash as Kargo's buildWebhookPath computes it and the base URL rules
  * documented in src/receiver_url.c.
  */
@@ -92,12 +92,12 @@ struct build_row {
 #define S(s) s, sizeof(s) - 1
 
 static const struct build_row build_rows[] = {
-	/* SPEC section 3. */
+	/* contract §3. */
 	{ "https://kargo.example.com/webhooks", "kargo-demo", "bb-wh-receiver",
 	  S("mysupersecrettoken"),
 	  "/webhooks/bitbucket/" SPEC_HEX,
 	  "https://kargo.example.com/webhooks/bitbucket/" SPEC_HEX },
-	/* SPEC: sha256("kargo-demo" "my-first-receiver" "soylent green is
+	/* contract: sha256("kargo-demo" "my-first-receiver" "soylent green is
 	 * people\n"); the secret's trailing newline is part of the hash. */
 	{ "", "kargo-demo", "my-first-receiver", S("soylent green is people\n"),
 	  "/bitbucket/804b6f6bb40eb1f0e371f971d71dd95549be4bc9cbf868046941115f44073c67",
@@ -139,7 +139,7 @@ static void test_build(void)
 	}
 }
 
-/* Changing the secret changes the URL, by design (SPEC section 3). */
+/* Changing the secret changes the URL, by design (contract §3). */
 static void test_secret_changes_url(void)
 {
 	struct receiver_url a, b;

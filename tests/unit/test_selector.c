@@ -1,6 +1,6 @@
 /*
  * test_selector.c: src/selector.c through selector.h, against Kargo v1.11's
- * MatchesRef (pkg/controller/git/commit) as SPEC.md 4.9 describes it. The
+ * MatchesRef (pkg/controller/git/commit) as contract §4.9 describes it. The
  * subscriptions are built by hand, so these tests do not depend on
  * manifest.c.
  */

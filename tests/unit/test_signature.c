@@ -114,7 +114,7 @@ struct reject {
 /* Against rfc4231 #2; each must fail with KW_EAUTH. */
 static const struct reject rejects[] = {
 	{ "upper-case algorithm", B("SHA256=" GOOD) },
-	{ "sha1 (go-github takes it; the SPEC does not)",
+	{ "sha1 (go-github takes it; the contract does not)",
 	  B("sha1=effcdf6ae5eb2fa2d27416d5f184df9c259a7c79") },
 	{ "sha512 (likewise)", B("sha512=164b7a7bfcf819e2e395fbe73b56e0a387bd6422"
 		"2e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a3"

@@ -1,0 +1,136 @@
+"""The command line as a new user meets it (issue 8, item 7): every flag
+error names the flag given, out-of-range values are refused rather than
+changed, -n is the namespace everywhere and the delivery count is
+--limit, deliveries prints YAML, get takes a NAME, and a bad --base-url is
+a flag error."""
+import json
+import os
+
+import kw
+from kw import Server, eq, expect, poll, run_cli
+import world as W
+
+PATH = kw.receiver_path(W.PROJECT, W.RECEIVER, W.SECRET)
+
+
+def usage_error(args, flag, what):
+    p = run_cli(*args)
+    err = p.stderr.decode()
+    eq(p.returncode, 2, "%s exit (%s)" % (what, err))
+    expect(flag in err, "%s: the message names %s: %r" % (what, flag, err))
+    return err
+
+
+def test_cli_flag_errors_name_the_flag(tmp):
+    m = W.make_world(tmp)
+    serve = ["serve", "--manifests", m, "--listen", "127.0.0.1:0"]
+    err = usage_error(serve + ["--threads", "-3"], "--threads", "negative threads")
+    expect("--option" not in err, "no generic --option: " + err)
+    usage_error(serve + ["--threads", "65"], "--threads", "threads over 64")
+    usage_error(serve + ["--header-limit", "10"], "--header-limit", "header limit below 1024")
+    usage_error(serve + ["--max-connections", "0"], "--max-connections", "no connections")
+    usage_error(serve + ["--queue-max", "0"], "--queue-max", "empty queue")
+    usage_error(serve + ["--header-timeout", "0"], "--header-timeout", "zero timeout")
+    usage_error(serve + ["--rate-burst", "0.5"], "--rate-burst", "burst under 1 s")
+    usage_error(serve + ["--rate-per-client", "x"], "--rate-per-client", "rate not a number")
+    usage_error(serve + ["--sync", "sometimes"], "--sync", "sync mode")
+    usage_error(["deliveries", "--limit", "-1"], "--limit", "negative count")
+    usage_error(["deliveries", "--limit", "0"], "--limit", "zero count")
+    usage_error(["receivers", "--manifests", m, "--state", "x"], "--state", "option of another command")
+
+
+def test_cli_base_url_is_a_flag_error(tmp):
+    m = W.make_world(tmp)
+    for cmd in (["receivers"], ["check"]):
+        err = usage_error(cmd + ["--manifests", m, "--base-url", "notaurl"],
+                          "--base-url", "bad base URL for " + cmd[0])
+        expect("error(s)" not in err and ".yaml" not in err, "not a manifest error: " + err)
+    p = run_cli("receivers", "--manifests", m, env={"EXTERNAL_WEBHOOK_SERVER_BASE_URL": "ftp:x"})
+    eq(p.returncode, 2, "bad base URL from the environment")
+    expect(b"EXTERNAL_WEBHOOK_SERVER_BASE_URL" in p.stderr, p.stderr.decode())
+
+
+def test_cli_namespace_and_limit(tmp):
+    m = W.make_world(tmp)
+    s = Server(tmp, [m])
+    try:
+        eq(s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)[0], 200, "push")
+        cpath = kw.receiver_path("", "cluster-bb", W.CLUSTER_SECRET)
+        eq(s.push(cpath, "repo:push", W.cloud_push(), W.CLUSTER_SECRET)[0], 200, "cluster push")
+        eq(s.push(PATH, "repo:push", W.cloud_push(), b"wrong")[0], 401, "bad push")
+        # Deliveries are written after the answer: wait for all three.
+        d = poll(lambda: json.loads(run_cli("deliveries", "--state", s.state, "-o", "json").stdout),
+                 lambda a: len(a) == 3)
+        eq(len(d), 3, "three deliveries")
+        p = run_cli("deliveries", "--state", s.state, "--limit", "2", "-o", "json")
+        eq(len(json.loads(p.stdout)), 2, "--limit 2")
+        p = run_cli("deliveries", "--state", s.state, "-n", "kargo-demo", "-o", "json")
+        d = json.loads(p.stdout)
+        eq(sorted(x["status"] for x in d), [200, 401], "-n kargo-demo: its own receiver only")
+        expect(all(x["receiver"] == "kargo-demo/bb" for x in d), str(d))
+        p = run_cli("deliveries", "--state", s.state, "-n", "5")
+        eq(p.returncode, 0, "-n 5 is a namespace")
+        expect(b"--limit" in p.stderr, "hint that the count is --limit: %r" % p.stderr)
+        p = run_cli("deliveries", "--state", s.state, "-o", "yaml")
+        eq(p.returncode, 0, "deliveries -o yaml: " + p.stderr.decode())
+        expect(p.stdout.startswith(b"-") and b"receiver: kargo-demo/bb" in p.stdout,
+               "YAML list: %r" % p.stdout[:200])
+    finally:
+        s.stop()
+
+
+def test_cli_get_by_name(tmp):
+    m = W.make_world(tmp)
+    s = Server(tmp, [m])
+    s.stop()
+    state = s.state
+    p = run_cli("get", "warehouses", "wh-main", "--manifests", m, "--state", state, "-o", "json")
+    eq(p.returncode, 0, "get by name: " + p.stderr.decode())
+    items = json.loads(p.stdout)["items"]
+    eq([i["metadata"]["name"] for i in items], ["wh-main"], "only wh-main")
+    p = run_cli("get", "warehouses", "wh-main", "-n", "other-project", "--manifests", m,
+                "--state", state)
+    eq(p.returncode, 1, "not in that namespace")
+    expect(b"not found" in p.stderr, p.stderr.decode())
+    p = run_cli("get", "warehouses", "nope", "--manifests", m, "--state", state)
+    eq(p.returncode, 1, "no such warehouse")
+    p = run_cli("get", "warehouses", "a", "b", "--manifests", m, "--state", state)
+    eq(p.returncode, 2, "two names")
+
+
+def serve_fails(m, extra, what):
+    """serve must refuse to start (exit 1) and say why on stderr."""
+    p = run_cli("serve", "--manifests", m, "--listen", "127.0.0.1:0",
+                "--state", os.path.join(os.path.dirname(m), "state.db"), *extra)
+    eq(p.returncode, 1, what + ": " + p.stderr.decode())
+    return p.stderr.decode()
+
+
+def test_cli_bad_tls_files_named(tmp):
+    """Issue 8 item 6: a bad TLS file is named with the reason, not reported
+    as "cannot listen"."""
+    from suite_abuse import make_cert
+    m = W.make_world(tmp)
+    cert, key = make_cert(tmp)
+    os.makedirs(os.path.join(tmp, "other"))
+    cert2, key2 = make_cert(os.path.join(tmp, "other"))
+    err = serve_fails(m, ["--tls-cert", "/etc/hostname", "--tls-key", key], "not a certificate")
+    expect("--tls-cert /etc/hostname" in err and "no PEM certificate" in err, err)
+    expect("cannot listen" not in err, err)
+    err = serve_fails(m, ["--tls-cert", cert, "--tls-key", cert], "certificate as key")
+    expect(("--tls-key " + cert) in err and "private key" in err, err)
+    err = serve_fails(m, ["--tls-cert", cert, "--tls-key", key2], "key of another certificate")
+    expect("does not belong" in err and key2 in err, err)
+    err = serve_fails(m, ["--tls-cert", os.path.join(tmp, "missing.pem"), "--tls-key", key],
+                      "missing file")
+    expect("missing.pem" in err and "No such file" in err, err)
+
+
+TESTS = [test_cli_flag_errors_name_the_flag, test_cli_bad_tls_files_named, test_cli_base_url_is_a_flag_error,
+         test_cli_namespace_and_limit, test_cli_get_by_name]
+
+
+def run(t, only=()):
+    for fn in TESTS:
+        if not only or fn.__name__ in only:
+            t.run(fn)
