@@ -448,6 +448,26 @@ static bool secret_store_other(struct ydoc *d, struct obj_secret *s,
 	return true;
 }
 
+/* [beyond] The other kinds' keys get the warning secret_whitespace gives
+ * "secret": Harbor's Auth Header and Artifactory's or GitLab's secret token
+ * never end in white space, so such a value never matches. */
+static void other_key_whitespace(struct ydoc *d, const yaml_node_t *k,
+	const yaml_node_t *v, const unsigned char *bytes, size_t len)
+{
+	static const char *const keys[] = { "secret-token", "auth-header",
+		"previous-secret-token", "previous-auth-header" };
+	bool known = false;
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(keys); i++)
+		known = known || key_is(k, keys[i]);
+	if (!known || len == 0 || strchr(" \t\r\n", bytes[len - 1]) == NULL)
+		return;
+	ydoc_warning(d, v, "the value ends in white space (%s); the sender's copy "
+		"almost never does, so requests would not authenticate",
+		bytes[len - 1] == '\n' ? "a newline" : bytes[len - 1] == '\r' ?
+		"a carriage return" : bytes[len - 1] == '\t' ? "a tab" : "a space");
+}
+
 static void secret_value(struct ydoc *d, const yaml_node_t *k, const yaml_node_t *v,
 	enum secret_source src, struct secret_keys *sk)
 {
@@ -457,6 +477,8 @@ static void secret_value(struct ydoc *d, const yaml_node_t *k, const yaml_node_t
 	unsigned char *bytes = secret_bytes(d, v, src, &len);
 	int which = key_is(k, "secret") ? 0 : key_is(k, "previous-secret") ? 1 : -1;
 
+	if (bytes != NULL && which < 0)
+		other_key_whitespace(d, k, v, bytes, len);
 	if (bytes != NULL && which >= 0) {
 		secret_store(sk, which, bytes, len, v, src);
 	} else if (bytes != NULL && !secret_store_other(d, sk->s, k, bytes, len)) {

@@ -251,7 +251,22 @@ def test_ghcr(tmp):
         s.stop()
 
 
-TESTS = [test_registry_receivers_listed, test_dockerhub, test_quay, test_harbor,
+def test_check_registry_secret_whitespace(tmp):
+    """[beyond] check warns about a Harbor auth-header or an Artifactory
+    secret-token ending in white space (never what the sender sends)."""
+    m = os.path.join(tmp, "m.yaml")
+    write(m, "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: p}\n"
+             "stringData:\n  auth-header: \"Bearer x\\n\"\n  secret-token: \"k \"\n"
+             "  secret: fine\n")
+    p = run_cli("check", "--manifests", m)
+    err = p.stderr.decode() + p.stdout.decode()
+    eq(p.returncode, 0, "warnings only: " + err)
+    eq(sorted(l.split(": ")[2] for l in err.splitlines() if ": warning: " in l),
+       ["stringData.auth-header", "stringData.secret-token"], "warned keys")
+    eq("a newline" in err and "a space" in err, True, "what ends them")
+
+
+TESTS = [test_check_registry_secret_whitespace, test_registry_receivers_listed, test_dockerhub, test_quay, test_harbor,
          test_artifactory, test_acr, test_ghcr]
 
 
