@@ -83,6 +83,9 @@ static int devops_event(struct event_builder *b, const struct gojson_decoder *d,
 {
 	const struct gojson_span *type = &d->root[EVENT_TYPE];
 
+	/* The event type names the delivery in the log, and in a refusal. */
+	if ((b->name = event_go_string(d, type)) == NULL)
+		return KW_ENOMEM;
 	if (event_go_equal(d, type, "git.push")) {
 		*kind = EVENT_PUSH;
 		return devops_push(b, d);
@@ -94,10 +97,8 @@ static int devops_event(struct event_builder *b, const struct gojson_decoder *d,
 		return event_add_go(b, EVENT_URLS, d, &d->root[WEB_HREF]);
 	}
 	*kind = EVENT_IGNORED;
-	if (event_go_equal(d, type, "git.pullrequest.updated"))
-		return KW_OK;
-	b->name = event_go_string(d, type);
-	return b->name != NULL ? KW_EUNSUPPORTED : KW_ENOMEM;
+	return event_go_equal(d, type, "git.pullrequest.updated") ? KW_OK :
+		KW_EUNSUPPORTED;
 }
 
 /* ACR's push: "<request.host>/<target.repository>" as an image, a chart
@@ -132,15 +133,16 @@ static int acr_event(struct event_builder *b, const struct gojson_decoder *d,
 {
 	const struct gojson_span *action = &d->root[ACR_ACTION];
 
+	/* The action names the delivery in the log, whatever it is. */
+	if ((b->name = event_go_string(d, action)) == NULL)
+		return KW_ENOMEM;
 	*kind = EVENT_PUSH;
 	if (event_go_equal(d, action, "push"))
 		return acr_push(b, d);
-	if (event_go_equal(d, action, "ping")) {
-		*kind = EVENT_PING;
-		return KW_OK;
-	}
-	b->name = event_go_string(d, action);
-	return b->name != NULL ? KW_EUNSUPPORTED : KW_ENOMEM;
+	if (!event_go_equal(d, action, "ping"))
+		return KW_EUNSUPPORTED;
+	*kind = EVENT_PING;
+	return KW_OK;
 }
 
 static int parse(struct event *out, const struct header_lookup *h,

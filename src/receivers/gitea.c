@@ -13,8 +13,10 @@
  * below field for field, so 400 "invalid request body" comes exactly when
  * Kargo's would.
  * [beyond] The signature is checked before the event type (Kargo answers
- * an unsigned request for another event 501), and X-Gitea-Delivery
- * recognizes a redelivery.
+ * an unsigned request for another event 501), X-Gitea-Delivery
+ * recognizes a redelivery, and repository.ssh_url (not in Kargo's struct:
+ * read when it is a string, else ignored) also finds the Warehouses
+ * subscribed with the SSH form, which Kargo never refreshes from Gitea.
  */
 #include "receiver.h"
 
@@ -25,7 +27,7 @@
 
 #include <string.h>
 
-enum { REF, CLONE_URL, TOTAL };  /* push: root slots */
+enum { REF, CLONE_URL, TOTAL, SSH_URL };  /* push: root slots */
 enum { COMMITS, PATHS };         /* push: slices */
 enum { ACTION, HTML_URL };       /* pull_request: root slots */
 
@@ -35,6 +37,7 @@ static const struct gojson_field commit_fields[] = {
 };
 static const struct gojson_field repo_fields[] = {
 	GOJSON_F_STR("clone_url", CLONE_URL),
+	{ "ssh_url", GOJSON_ANY_STRING, NULL, 0, SSH_URL, 0 }, /* [beyond] */
 };
 static const struct gojson_field push_fields[] = {
 	GOJSON_F_STR("ref", REF), GOJSON_F_OBJ("repository", repo_fields),
@@ -57,6 +60,8 @@ static int push_event(struct event_builder *b, const struct gojson_decoder *d,
 	int rc = event_add_git_url(b, d, &d->root[CLONE_URL]);
 
 	(void)kind;
+	if (rc == KW_OK)
+		rc = event_add_git_url(b, d, &d->root[SSH_URL]);
 	if (rc == KW_OK)
 		rc = event_add_go(b, EVENT_REFS, d, &d->root[REF]);
 	if (rc == KW_OK && event_go_int(d, &d->root[TOTAL]) <=

@@ -266,6 +266,10 @@ static void test_gitea(void)
 	ANSWER(ge("push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"clone_url\":"
 		"\"https://gitea.example.com/example/repo.git\"},\"commits\":[{\"added\":"
 		"[\"a\"]}],\"total_commits\":1}"), 200, "{\"msg\":\"refreshed 1 warehouse(s)\"}");
+	/* ssh_url is not in Kargo's struct: a number there is ignored, not 400. */
+	ANSWER(ge("push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"clone_url\":"
+		"\"https://gitea.example.com/example/repo.git\",\"ssh_url\":5}}"), 200,
+		"{\"msg\":\"refreshed 1 warehouse(s)\"}");
 	ANSWER(ge("pull_request", "{\"action\":\"opened\"}"), 200, "{}");
 	ANSWER(ge("pull_request", "{\"action\":\"closed\",\"pull_request\":{\"html_url\":"
 		"\"https://gitea.example.com/example/repo/pulls/3\"}}"), 200,
