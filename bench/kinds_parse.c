@@ -83,5 +83,17 @@ int main(void)
 		"tests/fixtures/gitea/push-go-playground.json");
 	run(&receiver_azure, "User-Agent", "VSServices/16.255",
 		"tests/fixtures/azure/git.push-go-playground.json");
+	run(&receiver_dockerhub, "Content-Type", "application/json",
+		"tests/fixtures/dockerhub/no-tag-public-repository-jenkins-dockerhub.json");
+	run(&receiver_dockerhub, "Content-Type", "application/json",
+		"tests/fixtures/dockerhub/docs-example-latest-go-playground.json");
+	run(&receiver_quay, "Content-Type", "application/json",
+		"tests/fixtures/quay/docs-repository-push-redhat.json");
+	run(&receiver_harbor, "Content-Type", "application/json",
+		"tests/fixtures/harbor/docs-push-artifact-latest-goharbor.json");
+	run(&receiver_artifactory, "Content-Type", "application/json",
+		"tests/fixtures/artifactory/kargo-push-image-path-prefix.json");
+	run(&receiver_azure, "User-Agent", "AzureContainerRegistry/1.0",
+		"tests/fixtures/azure-acr/push-v1-jenkins-dockerhub.json");
 	return 0;
 }

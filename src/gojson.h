@@ -88,7 +88,7 @@ struct gojson_span {
 	size_t len;
 };
 
-#define GOJSON_MAX_SLOTS 4  /* strings noted per record */
+#define GOJSON_MAX_SLOTS 8  /* strings noted per record (artifactory needs 7) */
 #define GOJSON_MAX_SLICES 4 /* slices per body */
 #define GOJSON_SMALL_SPANS 8
 

@@ -272,6 +272,10 @@ static int check_auth(const struct handler_ctx *ctx,
 	case AUTH_WRONG_BARE:
 		answer(resp, 401, OUTCOME_BAD_SIGNATURE, "{}");
 		break;
+	case AUTH_MISSING_AUTHORIZATION:
+		answer(resp, 401, OUTCOME_MISSING_SIGNATURE,
+			"{\"error\":\"missing authorization\"}");
+		break;
 	}
 	return KW_EAUTH;
 }
@@ -429,7 +433,10 @@ static void answer_parse_error(struct handler_ctx *ctx,
 	const struct receiver_ops *ops = ctx->receiver->ops;
 	const char *event = header_get(req->headers, ops->event_header);
 
-	if (rc == KW_EUNSUPPORTED && ev->refusal == REFUSE_SOURCE)
+	if (rc == KW_EUNSUPPORTED && ev->refusal == REFUSE_CUSTOM)
+		answer_text(resp, ev->status, ev->status == 400 ? OUTCOME_BAD_BODY :
+			OUTCOME_UNSUPPORTED_EVENT, "error", ev->error ? ev->error : "");
+	else if (rc == KW_EUNSUPPORTED && ev->refusal == REFUSE_SOURCE)
 		answer(resp, 400, OUTCOME_UNSUPPORTED_EVENT, "{\"error\":\"request does "
 			"not appear to have originated from a supported service\"}");
 	else if (rc == KW_EUNSUPPORTED)
@@ -447,7 +454,7 @@ static enum handler_step parse_and_match(struct handler_ctx *ctx,
 	const struct handler_request *req, struct handler_response *resp, size_t *n)
 {
 	const struct receiver_ops *ops = ctx->receiver->ops;
-	struct event ev = { 0 };
+	struct event ev = { .option = ctx->receiver->option };
 	struct kw_err err;
 	int rc = ops->parse(&ev, req->headers, req->body, req->body_len, &err);
 

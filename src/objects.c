@@ -33,6 +33,7 @@ static void free_config(struct obj_config *c)
 	for (size_t i = 0; i < c->n_receivers; i++) {
 		free(c->receivers[i].name);
 		free(c->receivers[i].kind_name);
+		free(c->receivers[i].option);
 		free(c->receivers[i].secret_name);
 	}
 	free(c->receivers);
@@ -62,6 +63,9 @@ static void free_subscription(struct obj_subscription *s)
 	free_strings(s->include_paths, s->n_include_paths);
 	free_strings(s->exclude_paths, s->n_exclude_paths);
 	free(s->semver_constraint);
+	free(s->constraint);
+	free(s->platform);
+	free(s->chart_name);
 	free(s->allow_tags);
 	free_strings(s->ignore_tags, s->n_ignore_tags);
 }

@@ -30,6 +30,7 @@ struct obj_receiver {
 	enum receiver_kind kind;
 	char *kind_name;   /* "bitbucket", "github", ... */
 	char *secret_name; /* secretRef.name; NULL when absent */
+	char *option;      /* artifactory: virtualRepoName; NULL when absent */
 	struct obj_pos pos;
 };
 
@@ -75,21 +76,38 @@ enum commit_strategy {
 
 enum sub_kind { SUB_GIT = 0, SUB_IMAGE, SUB_CHART };
 
+/* An image subscription's imageSelectionStrategy; Kargo defaults it to
+ * SemVer. */
+enum image_strategy {
+	IMAGE_SEMVER = 0,
+	IMAGE_DIGEST,
+	IMAGE_LEXICAL,
+	IMAGE_NEWEST_BUILD,
+};
+
 struct obj_subscription {
 	enum sub_kind kind;
 	char *repo_url; /* as written; NULL when absent */
 	/* git only: */
 	char *branch;   /* NULL when absent */
 	enum commit_strategy strategy;
+	/* git and image: */
 	char **allow_regexes;
 	size_t n_allow_regexes;
 	char **ignore_regexes;
 	size_t n_ignore_regexes;
-	char *semver_constraint; /* NULL when absent */
 	bool strict_semvers;
 	char *allow_tags;  /* deprecated; NULL when absent */
 	char **ignore_tags; /* deprecated */
 	size_t n_ignore_tags;
+	/* git and chart: */
+	char *semver_constraint; /* NULL when absent */
+	/* image only: */
+	enum image_strategy image_strategy;
+	char *constraint; /* semver constraint, or Digest's tag; NULL when absent */
+	char *platform;   /* "os/arch[/variant]"; NULL when absent */
+	/* chart only: */
+	char *chart_name; /* a classic repository's chart; NULL when absent */
 	/* Path filters of push events (Kargo v1.10): "glob:", "regex:" or
 	 * "regexp:" patterns, else a base directory. */
 	char **include_paths;

@@ -11,7 +11,8 @@
 
 static const struct receiver_ops *const kinds[] = {
 	&receiver_bitbucket, &receiver_github, &receiver_gitlab, &receiver_gitea,
-	&receiver_azure,
+	&receiver_azure, &receiver_dockerhub, &receiver_quay, &receiver_harbor,
+	&receiver_artifactory,
 };
 
 const struct receiver_ops *receiver_find(const char *name)

@@ -30,6 +30,9 @@ enum event_kind {
 enum event_refusal {
 	REFUSE_EVENT = 0, /* "event type <name> is not supported" */
 	REFUSE_SOURCE,    /* the sender is not one the kind serves (azure) */
+	REFUSE_CUSTOM,    /* the kind's own words: {"error": error} with status
+	                     (harbor's "unsupported event type", artifactory's
+	                     501s and 400s) */
 };
 
 /*
@@ -48,6 +51,11 @@ struct event {
 	char *const *paths;
 	size_t n_paths;
 	enum event_refusal refusal; /* KW_EUNSUPPORTED */
+	int status;        /* REFUSE_CUSTOM: the answer's status */
+	const char *error; /* REFUSE_CUSTOM: the message (in block, or static) */
+	/* In: the receiver's configured option, set by the handler before
+	 * parse (artifactory's virtualRepoName); NULL when none. */
+	const char *option;
 	const char *name; /* the event type when the body names it (in block) */
 	void *block;
 	void (*release)(void *block);
@@ -62,6 +70,7 @@ enum auth_result {
 	AUTH_MISSING,    /* 401 {"error":"missing signature"} */
 	AUTH_WRONG,      /* 401 {"error":"unauthorized"} */
 	AUTH_WRONG_BARE, /* 401 {} (gitlab's token) */
+	AUTH_MISSING_AUTHORIZATION, /* 401 {"error":"missing authorization"} (harbor) */
 	AUTH_REPEATED,   /* 400: the field came more than once */
 };
 
@@ -120,6 +129,10 @@ extern const struct receiver_ops receiver_github;
 extern const struct receiver_ops receiver_gitlab;
 extern const struct receiver_ops receiver_gitea;
 extern const struct receiver_ops receiver_azure;
+extern const struct receiver_ops receiver_dockerhub;
+extern const struct receiver_ops receiver_quay;
+extern const struct receiver_ops receiver_harbor;
+extern const struct receiver_ops receiver_artifactory;
 
 /* GitHub's package and registry_package events (type is the event),
  * parsed as receiver_ops.parse does (receivers/github_package.c). */

@@ -7,6 +7,7 @@
 
 #include "kw.h"
 #include "diag.h"
+#include "imagenorm.h"
 #include "receiver.h"
 #include "receiver_url.h"
 #include "selector.h"
@@ -22,7 +23,8 @@ struct path_entry {
 	size_t receiver;
 };
 
-/* One git subscription, keyed by its normalized repository URL. */
+/* One subscription (git, image or chart), keyed by its repository URL
+ * normalized by its kind's rules: one index, as Kargo's subscribedURLs. */
 struct url_entry {
 	char *url;
 	size_t warehouse;
@@ -194,6 +196,7 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 			continue;
 		}
 		base.ops = ops;
+		base.option = rcv->option;
 		base.project = cfg->project;
 		base.name = rcv->name;
 		base.namespace = ns;
@@ -247,6 +250,18 @@ static int build_receivers(struct snapshot *s,
 	return KW_OK;
 }
 
+/* Kargo's WarehousesBySubscribedURLs: each kind by its own rules. */
+static int normalize(char **out, const struct obj_subscription *sub)
+{
+	size_t n = strlen(sub->repo_url);
+
+	if (sub->kind == SUB_IMAGE)
+		return imagenorm_image(out, sub->repo_url, n);
+	if (sub->kind == SUB_CHART)
+		return imagenorm_chart(out, sub->repo_url, n);
+	return urlnorm_git(out, sub->repo_url, n);
+}
+
 static int add_subscription(struct snapshot *s, size_t w,
 	const struct obj_subscription *sub, struct diag_list *dl)
 {
@@ -254,7 +269,7 @@ static int add_subscription(struct snapshot *s, size_t w,
 	struct kw_err err;
 	int rc;
 
-	rc = urlnorm_git(&e->url, sub->repo_url, strlen(sub->repo_url));
+	rc = normalize(&e->url, sub);
 	if (rc != KW_OK)
 		return rc;
 	e->warehouse = w;
@@ -267,9 +282,11 @@ static int add_subscription(struct snapshot *s, size_t w,
 	if (rc != KW_OK) {
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
+		static const char *const kinds[] = { "git", "image", "chart" };
+
 		s->n_broken++;
 		if (diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
-			sub->pos.column, "git", "warehouse %s/%s: %s",
+			sub->pos.column, kinds[sub->kind], "warehouse %s/%s: %s",
 			wh->namespace, wh->name, err.msg) != KW_OK) {
 			free(e->url);
 			return KW_ENOMEM;
@@ -293,7 +310,7 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
 		for (size_t i = 0; i < wh->n_subs; i++) {
-			if (wh->subs[i].kind != SUB_GIT || wh->subs[i].repo_url == NULL)
+			if (wh->subs[i].repo_url == NULL)
 				continue;
 			rc = add_subscription(s, w, &wh->subs[i], dl);
 			if (rc != KW_OK)
@@ -533,7 +550,9 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 		qsort(sorted, n_urls, sizeof(*sorted), cmp_str_ptr);
 	}
 	for (size_t u = 0; u < n_urls && rc == KW_OK; u++) {
-		if (u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0)
+		/* Kargo drops duplicate and empty URLs. */
+		if ((u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0) ||
+		    sorted[u][0] == '\0')
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);

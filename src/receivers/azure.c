@@ -10,7 +10,12 @@
  *    the Promotions waiting on resource._links.web.href (other updates
  *    answer 200 {}); any other eventType is 400 "event type <eventType>
  *    is not supported". No path filters (the payload lists no files).
- *  - "AzureContainerRegistry..." (ACR): azure_acr() below.
+ *  - "AzureContainerRegistry..." (ACR), body action: push refreshes the
+ *    Warehouses subscribed to <request.host>/<target.repository> (as an
+ *    image, a chart or both by target.mediaType) whose selection takes
+ *    target.tag; ping answers 200 "ping event received, webhook is
+ *    configured correctly"; any other action is 400 "event type <action> is
+ *    not supported".
  *  - anything else: 400 "request does not appear to have originated from
  *    a supported service".
  * The body is decoded first (400 "invalid request body"), then the event
@@ -22,12 +27,15 @@
 #include "gojson.h"
 #include "headers.h"
 #include "kw.h"
+#include "registry.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { EVENT_TYPE, STATUS, WEB_HREF, REMOTE_URL }; /* DevOps: root slots */
 enum { REF_UPDATES };                               /* DevOps: slices */
-enum { ACR_ACTION };                                /* ACR: root slots */
+enum { ACR_ACTION, ACR_MEDIA_TYPE, ACR_REPOSITORY, ACR_TAG, ACR_HOST }; /* ACR: root slots */
 
 static const struct gojson_field href_fields[] = { GOJSON_F_STR("href", WEB_HREF) };
 static const struct gojson_field links_fields[] = { GOJSON_F_OBJ("web", href_fields) };
@@ -47,11 +55,11 @@ static const struct gojson_field devops_fields[] = {
 static const struct gojson_field devops_body = GOJSON_F_OBJ("", devops_fields);
 
 static const struct gojson_field acr_target_fields[] = {
-	GOJSON_F_STR("mediaType", GOJSON_NO_SLOT), GOJSON_F_STR("repository", GOJSON_NO_SLOT),
-	GOJSON_F_STR("tag", GOJSON_NO_SLOT),
+	GOJSON_F_STR("mediaType", ACR_MEDIA_TYPE), GOJSON_F_STR("repository", ACR_REPOSITORY),
+	GOJSON_F_STR("tag", ACR_TAG),
 };
 static const struct gojson_field acr_request_fields[] = {
-	GOJSON_F_STR("host", GOJSON_NO_SLOT),
+	GOJSON_F_STR("host", ACR_HOST),
 };
 static const struct gojson_field acr_fields[] = {
 	GOJSON_F_STR("action", ACR_ACTION), GOJSON_F_OBJ("target", acr_target_fields),
@@ -93,21 +101,47 @@ static int devops_event(struct event_builder *b, const struct gojson_decoder *d,
 		KW_EUNSUPPORTED;
 }
 
-/* ACR: "ping" answers the ping message; "push" is an image push, matched
- * by the registry kinds' image matching (until it lands: 200 {}); any
- * other action is 400 "event type <action> is not supported". */
+/* ACR's push: "<request.host>/<target.repository>" as an image, a chart
+ * or both by target.mediaType (registry.h), and target.tag. */
+static int acr_push(struct event_builder *b, const struct gojson_decoder *d)
+{
+	char *host = event_go_string(d, &d->root[ACR_HOST]);
+	char *repo = event_go_string(d, &d->root[ACR_REPOSITORY]);
+	char *media = event_go_string(d, &d->root[ACR_MEDIA_TYPE]);
+	size_t n = host && repo ? strlen(host) + strlen(repo) + 2 : 0;
+	char *url = n ? malloc(n) : NULL;
+	int rc = url && media ? KW_OK : KW_ENOMEM;
+
+	if (rc == KW_OK) {
+		snprintf(url, n, "%s/%s", host, repo);
+		rc = registry_add_repo(b, url, strlen(url), media);
+	}
+	if (rc == KW_OK)
+		rc = event_add_go(b, EVENT_REFS, d, &d->root[ACR_TAG]);
+	free(url);
+	free(media);
+	free(repo);
+	free(host);
+	return rc;
+}
+
+/* ACR: "ping" answers the ping message; "push" refreshes the image's (or
+ * chart's) subscribers; any other action is 400 "event type <action> is
+ * not supported". */
 static int acr_event(struct event_builder *b, const struct gojson_decoder *d,
 	enum event_kind *kind)
 {
 	const struct gojson_span *action = &d->root[ACR_ACTION];
 
-	*kind = EVENT_IGNORED;
+	/* The action names the delivery in the log, whatever it is. */
 	if ((b->name = event_go_string(d, action)) == NULL)
 		return KW_ENOMEM;
-	if (event_go_equal(d, action, "ping"))
-		*kind = EVENT_PING;
-	else if (!event_go_equal(d, action, "push"))
+	*kind = EVENT_PUSH;
+	if (event_go_equal(d, action, "push"))
+		return acr_push(b, d);
+	if (!event_go_equal(d, action, "ping"))
 		return KW_EUNSUPPORTED;
+	*kind = EVENT_PING;
 	return KW_OK;
 }
 
