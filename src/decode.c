@@ -949,3 +949,16 @@ void decode_object(struct ydoc *d, const yaml_node_t *n)
 	free(api);
 	free(kind);
 }
+
+void decode_document(struct ydoc *d, yaml_document_t *doc)
+{
+	const yaml_node_t *root = yaml_document_get_root_node(doc);
+
+	d->ydoc = doc;
+	d->budget_nodes = MANIFEST_MAX_NODES;
+	d->budget_bytes = MANIFEST_MAX_FILE_SIZE;
+	d->exhausted = false;
+	if (!ydoc_is_null(d, root)) /* an empty document, as kubectl skips */
+		decode_object(d, root);
+	d->ydoc = NULL;
+}

@@ -14,4 +14,8 @@
  * to d->dl. Kinds outside the table are skipped. */
 void decode_object(struct ydoc *d, const yaml_node_t *n);
 
+/* Decodes the root of doc (which has one) with a fresh budget, skipping
+ * an empty document as kubectl does. */
+void decode_document(struct ydoc *d, yaml_document_t *doc);
+
 #endif

@@ -163,33 +163,24 @@ static bool object_key(const cJSON *obj, char *key, size_t len)
 	return (size_t)snprintf(key, len, "%s/%s", ns ? ns : "", name) < len;
 }
 
-/* Parses text (one object) into a shared one-object set. */
-static struct obj_shared *decode_text(const char *text, size_t len,
-	const char *label, bool keep_object, char *err, size_t err_len)
+/* The decoded set of one object, shared; NULL with why in err. */
+static struct obj_shared *share_one(struct obj_set *set, struct diag_list *dl,
+	char *err, size_t err_len)
 {
-	struct obj_set *set = manifest_set_new();
-	struct diag_list dl = { 0 };
-	size_t n;
+	size_t n = set->n_configs + set->n_secrets + set->n_warehouses + set->n_promotions;
 
-	if (set == NULL) {
-		snprintf(err, err_len, "out of memory");
-		return NULL;
-	}
-	set->without_objects = !keep_object;
-	manifest_parse(set, &dl, label, text, len);
-	n = set->n_configs + set->n_secrets + set->n_warehouses + set->n_promotions;
 	if (n == 1) {
-		diag_clear(&dl);
+		diag_clear(dl);
 		return objects_share(set);
 	}
 	snprintf(err, err_len, "not decoded");
-	for (size_t i = 0; i < dl.n; i++)
-		if (dl.items[i].severity == DIAG_ERROR) {
-			snprintf(err, err_len, "%s: %s", dl.items[i].key ? dl.items[i].key : "",
-				dl.items[i].message);
+	for (size_t i = 0; i < dl->n; i++)
+		if (dl->items[i].severity == DIAG_ERROR) {
+			snprintf(err, err_len, "%s: %s", dl->items[i].key ? dl->items[i].key : "",
+				dl->items[i].message);
 			break;
 		}
-	diag_clear(&dl);
+	diag_clear(dl);
 	objects_free_set(set);
 	return NULL;
 }
@@ -198,29 +189,16 @@ struct obj_shared *kube_cache_decode(const struct cJSON *item,
 	const char *api_version, const char *kind, bool keep_object,
 	char *err, size_t err_len)
 {
-	char *text = cJSON_PrintUnformatted(item), *full = NULL;
-	struct obj_shared *sh;
-	size_t len;
+	struct obj_set *set = manifest_set_new();
+	struct diag_list dl = { 0 };
 
-	if (text == NULL) {
+	if (set == NULL) {
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	len = strlen(text);
-	/* JSON is YAML: the text goes to the manifest decoders as it is, with
-	 * apiVersion and kind put in front when the item has none. */
-	if (cJSON_GetObjectItemCaseSensitive(item, "kind") == NULL && len > 2) {
-		size_t flen = len + strlen(api_version) + strlen(kind) + 40;
-
-		full = malloc(flen);
-		if (full != NULL)
-			len = (size_t)snprintf(full, flen, "{\"apiVersion\":\"%s\",\"kind\":\"%s\",%s",
-				api_version, kind, text + 1);
-	}
-	sh = decode_text(full ? full : text, len, kind, keep_object, err, err_len);
-	free(full);
-	free(text);
-	return sh;
+	set->without_objects = !keep_object;
+	manifest_parse_json(set, &dl, kind, item, api_version, kind);
+	return share_one(set, &dl, err, err_len);
 }
 
 /* Decodes one borrowed item, logging why when it is invalid. */

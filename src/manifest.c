@@ -139,15 +139,8 @@ static bool load_document(struct ydoc *d, yaml_parser_t *loader)
 		return false;
 	}
 	root = yaml_document_get_root_node(&ydoc);
-	if (root != NULL) {
-		d->ydoc = &ydoc;
-		d->budget_nodes = MANIFEST_MAX_NODES;
-		d->budget_bytes = MANIFEST_MAX_FILE_SIZE;
-		d->exhausted = false;
-		if (!ydoc_is_null(d, root)) /* an empty document, as kubectl skips */
-			decode_object(d, root);
-		d->ydoc = NULL;
-	}
+	if (root != NULL)
+		decode_document(d, &ydoc);
 	yaml_document_delete(&ydoc);
 	return root != NULL;
 }
@@ -194,8 +187,7 @@ struct obj_set *manifest_set_new(void)
 	return calloc(1, sizeof(struct obj_set));
 }
 
-/* The set's copy of a file name, which positions borrow. */
-static const char *set_file(struct obj_set *set, const char *file)
+const char *manifest_set_file(struct obj_set *set, const char *file)
 {
 	char *copy, **v;
 
@@ -221,7 +213,7 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
 	if (set == NULL || dl == NULL || (buf == NULL && len > 0))
 		return KW_EINVAL;
 	errors = dl->n_errors;
-	if ((name = set_file(set, file != NULL ? file : "-")) == NULL)
+	if ((name = manifest_set_file(set, file != NULL ? file : "-")) == NULL)
 		return KW_ENOMEM;
 	if (len > MANIFEST_MAX_FILE_SIZE) {
 		if (diag_add(dl, DIAG_ERROR, name, 0, 0, NULL, "larger than %u bytes",

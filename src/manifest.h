@@ -40,6 +40,23 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
 	const char *file, const char *buf, size_t len);
 
 /*
+ * Decodes one object that is already parsed JSON (an item of a Kubernetes
+ * list or watch, borrowed) into set, exactly as manifest_parse() would
+ * decode its JSON text (JSON is YAML) but without printing and re-parsing
+ * it: the cJSON tree becomes the libyaml node tree the decoders read
+ * (manifest_json.c). An item without "kind" (items of core lists) gets
+ * api_version and kind first. Same results and bounds as manifest_parse.
+ */
+struct cJSON;
+int manifest_parse_json(struct obj_set *set, struct diag_list *dl,
+	const char *file, const struct cJSON *item, const char *api_version,
+	const char *kind);
+
+/* The set's copy of a file name (positions borrow it); NULL when out of
+ * memory. */
+const char *manifest_set_file(struct obj_set *set, const char *file);
+
+/*
  * Loads every path (a file, or a folder walked as dirwalk.h says: *.yaml,
  * *.yml and *.json, sorted, recursively) into a new set. Also checks across objects:
  * ProjectConfig name == namespace, unique receiver names, a missing Secret or
