@@ -3,7 +3,10 @@
  * Kubernetes world's cache, where 100,000 of them live for the life of
  * the process: the shared header, its one-object set, the Warehouse, its
  * subscriptions and every string, laid out back to back. Packing measures
- * first, then copies, with the same walk.
+ * first, then copies, with the same walk. Every pointer of a subscription
+ * is copied (struct obj_subscription's owned strings, as objects.c frees
+ * them): the parsed set is freed once packed, so a field left out here
+ * would dangle (tests/unit/test_objects_pack.c checks each one).
  */
 #include "objects.h"
 
@@ -65,6 +68,11 @@ static void pack_sub(struct packer *k, const struct obj_subscription *a,
 	b.semver_constraint = pack_str(k, a->semver_constraint);
 	b.allow_tags = pack_str(k, a->allow_tags);
 	b.ignore_tags = pack_strv(k, a->ignore_tags, a->n_ignore_tags);
+	b.constraint = pack_str(k, a->constraint);
+	b.platform = pack_str(k, a->platform);
+	b.chart_name = pack_str(k, a->chart_name);
+	b.include_paths = pack_strv(k, a->include_paths, a->n_include_paths);
+	b.exclude_paths = pack_strv(k, a->exclude_paths, a->n_exclude_paths);
 	b.pos.file = file;
 	if (out != NULL)
 		*out = b;
