@@ -834,6 +834,48 @@ int selector_new(struct selector **out, const struct obj_subscription *sub,
 	return KW_OK;
 }
 
+/* A string of a key: absent and empty differ, lengths keep fields apart. */
+static void key_str(struct strbuf *out, const char *s, int *rc)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (*rc == KW_OK)
+		*rc = s == NULL ? strbuf_append(out, "-", 1) :
+			strbuf_printf(out, "%zu:", n);
+	if (*rc == KW_OK && n > 0)
+		*rc = strbuf_append(out, s, n);
+}
+
+static void key_strv(struct strbuf *out, char *const *v, size_t n, int *rc)
+{
+	if (*rc == KW_OK)
+		*rc = strbuf_printf(out, "[%zu]", n);
+	for (size_t i = 0; i < n; i++)
+		key_str(out, v[i], rc);
+}
+
+/* Every field the builders above read: keep in step with them. The
+ * repository URL matters to image and chart selections only. */
+int selector_key(struct strbuf *out, const struct obj_subscription *sub)
+{
+	int rc = strbuf_printf(out, "%d/%d/%d/%d/", (int)sub->kind,
+		(int)sub->strategy, (int)sub->image_strategy, (int)sub->strict_semvers);
+
+	key_str(out, sub->kind == SUB_GIT ? NULL : sub->repo_url, &rc);
+	key_str(out, sub->branch, &rc);
+	key_strv(out, sub->allow_regexes, sub->n_allow_regexes, &rc);
+	key_strv(out, sub->ignore_regexes, sub->n_ignore_regexes, &rc);
+	key_str(out, sub->allow_tags, &rc);
+	key_strv(out, sub->ignore_tags, sub->n_ignore_tags, &rc);
+	key_str(out, sub->semver_constraint, &rc);
+	key_str(out, sub->constraint, &rc);
+	key_str(out, sub->platform, &rc);
+	key_str(out, sub->chart_name, &rc);
+	key_strv(out, sub->include_paths, sub->n_include_paths, &rc);
+	key_strv(out, sub->exclude_paths, sub->n_exclude_paths, &rc);
+	return rc;
+}
+
 void selector_free(struct selector *sel)
 {
 	if (sel == NULL)

@@ -24,6 +24,15 @@ struct selector;
 int selector_new(struct selector **out, const struct obj_subscription *sub,
 	struct kw_err *err);
 
+/*
+ * The selection sub builds, as bytes: two subscriptions with the same key
+ * build the same selector (every field selector_new reads is in it), so a
+ * snapshot compiles one selector for all of them. The key is appended to
+ * out. KW_OK or KW_ENOMEM.
+ */
+struct strbuf;
+int selector_key(struct strbuf *out, const struct obj_subscription *sub);
+
 /* Whether the full ref (e.g. "refs/heads/main", "refs/tags/v1.2.3") in
  * ref[0..len) matches. Thread-safe. */
 bool selector_match(const struct selector *sel, const char *ref, size_t len);

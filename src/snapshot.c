@@ -11,6 +11,7 @@
 #include "receiver.h"
 #include "receiver_url.h"
 #include "selector.h"
+#include "strbuf.h"
 #include "urlnorm.h"
 
 #include <openssl/crypto.h>
@@ -26,10 +27,10 @@ struct path_entry {
 /* One subscription (git, image or chart), keyed by its repository URL
  * normalized by its kind's rules: one index, as Kargo's subscribedURLs. */
 struct url_entry {
-	char *url;
+	char *url;            /* owned by the first entry with this URL */
 	size_t warehouse;
 	size_t sub;           /* index in the Warehouse's subscriptions */
-	struct selector *sel;
+	struct selector *sel; /* borrowed from snapshot.sels */
 };
 
 struct pr_entry {
@@ -46,6 +47,8 @@ struct snapshot {
 	size_t n_paths;
 	struct url_entry *urls;
 	size_t n_urls;
+	struct selector **sels; /* one per distinct selection (selector_key) */
+	size_t n_sels;
 	struct pr_entry *prs;
 	size_t n_prs;
 	size_t n_unserved; /* receivers left out: no Secret or no key */
@@ -262,7 +265,64 @@ static int normalize(char **out, const struct obj_subscription *sub)
 	return urlnorm_git(out, sub->repo_url, n);
 }
 
-static int add_subscription(struct snapshot *s, size_t w,
+/* While the URLs are built: the selectors compiled so far by key, an
+ * open-addressed table (a power of two, at most half full), so that
+ * subscriptions with the same selection share one selector: 100,000
+ * Warehouses that follow "main" compile it once. */
+struct sel_table {
+	struct sel_slot {
+		char *key;
+		struct selector *sel;
+	} *slots;
+	size_t n_slots;
+	struct strbuf key;
+};
+
+static void sel_table_free(struct sel_table *t)
+{
+	for (size_t i = 0; i < t->n_slots; i++)
+		free(t->slots[i].key);
+	free(t->slots);
+	strbuf_free(&t->key);
+}
+
+static struct sel_slot *sel_slot(struct sel_table *t, const char *key, size_t len)
+{
+	size_t i = kw_fnv1a(KW_FNV1A_INIT, key, len) & (t->n_slots - 1);
+
+	while (t->slots[i].key != NULL && strcmp(t->slots[i].key, key) != 0)
+		i = (i + 1) & (t->n_slots - 1);
+	return &t->slots[i];
+}
+
+/* The selector of sub's selection: found, or compiled and kept in s->sels
+ * (*sel NULL and rc KW_EINVAL with err when it cannot be built). */
+static int find_selector(struct snapshot *s, struct sel_table *t,
+	const struct obj_subscription *sub, struct selector **sel, struct kw_err *err)
+{
+	struct sel_slot *slot;
+	int rc;
+
+	*sel = NULL;
+	strbuf_reset(&t->key);
+	if (selector_key(&t->key, sub) != KW_OK || t->key.buf == NULL)
+		return KW_ENOMEM;
+	slot = sel_slot(t, t->key.buf, t->key.len);
+	if (slot->key != NULL) {
+		*sel = slot->sel;
+		return KW_OK;
+	}
+	rc = selector_new(sel, sub, err);
+	if (rc != KW_OK)
+		return rc;
+	s->sels[s->n_sels++] = *sel;
+	if ((slot->key = strdup(t->key.buf)) == NULL)
+		return KW_ENOMEM;
+	slot->sel = *sel;
+	return KW_OK;
+}
+
+static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
 	const struct obj_subscription *sub, struct diag_list *dl)
 {
 	struct url_entry *e = &s->urls[s->n_urls];
@@ -274,7 +334,7 @@ static int add_subscription(struct snapshot *s, size_t w,
 		return rc;
 	e->warehouse = w;
 	e->sub = (size_t)(sub - s->objs->warehouses[w].subs);
-	rc = selector_new(&e->sel, sub, &err);
+	rc = find_selector(s, t, sub, &e->sel, &err);
 	if (rc == KW_ENOMEM) {
 		free(e->url);
 		return rc;
@@ -296,28 +356,57 @@ static int add_subscription(struct snapshot *s, size_t w,
 	return KW_OK;
 }
 
+/* Entries with the same URL (sorted next to each other) share the first
+ * one's string: many Warehouses follow one repository. */
+static void share_urls(struct snapshot *s)
+{
+	for (size_t i = 1; i < s->n_urls; i++)
+		if (strcmp(s->urls[i].url, s->urls[i - 1].url) == 0) {
+			if (s->urls[i].url != s->urls[i - 1].url)
+				free(s->urls[i].url);
+			s->urls[i].url = s->urls[i - 1].url;
+		}
+}
+
+static int add_warehouses(struct snapshot *s, struct sel_table *t,
+	struct diag_list *dl)
+{
+	for (size_t w = 0; w < s->objs->n_warehouses; w++) {
+		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+
+		for (size_t i = 0; i < wh->n_subs; i++) {
+			int rc;
+
+			if (wh->subs[i].repo_url == NULL)
+				continue;
+			rc = add_subscription(s, t, w, &wh->subs[i], dl);
+			if (rc != KW_OK)
+				return rc;
+		}
+	}
+	return KW_OK;
+}
+
 static int build_urls(struct snapshot *s, struct diag_list *dl)
 {
+	struct sel_table t = { 0 };
 	size_t n = 0;
 	int rc;
 
 	for (size_t w = 0; w < s->objs->n_warehouses; w++)
 		n += s->objs->warehouses[w].n_subs;
+	for (t.n_slots = 16; t.n_slots < 2 * n; t.n_slots *= 2)
+		;
+	strbuf_init(&t.key, (size_t)16 << 20);
 	s->urls = calloc(n + 1, sizeof(*s->urls));
-	if (s->urls == NULL)
-		return KW_ENOMEM;
-	for (size_t w = 0; w < s->objs->n_warehouses; w++) {
-		const struct obj_warehouse *wh = &s->objs->warehouses[w];
-
-		for (size_t i = 0; i < wh->n_subs; i++) {
-			if (wh->subs[i].repo_url == NULL)
-				continue;
-			rc = add_subscription(s, w, &wh->subs[i], dl);
-			if (rc != KW_OK)
-				return rc;
-		}
-	}
+	s->sels = calloc(n + 1, sizeof(*s->sels));
+	t.slots = calloc(t.n_slots, sizeof(*t.slots));
+	rc = s->urls && s->sels && t.slots ? add_warehouses(s, &t, dl) : KW_ENOMEM;
+	sel_table_free(&t);
+	if (rc != KW_OK)
+		return rc;
 	qsort(s->urls, s->n_urls, sizeof(*s->urls), cmp_url);
+	share_urls(s);
 	return KW_OK;
 }
 
@@ -344,10 +433,12 @@ static void snapshot_free(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->n_receivers; i++)
 		receiver_clear(&s->receivers[i]);
-	for (size_t i = 0; i < s->n_urls; i++) {
-		free(s->urls[i].url);
-		selector_free(s->urls[i].sel);
-	}
+	for (size_t i = 0; i < s->n_urls; i++)
+		if (i == 0 || s->urls[i].url != s->urls[i - 1].url)
+			free(s->urls[i].url);
+	for (size_t i = 0; i < s->n_sels; i++)
+		selector_free(s->sels[i]);
+	free(s->sels);
 	free(s->receivers);
 	free(s->paths);
 	free(s->urls);

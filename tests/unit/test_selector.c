@@ -7,6 +7,7 @@
 #include "kw.h"
 #include "objects.h"
 #include "selector.h"
+#include "strbuf.h"
 #include "test.h"
 
 #include <pthread.h>
@@ -549,8 +550,67 @@ static void test_threads(void)
 	selector_free(sel);
 }
 
+static char *key_of(const struct obj_subscription *sub)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, 1 << 20);
+	CHECK_INT(selector_key(&sb, sub), KW_OK);
+	return sb.buf != NULL ? strbuf_take(&sb) : strdup("");
+}
+
+/* A snapshot compiles one selector per key: two subscriptions share a key
+ * only when every field a selection reads is the same. */
+static void test_key(void)
+{
+	char *allow[] = { "^v" }, *allow2[] = { "^w" }, *two[] = { "a", "b" };
+	char *ab[] = { "ab" };
+	struct obj_subscription base = { .kind = SUB_GIT, .repo_url = "https://a/b",
+		.branch = "main" };
+	struct obj_subscription v[16];
+	size_t n = 0;
+	char *kb = key_of(&base);
+
+	v[n] = base, v[n].repo_url = "https://a/c"; /* git: the URL is not read */
+	{
+		char *k = key_of(&v[n]);
+
+		CHECK_STR(k, kb);
+		free(k);
+	}
+	v[n] = base, v[n++].branch = NULL;
+	v[n] = base, v[n++].branch = "";
+	v[n] = base, v[n++].branch = "mai";
+	v[n] = base, v[n++].strategy = STRATEGY_SEMVER;
+	v[n] = base, v[n].allow_regexes = allow, v[n++].n_allow_regexes = 1;
+	v[n] = base, v[n].ignore_regexes = allow, v[n++].n_ignore_regexes = 1;
+	v[n] = base, v[n].include_paths = allow2, v[n++].n_include_paths = 1;
+	v[n] = base, v[n].exclude_paths = allow2, v[n++].n_exclude_paths = 1;
+	v[n] = base, v[n].include_paths = two, v[n++].n_include_paths = 2;
+	v[n] = base, v[n].include_paths = ab, v[n++].n_include_paths = 1;
+	v[n] = base, v[n++].semver_constraint = "^1";
+	v[n] = base, v[n++].allow_tags = "x";
+	v[n] = base, v[n++].strict_semvers = true;
+	v[n] = base, v[n].kind = SUB_IMAGE, v[n++].constraint = "^1";
+	v[n] = base, v[n].kind = SUB_IMAGE, v[n].repo_url = "ghcr.io/a", v[n++].constraint = "^1";
+	for (size_t i = 0; i < n; i++) {
+		char *ki = key_of(&v[i]);
+
+		CHECK_MSG(strcmp(ki, kb) != 0, "variant %zu differs from the base", i);
+		for (size_t j = 0; j < i; j++) {
+			char *kj = key_of(&v[j]);
+
+			CHECK_MSG(strcmp(ki, kj) != 0, "variants %zu and %zu differ", i, j);
+			free(kj);
+		}
+		free(ki);
+	}
+	free(kb);
+}
+
 int main(void)
 {
+	test_key();
 	test_newest_from_branch();
 	test_tag_strategies();
 	test_semver_strategy();
