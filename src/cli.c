@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef KW_VERSION
@@ -767,16 +766,14 @@ static cJSON *annotated(const cJSON *object, const char *token)
 	return copy;
 }
 
-/* Opens the state read-only when it exists; NULL (and no error) when it
- * does not: nothing was refreshed yet. */
+/* Opens the state read-only. A missing file is an error (the message
+ * names the path and the cause): an empty answer would hide a wrong
+ * --state. */
 static int open_state_ro(struct store **st, const char *path)
 {
 	struct kw_err err;
-	struct stat sb;
 
 	*st = NULL;
-	if (stat(path, &sb) != 0)
-		return 0;
 	if (store_open(st, path, true, &err) != KW_OK) {
 		fprintf(stderr, "kargo-webhooks: %s\n", err.msg);
 		return -1;

@@ -40,6 +40,8 @@ struct embedded {
 	bool stopping;
 	bool cancelled; /* shutting down: no new jobs */
 	bool store_ok;
+	char store_why[256]; /* why not store_ok, for readiness */
+	double failed_at;    /* kw_monotonic() of the last probe or failure */
 	bool writer_started;
 	pthread_t writer;
 	struct store *store;
@@ -170,11 +172,12 @@ static bool embedded_ready(struct world *w, char *why, size_t why_len)
 
 	pthread_mutex_lock(&e->lock);
 	ok = e->store_ok;
+	if (!ok)
+		snprintf(why, why_len, "state database is not writable%s%s",
+			e->store_why[0] ? ": " : "", e->store_why);
 	pthread_mutex_unlock(&e->lock);
-	if (!ok) {
-		snprintf(why, why_len, "state database is not writable");
+	if (!ok)
 		return false;
-	}
 	pthread_mutex_lock(&e->snap_lock);
 	snprintf(why, why_len, "%s", e->degraded);
 	pthread_mutex_unlock(&e->snap_lock);
@@ -289,7 +292,10 @@ static void set_store_ok(struct embedded *e, bool ok, const char *why)
 		log_kv(ok ? LOG_INFO : LOG_ERROR,
 			ok ? "state database writable again" : "state database write failed",
 			"error", why, NULL);
+	if (e->store_ok && !ok)
+		e->failed_at = kw_monotonic();
 	e->store_ok = ok;
+	snprintf(e->store_why, sizeof(e->store_why), "%s", why ? why : "");
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -300,8 +306,12 @@ static void process_batch(struct embedded *e, struct world_job *batch)
 {
 	struct kw_err err = { "" };
 	struct world_job *next;
-	bool job_failed, any_ok = false;
-	int rc = commit_jobs(e, batch, NULL, &job_failed, &err);
+	bool job_failed = false, any_ok = false;
+	/* A removed or replaced file takes no more writes (see reopen_store). */
+	int rc = store_check_file(e->store, &err);
+
+	if (rc == KW_OK)
+		rc = commit_jobs(e, batch, NULL, &job_failed, &err);
 
 	for (struct world_job *j = batch; j != NULL; j = j->next) {
 		if (rc != KW_OK && job_failed)
@@ -318,6 +328,46 @@ static void process_batch(struct embedded *e, struct world_job *batch)
 	}
 }
 
+/* The state file was removed or replaced while serving (rm state.db*):
+ * SQLite would go on writing to a file nobody reads again, and every 200
+ * would be a lost refresh. So writes fail (503) from the moment it is
+ * noticed, and the next probe opens a fresh database at the path, the
+ * reader too. A no-op while the file is the one open. */
+static int reopen_store(struct embedded *e, struct kw_err *err)
+{
+	struct store *w = NULL, *r = NULL;
+	int rc;
+
+	if (store_check_file(e->store, err) == KW_OK)
+		return KW_OK;
+	rc = store_open(&w, e->opts.state_path, false, err);
+	if (rc == KW_OK && e->opts.sync_normal)
+		rc = store_set_sync(w, false, err);
+	if (rc == KW_OK)
+		rc = store_open(&r, e->opts.state_path, true, err);
+	if (rc != KW_OK) {
+		store_close(w);
+		return rc;
+	}
+	store_close(e->store);
+	e->store = w;
+	pthread_mutex_lock(&e->reader_lock);
+	store_close(e->reader);
+	e->reader = r;
+	pthread_mutex_unlock(&e->reader_lock);
+	log_kv(LOG_WARN, "opened a fresh state database", "path", e->opts.state_path, NULL);
+	return KW_OK;
+}
+
+/* Once a second while idle: has the state file gone? */
+static void watch_store_file(struct embedded *e)
+{
+	struct kw_err err = { "" };
+
+	if (store_check_file(e->store, &err) != KW_OK)
+		set_store_ok(e, false, err.msg);
+}
+
 /* While the state is not writable, try a write every second so readiness
  * comes back without waiting for a request (a readiness probe may have
  * taken the traffic away). */
@@ -325,21 +375,26 @@ static void probe_store(struct embedded *e)
 {
 	struct kw_err err = { "" };
 
-	if (store_probe(e->store, &err) == KW_OK)
+	pthread_mutex_lock(&e->lock);
+	e->failed_at = kw_monotonic();
+	pthread_mutex_unlock(&e->lock);
+	if (reopen_store(e, &err) == KW_OK && store_probe(e->store, &err) == KW_OK)
 		set_store_ok(e, true, NULL);
+	else
+		set_store_ok(e, false, err.msg);
 }
 
 static void *writer_main(void *arg)
 {
 	struct embedded *e = arg;
 	struct world_job *batch;
-	bool probe;
+	bool probe, watch;
 
 	for (;;) {
 		pthread_mutex_lock(&e->lock);
-		while (e->head == NULL && !e->stopping && e->store_ok)
-			pthread_cond_wait(&e->wake, &e->lock);
-		if (e->head == NULL && !e->stopping && !e->store_ok) {
+		/* Wakes for work, and once a second to probe an unwritable
+		 * state or to look at the state file. */
+		if (e->head == NULL && !e->stopping) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -349,7 +404,9 @@ static void *writer_main(void *arg)
 		batch = e->head;
 		e->head = e->tail = NULL;
 		e->queued = e->queued_logs = 0;
-		probe = batch == NULL && !e->store_ok && !e->stopping;
+		/* A probe a second after a failure, traffic or not. */
+		probe = !e->store_ok && !e->stopping && kw_monotonic() - e->failed_at >= 1.0;
+		watch = batch == NULL && e->store_ok && !e->stopping;
 		if (batch == NULL && e->stopping) {
 			pthread_mutex_unlock(&e->lock);
 			break; /* stopping, and nothing left to do */
@@ -357,7 +414,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&e->lock);
 		if (probe)
 			probe_store(e);
-		else if (batch != NULL)
+		if (watch)
+			watch_store_file(e);
+		if (batch != NULL)
 			process_batch(e, batch);
 	}
 	return NULL;
