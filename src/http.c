@@ -129,6 +129,7 @@ struct req {
 	bool suspended;          /* waiting for job_done; under wait_lock */
 	bool job_finished;       /* job_done ran; under wait_lock */
 	unsigned long id;
+	char method[16];              /* for the log; cut when longer */
 	char peer[PROXY_ADDR_SIZE];   /* the TCP peer */
 	char client[PROXY_ADDR_SIZE]; /* the client: the peer, or from X-Forwarded-For */
 };
@@ -417,6 +418,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			return MHD_NO;
 		*con_cls = r;
 		resolve_client(r, c);
+		snprintf(r->method, sizeof(r->method), "%s", method);
 		r->conn_track = conn_of(c);
 		conn_set_phase(srv, r->conn_track, C_BODY);
 		if (reject_headers(r, c))
@@ -450,12 +452,14 @@ static void log_request(const struct req *r, bool sent)
 	snprintf(id, sizeof(id), "%lu", r->id);
 	snprintf(status, sizeof(status), "%d", r->resp.status);
 	snprintf(ms, sizeof(ms), "%.3f", (kw_monotonic() - r->ctx.start) * 1000.0);
-	log_kv(LOG_INFO, "request", "id", id,
+	/* The receiver is named project/name, never by its path (the hash
+	 * in it is as good as the secret for reaching the receiver). */
+	log_kv(LOG_INFO, "request", "#id", id, "method", r->method,
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
 		"client", r->client, "peer", strcmp(r->peer, r->client) ? r->peer : NULL,
 		"event", r->ctx.event_key, "delivery", r->ctx.request_id,
-		"status", status, "outcome", handler_outcome_name(r->resp.outcome),
-		"duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
+		"#status", status, "outcome", handler_outcome_name(r->resp.outcome),
+		"#duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
 		NULL);
 }
 
@@ -595,7 +599,7 @@ static void *sweeper_main(void *arg)
 			}
 		if (cut > 0) {
 			snprintf(n, sizeof(n), "%zu", cut);
-			log_kv(LOG_DEBUG, "slow requests cut", "connections", n, NULL);
+			log_kv(LOG_DEBUG, "slow requests cut", "#connections", n, NULL);
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += SWEEP_MS * 1000000L;

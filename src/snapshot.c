@@ -472,13 +472,33 @@ static void idx_finish(struct idx_list *l, size_t **out, size_t *n_out)
 	*n_out = n;
 }
 
-static bool refs_match(const struct url_entry *e, char *const *refs,
+/* The first ref the subscription's selection takes, or NULL. */
+static const char *refs_match(const struct url_entry *e, char *const *refs,
 	size_t n_refs)
 {
 	for (size_t i = 0; i < n_refs; i++)
 		if (selector_match(e->sel, refs[i], strlen(refs[i])))
-			return true;
-	return false;
+			return refs[i];
+	return NULL;
+}
+
+static void trace_one(const struct snapshot_trace *t,
+	const struct obj_warehouse *wh, const char *url, bool chosen,
+	const char *why, const char *ref)
+{
+	if (t != NULL)
+		t->fn(t->arg, wh->namespace, wh->name, url, chosen, why, ref);
+}
+
+/* Why a Warehouse in scope was or was not chosen. */
+static const char *trace_why(bool broken, size_t n_refs, const char *ref)
+{
+	if (broken)
+		return "its selection cannot be built (regex, constraint or field): the push fails";
+	if (n_refs == 0)
+		return "the event names no refs: every subscriber is refreshed";
+	return ref ? "a pushed ref matches a subscription's selection" :
+		"no pushed ref matches its subscriptions (branch, tag regexes, semver)";
 }
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -499,24 +519,32 @@ static bool chosen_before(const struct idx_list *l, size_t n_sorted, size_t w)
  */
 static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 	const char *url, char *const *refs, size_t n_refs, struct idx_list *l,
-	size_t n_sorted)
+	size_t n_sorted, const struct snapshot_trace *t)
 {
 	size_t i = url_lower_bound(s, url);
 
 	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
 		size_t w = s->urls[i].warehouse, end = i;
-		bool skip = !in_scope(r, s->objs->warehouses[w].namespace) ||
-			chosen_before(l, n_sorted, w);
-		bool chosen = false;
+		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+		bool out = !in_scope(r, wh->namespace);
+		bool skip = out || chosen_before(l, n_sorted, w);
+		bool chosen = false, broken = false;
+		const char *ref = NULL;
 
 		while (end < s->n_urls && s->urls[end].warehouse == w &&
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
-		for (; !skip && !chosen && i < end; i++) {
-			if (n_refs > 0 && s->urls[i].broken)
-				return KW_EINVAL;
-			chosen = n_refs == 0 || refs_match(&s->urls[i], refs, n_refs);
+		for (; !skip && !chosen && !broken && i < end; i++) {
+			broken = n_refs > 0 && s->urls[i].broken;
+			ref = broken || n_refs == 0 ? NULL : refs_match(&s->urls[i], refs, n_refs);
+			chosen = !broken && (n_refs == 0 || ref != NULL);
 		}
+		if (out)
+			trace_one(t, wh, url, false, "another project's Warehouse", NULL);
+		else if (!skip)
+			trace_one(t, wh, url, chosen, trace_why(broken, n_refs, ref), ref);
+		if (broken)
+			return KW_EINVAL;
 		if (chosen && idx_push(l, w) != KW_OK)
 			return KW_ENOMEM;
 		i = end;
@@ -527,6 +555,15 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
 	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs)
+{
+	return snapshot_match_warehouses_traced(out, n_out, s, r, urls, n_urls,
+		refs, n_refs, NULL);
+}
+
+int snapshot_match_warehouses_traced(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs,
+	const struct snapshot_trace *trace)
 {
 	struct idx_list l = { 0 };
 	char **sorted = calloc(n_urls + 1, sizeof(*sorted));
@@ -542,7 +579,7 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
-		rc = match_url(s, r, sorted[u], refs, n_refs, &l, l.n);
+		rc = match_url(s, r, sorted[u], refs, n_refs, &l, l.n, trace);
 	}
 	free(sorted);
 	if (rc != KW_OK) {

@@ -104,12 +104,13 @@ static void log_diags(const struct diag_list *dl)
 {
 	for (size_t i = 0; i < dl->n; i++) {
 		const struct diag *d = &dl->items[i];
-		char pos[64];
+		char line[24], column[24];
 
-		snprintf(pos, sizeof(pos), "%zu:%zu", d->line, d->column);
+		snprintf(line, sizeof(line), "%zu", d->line);
+		snprintf(column, sizeof(column), "%zu", d->column);
 		log_kv(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN,
-			"manifest problem", "file", d->file, "pos", pos, "key", d->key,
-			"problem", d->message, NULL);
+			"manifest problem", "file", d->file, "#line", line, "#column", column,
+			"key", d->key, "problem", d->message, NULL);
 	}
 }
 
