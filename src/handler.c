@@ -201,7 +201,11 @@ enum handler_step handler_route(struct handler_ctx *ctx,
 bool handler_reject_headers(const struct handler_headers *h,
 	struct handler_response *resp)
 {
-	if (h->n_fields > HANDLER_MAX_HEADERS)
+	if (h->limit > 0 && h->line_len > h->limit)
+		answer(resp, 414, OUTCOME_BAD_REQUEST, "{\"error\":\"request line too long\"}");
+	else if (h->limit > 0 && h->head_len > h->limit)
+		answer(resp, 431, OUTCOME_BAD_REQUEST, "{\"error\":\"request header fields too large\"}");
+	else if (h->n_fields > HANDLER_MAX_HEADERS)
 		answer(resp, 431, OUTCOME_BAD_REQUEST, "{\"error\":\"too many header fields\"}");
 	else if (h->n_content_length > 1)
 		answer(resp, 400, OUTCOME_BAD_REQUEST,

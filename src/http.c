@@ -49,6 +49,10 @@
  * listen backlog; below it, we refuse the excess at once ourselves. */
 #define REFUSE_SLACK 64
 
+/* Room libmicrohttpd gets beyond twice --header-limit (its memory pool
+ * also holds the answer's head); see reject_headers. */
+#define HEAD_SLACK 8192
+
 /* What a connection over --max-connections gets before it is closed
  * (plain HTTP only; under TLS it is just closed). */
 #define BUSY_BODY "{\"error\":\"too many open connections\"}\n"
@@ -96,6 +100,7 @@ struct http_server {
 	size_t n_conns;   /* tracked and not refused */
 	size_t max_conns; /* 0: no limit of our own */
 	size_t max_per_ip; /* 0: no limit */
+	size_t header_limit; /* --header-limit, enforced by reject_headers */
 	const struct proxy_list *trusted; /* may be NULL */
 	bool tls;
 	bool stopping;
@@ -229,6 +234,7 @@ static void job_done(struct world_job *job)
 struct header_count {
 	const char *name; /* NULL: count every header */
 	size_t n;
+	size_t bytes; /* "key: value\r\n" (query arguments: "key=value&") */
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
@@ -237,9 +243,10 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	struct header_count *hc = cls;
 
 	(void)kind;
-	(void)value;
-	if (hc->name == NULL || strcasecmp(key, hc->name) == 0)
+	if (hc->name == NULL || strcasecmp(key, hc->name) == 0) {
 		hc->n++;
+		hc->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+	}
 	return MHD_YES;
 }
 
@@ -251,7 +258,7 @@ static const char *header(struct MHD_Connection *c, const char *name)
 static enum MHD_Result process(struct req *r, const char *method,
 	const char *url)
 {
-	struct header_count sigs = { "X-Hub-Signature", 0 };
+	struct header_count sigs = { "X-Hub-Signature", 0, 0 };
 	struct handler_request hr = { 0 };
 	bool finished;
 
@@ -338,18 +345,27 @@ static struct req *req_new(struct http_server *srv, struct MHD_Connection *c)
 }
 
 /* Requests refused on their headers alone (see handler_reject_headers);
- * the connection is closed after the answer. */
-static bool reject_headers(struct req *r, struct MHD_Connection *c)
+ * the connection is closed after the answer. The sizes are measured from
+ * what libmicrohttpd parsed (within a byte or two per field of the wire):
+ * it is given room for about twice --header-limit, so a head over the
+ * limit but under that gets our JSON 431/414, not its own HTML one. */
+static bool reject_headers(struct req *r, struct MHD_Connection *c,
+	const char *method, const char *url, const char *version)
 {
-	struct header_count all = { NULL, 0 };
-	struct header_count lengths = { "Content-Length", 0 };
+	struct header_count all = { NULL, 0, 0 };
+	struct header_count lengths = { "Content-Length", 0, 0 };
+	struct header_count args = { NULL, 0, 0 };
 	struct handler_headers h;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &all);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &lengths);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, count_header, &args);
 	h.n_fields = all.n;
 	h.n_content_length = lengths.n;
 	h.transfer_encoding = header(c, "Transfer-Encoding") != NULL;
+	h.line_len = strlen(method) + strlen(url) + args.bytes + strlen(version) + 4;
+	h.head_len = h.line_len + all.bytes + 2;
+	h.limit = r->srv->header_limit;
 	if (!handler_reject_headers(&h, &r->resp))
 		return false;
 	r->close = true;
@@ -411,7 +427,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct http_server *srv = cls;
 	struct req *r = *con_cls;
 
-	(void)version;
 	if (r == NULL) {
 		r = req_new(srv, c);
 		if (r == NULL)
@@ -421,7 +436,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		r->conn_track = conn_of(c);
 		conn_set_phase(srv, r->conn_track, C_BODY);
-		if (reject_headers(r, c))
+		if (reject_headers(r, c, method, url, version))
 			return send_answer(r);
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
 		    content_length(c), header(c, "X-Hub-Signature") != NULL,
@@ -614,13 +629,37 @@ static void *sweeper_main(void *arg)
 }
 
 
+/* How libmicrohttpd 0.9.75 reports an answer it gives itself (a head too
+ * large for its memory, a malformed request line or header, an unknown
+ * HTTP version, bad chunking): the access handler never sees those
+ * requests, so this message is the only trace of them. */
+#define MHD_OWN_ANSWER "Error processing request (HTTP response code is %u"
+
+/* Logs and counts an answer the library gave itself (docs/design.md,
+ * "What libmicrohttpd answers itself"). */
+static void library_answer(unsigned status)
+{
+	char st[16];
+
+	snprintf(st, sizeof(st), "%u", status);
+	log_kv(LOG_INFO, "request", "#status", st, "outcome", "bad_request",
+		"answer", "libmicrohttpd's own (HTML body), connection closed", NULL);
+	metrics_request(NULL, OUTCOME_BAD_REQUEST, 0.0);
+}
+
 /* The library's own messages, at debug level. */
 __attribute__((format(printf, 2, 0)))
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
+	va_list copy;
 
 	(void)cls;
+	if (strncmp(fmt, MHD_OWN_ANSWER, sizeof(MHD_OWN_ANSWER) - 1) == 0) {
+		va_copy(copy, ap);
+		library_answer(va_arg(copy, unsigned));
+		va_end(copy);
+	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
 	log_kv(LOG_DEBUG, "http", "detail", msg, NULL);
@@ -726,7 +765,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 		MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections + REFUSE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit * 2 + HEAD_SLACK,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
@@ -769,6 +808,7 @@ int http_start(struct http_server **out, struct world *w,
 	s->request_timeout = o->request_timeout ? o->request_timeout : REQUEST_TIMEOUT;
 	s->max_conns = o->max_connections;
 	s->max_per_ip = o->max_per_ip;
+	s->header_limit = o->header_limit;
 	s->trusted = o->trusted_proxies;
 	s->tls = o->tls_cert != NULL;
 	s->env.world = w;
