@@ -3,13 +3,16 @@
 #   make run        build and serve the bundled examples/
 #   make check      unit tests, fuzz corpus replays and integration tests,
 #                   all under ASan+UBSan
+#   make check-tsan unit and integration tests under ThreadSanitizer
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      the benchmark (docs/performance.md)
+#   make install    the binary, docs and the systemd unit under
+#                   $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
 # The first target run as root installs missing Debian build dependencies.
 
 CC ?= cc
 CLANG ?= clang
-PKGS := libmicrohttpd libcjson yaml-0.1 sqlite3 libpcre2-8 openssl
+PKGS := libmicrohttpd libcjson yaml-0.1 sqlite3 libpcre2-8 openssl libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
@@ -21,6 +24,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CFLAGS_release := -O2 -g
 CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
+CFLAGS_tsan := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 CFLAGS_fuzz := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
@@ -33,7 +37,8 @@ FUZZ_SECONDS ?= 60
 
 DEPS_STAMP := build/.deps
 
-.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps format
+.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps format \
+	install uninstall
 
 all: kargo-webhooks
 
@@ -58,15 +63,22 @@ endef
 
 $(eval $(call FLAVOUR,release,$(CC)))
 $(eval $(call FLAVOUR,asan,$(CC)))
+$(eval $(call FLAVOUR,tsan,$(CC)))
 $(eval $(call FLAVOUR,fuzz,$(CLANG)))
 
 kargo-webhooks: build/release/kargo-webhooks
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/libkw.a
-	@mkdir -p $(@D)
-	$(CC) $(WARN) -Wno-missing-prototypes $(DEFS) $(CFLAGS_asan) $(PKG_CFLAGS) -Isrc -Itests/unit \
-		-o $@ $< build/asan/libkw.a $(PKG_LIBS)
+# $(1) flavour: the unit test programs built with it
+define UNIT_TESTS
+build/$(1)/tests/%: tests/unit/%.c tests/unit/test.h build/$(1)/libkw.a
+	@mkdir -p $$(@D)
+	$(CC) $(WARN) -Wno-missing-prototypes $(DEFS) $$(CFLAGS_$(1)) $$(PKG_CFLAGS) -Isrc -Itests/unit \
+		-o $$@ $$< build/$(1)/libkw.a $$(PKG_LIBS)
+endef
+
+$(eval $(call UNIT_TESTS,asan))
+$(eval $(call UNIT_TESTS,tsan))
 
 build/asan/replay/%: fuzz/fuzz_%.c fuzz/replay.c build/asan/libkw.a
 	@mkdir -p $(@D)
@@ -98,11 +110,39 @@ fuzz: $(addprefix build/fuzz/bin/,$(FUZZ_NAMES))
 bench: kargo-webhooks
 	@sh bench/run.sh
 
+# make install: the release binary, the docs and examples, and the
+# embedded-mode systemd unit with its sysusers.d entry (dist/). The unit
+# names the binary and the docs by their installed paths. DESTDIR stages
+# the tree for a package; nothing here runs systemctl or creates users.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DOCDIR ?= $(PREFIX)/share/doc/kargo-webhooks
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
+install: kargo-webhooks
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 kargo-webhooks $(DESTDIR)$(BINDIR)/kargo-webhooks
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/kargo-webhooks|$(DOCDIR)|g' \
+		dist/kargo-webhooks.service > $(DESTDIR)$(UNITDIR)/kargo-webhooks.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/kargo-webhooks.service.tmp $(DESTDIR)$(UNITDIR)/kargo-webhooks.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kargo-webhooks.service
+	install -m 0644 dist/kargo-webhooks.sysusers $(DESTDIR)$(SYSUSERSDIR)/kargo-webhooks.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kargo-webhooks $(DESTDIR)$(UNITDIR)/kargo-webhooks.service \
+		$(DESTDIR)$(SYSUSERSDIR)/kargo-webhooks.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
 
 clean:
-	rm -rf build/release build/asan build/fuzz build/debug build/bench kargo-webhooks
+	rm -rf build/release build/asan build/tsan build/fuzz build/debug build/bench kargo-webhooks
 
 # make check-valgrind: the integration suite against a sanitizer-free debug
 # build run under valgrind (memcheck). A wrapper script stands in for the
@@ -127,3 +167,13 @@ check-valgrind: build/debug/kargo-webhooks
 	if [ -n "$$bad" ]; then echo "check-valgrind: errors in"; for f in $$bad; do \
 		echo "== $$f"; grep -A25 -m3 -E 'Invalid|uninitialised|definitely lost|Mismatched' $$f; done; exit 1; fi; \
 	echo "check-valgrind: $$(ls build/debug/vg | wc -l) processes, 0 valgrind errors"; exit $$st
+
+# make check-tsan: the unit tests and the integration suite against a
+# ThreadSanitizer build (not part of `make check`: see README for how long
+# it takes). tests/tsan.supp lists what is suppressed and why; any other
+# report fails the target (the integration tests fail on a report in a
+# server's log, tests/run.sh on a unit test's non-zero exit).
+.PHONY: check-tsan
+check-tsan: build/tsan/kargo-webhooks $(addprefix build/tsan/tests/,$(UNIT_NAMES))
+	@TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+		KW_FLAVOUR=tsan KW_SLOW=4 sh tests/run.sh

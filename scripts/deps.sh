@@ -5,7 +5,11 @@
 set -eu
 what=${1:-build}
 pkgs="build-essential pkg-config libmicrohttpd-dev libcjson-dev libyaml-dev \
-libsqlite3-dev libpcre2-dev libssl-dev curl python3 clang libclang-rt-14-dev openssl"
+libsqlite3-dev libpcre2-dev libssl-dev libcurl4-openssl-dev curl python3 clang \
+libclang-rt-14-dev openssl"
+# kubectl drives the fake API server in the tests (Debian's kubernetes-client);
+# a kubectl installed otherwise (e.g. a cloud SDK's) owns the same path.
+command -v kubectl >/dev/null 2>&1 || pkgs="$pkgs kubernetes-client"
 [ "$what" = bench ] && pkgs="$pkgs wrk nginx-light webhook"
 missing=""
 for p in $pkgs; do

@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 
-#include "handler.h"
 #include "http.h"
 #include "kw.h"
 #include "log.h"
@@ -32,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef KW_VERSION
@@ -114,7 +115,8 @@ static const char usage_serve[] =
 	"                        (env EXTERNAL_WEBHOOK_SERVER_BASE_URL;\n"
 	"                        default http://localhost:PORT)\n"
 	"  --port-file FILE      write the bound port here once serving\n"
-	"  --log-format FORMAT   text or json (env LOG_FORMAT; default text)\n"
+	"  --log-format FORMAT   text (or console) or json, any case (env LOG_FORMAT;\n"
+	"                        default text)\n"
 	"  --log-level LEVEL     debug, info, warn or error (env LOG_LEVEL; default info)\n"
 	"  --tls-cert FILE       serve HTTPS (TLS 1.2+) with this PEM certificate\n"
 	"  --tls-key FILE        and key (env TLS_ENABLED=true, TLS_CERT_PATH, TLS_KEY_PATH)\n"
@@ -618,7 +620,7 @@ static int need_manifests(const struct opts *o)
 static int load_snapshot(struct snapshot **out, const struct opts *o,
 	bool *skipped)
 {
-	struct snapshot_options so = { o->base_url, o->system_namespace, NULL };
+	struct snapshot_options so = { o->base_url, o->system_namespace };
 	struct diag_list dl = { 0 }, sdl = { 0 };
 	struct obj_set *objs = NULL;
 	int rc;
@@ -634,10 +636,7 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	}
 	rc = snapshot_new(out, objs, &so, &sdl);
 	print_diags(&sdl, false);
-	*skipped = false;
-	for (size_t i = 0; i < sdl.n; i++)
-		if (sdl.items[i].key != NULL && strcmp(sdl.items[i].key, "secretRef") == 0)
-			*skipped = true;
+	*skipped = rc == KW_OK && snapshot_unserved(*out) > 0;
 	diag_clear(&dl);
 	diag_clear(&sdl);
 	if (rc != KW_OK)
@@ -749,7 +748,6 @@ static int cmd_check(int argc, char **argv)
 	errors = dl.n_errors;
 	so.base_url = o.base_url;
 	so.system_namespace = o.system_namespace;
-	so.carry_from = NULL;
 	/* Compiling the snapshot finds bad regexes, bad constraints and a bad
 	 * base URL; its missing-Secret reports repeat the manifest warnings. */
 	if (rc == KW_ENOMEM) {
@@ -761,8 +759,7 @@ static int cmd_check(int argc, char **argv)
 		for (size_t i = 0; i < sdl.n; i++) {
 			struct diag_list one = { &sdl.items[i], 1, 0 };
 
-			if (sdl.items[i].severity != DIAG_ERROR || (sdl.items[i].key != NULL &&
-			    strcmp(sdl.items[i].key, "secretRef") == 0))
+			if (sdl.items[i].severity != DIAG_ERROR)
 				continue;
 			diag_print(&one, stderr);
 			errors++;
@@ -1125,11 +1122,14 @@ static int setup_logging(const struct opts *o)
 		say("unknown log level %s (debug, info, warn or error)", o->log_level);
 		return -1;
 	}
-	if (strcmp(o->log_format, "json") != 0 && strcmp(o->log_format, "text") != 0) {
-		say("unknown log format %s (text or json)", o->log_format);
+	/* Kargo's chart sets LOG_FORMAT=CONSOLE (or JSON): its names count
+	 * too, in any case, so the chart's ConfigMap works unchanged. */
+	if (strcasecmp(o->log_format, "json") != 0 && strcasecmp(o->log_format, "text") != 0 &&
+	    strcasecmp(o->log_format, "console") != 0) {
+		say("unknown log format %s (text, console or json)", o->log_format);
 		return -1;
 	}
-	log_setup(level, strcmp(o->log_format, "json") == 0);
+	log_setup(level, strcasecmp(o->log_format, "json") == 0);
 	return 0;
 }
 
@@ -1172,7 +1172,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 {
 	struct world_embedded_options wo = {
 		.manifest_paths = o->manifests, .n_manifest_paths = o->n_manifests,
-		.state_path = o->state, .snap = { o->base_url, o->system_namespace, NULL },
+		.state_path = o->state, .snap = { o->base_url, o->system_namespace },
 		.deliveries_keep = o->deliveries_keep, .queue_max = o->queue_max,
 		.watch = o->watch, .sync_normal = o->sync_normal,
 	};
@@ -1233,7 +1233,7 @@ static bool json_wanted(int argc, char **argv)
 		else if (strncmp(argv[i], "--log-format=", 13) == 0)
 			f = argv[i] + 13;
 	}
-	return f != NULL && strcmp(f, "json") == 0;
+	return f != NULL && strcasecmp(f, "json") == 0;
 }
 
 static int cmd_serve(int argc, char **argv)

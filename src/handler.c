@@ -17,20 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const outcome_names[OUTCOME_COUNT] = {
-	"ok", "no_match", "bad_signature", "missing_signature",
-	"unsupported_event", "bad_body", "too_large", "rate_limited",
-	"not_found", "error", "bad_request",
-};
-
-const char *handler_outcome_name(enum handler_outcome o)
-{
-	return o < OUTCOME_COUNT ? outcome_names[o] : "error";
-}
-
 /* Sets a JSON answer: body is the object without the newline. */
 static void answer(struct handler_response *resp, int status,
-	enum handler_outcome outcome, const char *body)
+	enum outcome outcome, const char *body)
 {
 	resp->status = status;
 	resp->outcome = outcome;
@@ -39,11 +28,10 @@ static void answer(struct handler_response *resp, int status,
 		resp->body_len = sizeof(resp->body) - 1;
 }
 
-/* {"<field>":"<text>"} with text escaped and cut to fit. */
 /* {"<field>":"<text>"}, escaped as Go escapes it. A text too long for
  * resp->body (an absurd event key) goes out whole through big_body. */
 static void answer_text(struct handler_response *resp, int status,
-	enum handler_outcome outcome, const char *field, const char *text)
+	enum outcome outcome, const char *field, const char *text)
 {
 	struct strbuf sb;
 
@@ -426,7 +414,7 @@ static bool replay(struct handler_ctx *ctx, struct handler_response *resp)
 	resp->status = status;
 	resp->body_len = strlen(resp->body);
 	resp->outcome = OUTCOME_OK;
-	ctx->refreshed = kw_strndup("duplicate delivery: not applied again", 37);
+	ctx->refreshed = strdup("duplicate delivery: not applied again");
 	return true;
 }
 
@@ -460,7 +448,7 @@ enum handler_step handler_request(struct handler_ctx *ctx,
 	/* A request id too long to keep whole is not kept at all: a cut one
 	 * could make two deliveries look like one. */
 	if (req->request_id != NULL && strnlen(req->request_id, HANDLER_FIELD_MAX + 1) <= HANDLER_FIELD_MAX)
-		ctx->request_id = kw_strndup(req->request_id, strlen(req->request_id));
+		ctx->request_id = strdup(req->request_id);
 	ctx->job.delivery.attempt = parse_attempt(req->attempt);
 	if (check_signature(ctx, req, resp) != KW_OK) {
 		charge_unverified(ctx, resp);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "kw.h"
+#include "outcome.h"
 #include "world.h"
 
 #define HANDLER_BODY_LIMIT 2097152u
@@ -24,24 +25,6 @@
 
 struct snapshot;
 struct snap_receiver;
-
-/* What the answer says about the request, for logs and metrics. */
-enum handler_outcome {
-	OUTCOME_OK = 0,
-	OUTCOME_NO_MATCH,
-	OUTCOME_BAD_SIGNATURE,
-	OUTCOME_MISSING_SIGNATURE,
-	OUTCOME_UNSUPPORTED_EVENT,
-	OUTCOME_BAD_BODY,
-	OUTCOME_TOO_LARGE,
-	OUTCOME_RATE_LIMITED,
-	OUTCOME_NOT_FOUND,
-	OUTCOME_ERROR,
-	OUTCOME_BAD_REQUEST,
-	OUTCOME_COUNT
-};
-
-const char *handler_outcome_name(enum handler_outcome o);
 
 struct handler_request {
 	const char *method;
@@ -63,7 +46,7 @@ struct handler_response {
 	const char *content_type; /* NULL: application/json */
 	bool allow_post;  /* add "Allow: POST" */
 	int retry_after;  /* seconds; 0: no Retry-After header */
-	enum handler_outcome outcome;
+	enum outcome outcome;
 };
 
 struct ratelimit;

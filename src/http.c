@@ -473,7 +473,7 @@ static void log_request(const struct req *r, bool sent)
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
 		"client", r->client, "peer", strcmp(r->peer, r->client) ? r->peer : NULL,
 		"event", r->ctx.event_key, "delivery", r->ctx.request_id,
-		"#status", status, "outcome", handler_outcome_name(r->resp.outcome),
+		"#status", status, "outcome", outcome_name(r->resp.outcome),
 		"#duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
 		NULL);
 }
@@ -732,8 +732,35 @@ static int write_port_file(const char *path, unsigned port, struct kw_err *err)
 	return KW_OK;
 }
 
+/* Binds and listens ourselves, so a port already in use is a start-up
+ * error naming the address and the cause. No SO_REUSEPORT: a second
+ * process on the same port would silently take a share of the
+ * deliveries into its own state. SO_REUSEADDR only lets a restart bind
+ * while old connections linger in TIME_WAIT. */
+static int open_listener(int *out, const struct http_options *o,
+	const struct sockaddr_storage *ss, bool v6, struct kw_err *err)
+{
+	int one = 1, e;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*out = -1;
+	if (fd < 0)
+		return kw_errf(err, KW_EIO, "cannot listen on %s:%u: %s", o->host,
+			o->port, strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (const struct sockaddr *)ss, v6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in)) != 0 || listen(fd, SOMAXCONN) != 0) {
+		e = errno;
+		close(fd);
+		return kw_errf(err, KW_EIO, "cannot listen on %s:%u: %s", o->host,
+			o->port, strerror(e));
+	}
+	*out = fd;
+	return KW_OK;
+}
+
 static struct MHD_Daemon *start_daemon(struct http_server *s,
-	const struct http_options *o, const struct sockaddr_storage *ss, bool v6)
+	const struct http_options *o, int listen_fd, bool v6)
 {
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG | MHD_USE_ITC;
@@ -761,14 +788,13 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 	return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL,
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections + REFUSE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit * 2 + HEAD_SLACK,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
 }
@@ -795,7 +821,7 @@ int http_start(struct http_server **out, struct world *w,
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *info;
 	bool v6;
-	int rc;
+	int rc, fd = -1;
 
 	*out = NULL;
 	if (s == NULL)
@@ -821,10 +847,15 @@ int http_start(struct http_server **out, struct world *w,
 	rc = make_addr(&ss, o->host, o->port, &v6, err);
 	if (rc == KW_OK)
 		rc = load_tls(s, o, err);
+	if (rc == KW_OK)
+		rc = open_listener(&fd, o, &ss, v6, err);
 	if (rc == KW_OK) {
-		s->d = start_daemon(s, o, &ss, v6);
-		if (s->d == NULL)
-			rc = kw_errf(err, KW_EIO, "cannot listen on %s:%u", o->host, o->port);
+		s->d = start_daemon(s, o, fd, v6);
+		if (s->d == NULL) {
+			close(fd);
+			rc = kw_errf(err, KW_EIO, "cannot start the HTTP server on %s:%u",
+				o->host, o->port);
+		}
 	}
 	if (rc == KW_OK) {
 		info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);

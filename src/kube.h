@@ -47,6 +47,18 @@ struct kube_config {
 int kube_config_load(struct kube_config *out, const char *path,
 	struct kw_err *err);
 
+/* The most a kubeconfig file may hold. */
+#define KUBE_CONFIG_MAX (4u << 20)
+
+/*
+ * The pure part of kube_config_load: the kubeconfig text in buf (YAML or
+ * JSON, at most KUBE_CONFIG_MAX bytes) into out. Relative file names are
+ * taken from dir (the kubeconfig's folder; NULL: as given); files are
+ * named, not read. origin names the text in messages and in out->source.
+ */
+int kube_config_parse(struct kube_config *out, const char *buf, size_t len,
+	const char *dir, const char *origin, struct kw_err *err);
+
 /*
  * The in-cluster service account: KUBERNETES_SERVICE_HOST and
  * KUBERNETES_SERVICE_PORT (an IPv6 host is put in brackets), the token,
@@ -79,8 +91,8 @@ struct kube_response {
 	char *body;         /* owned, NUL-terminated; NULL when none */
 	size_t body_len;
 	int retry_after;    /* seconds from Retry-After; 0 when absent */
-	char reason[64];    /* a Status body's reason ("NotFound", "Expired") */
-	char message[512];  /* a Status body's message, or why no answer came */
+	char reason[64];    /* a failed call's Status reason ("NotFound", "Expired") */
+	char message[512];  /* its Status message, or why no answer came */
 };
 
 /* Frees the body; r may be reused. Accepts NULL. */
@@ -90,8 +102,10 @@ void kube_response_clear(struct kube_response *r);
  * One call: method on path ("/apis/...", query allowed), with an optional
  * body of content_type. Waits for the client-side rate limit, then at most
  * the call timeout. A 401 re-reads the token file and tries once more.
- * KW_OK when the server answered (any status: see resp->status; a Status
- * body fills reason and message), KW_EIO when it did not (refused, reset,
+ * KW_OK when the server answered (any status: see resp->status; the
+ * Status body of a non-2xx answer fills reason, message and, without a
+ * Retry-After header, retry_after from details.retryAfterSeconds), KW_EIO
+ * when it did not (refused, reset,
  * timed out, TLS failure: resp->message says which).
  */
 int kube_request(struct kube_client *c, const char *method, const char *path,
@@ -119,12 +133,16 @@ enum kube_watch_end {
 };
 
 /*
- * Watches a collection from *resource_version with bookmarks and the
- * given timeoutSeconds. on_event gets each event's type ("ADDED",
+ * Watches a collection from *resource_version (NULL or "": from now, the
+ * server first sending every object as ADDED) with bookmarks and the
+ * given timeoutSeconds (<= 0: 300); the call's own timeout is 30 s more. on_event gets each event's type ("ADDED",
  * "MODIFIED", "DELETED", "BOOKMARK") and object, borrowed for the call;
  * *resource_version follows each event's metadata.resourceVersion.
- * Events are framed across any chunk boundaries. *stop is checked at
- * least once a second.
+ * Events are framed across any chunk boundaries (kube_frame.h); a line
+ * over 16 MiB or one that is not an event fails the watch. A stream the
+ * server cut after it started is KUBE_WATCH_CLOSED; a 401 re-reads the
+ * token file and tries once more, as kube_request. *stop (may be NULL)
+ * is checked at least once a second.
  */
 enum kube_watch_end kube_watch(struct kube_client *c, const char *path,
 	char **resource_version, int timeout_seconds,

@@ -27,6 +27,6 @@ bool log_json(void);
  * A NULL value is skipped. A key starting with '#' holds a number: the '#'
  * is dropped and, in JSON, the value is written as a JSON number (as a
  * string if it is not one). */
-void log_kv(enum log_level level, const char *msg, ...);
+void log_kv(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
 #endif

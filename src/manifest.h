@@ -10,40 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "diag.h"
 #include "objects.h"
-
-enum diag_severity { DIAG_ERROR = 0, DIAG_WARNING };
-
-struct diag {
-	enum diag_severity severity;
-	char *file;    /* owned */
-	size_t line;   /* 1-based; 0 when not known */
-	size_t column; /* 1-based */
-	char *key;     /* owned; dotted path such as "spec.subscriptions[0].git.branch", or NULL */
-	char *message; /* owned */
-};
-
-struct diag_list {
-	struct diag *items;
-	size_t n;
-	size_t n_errors;
-};
-
-/* Appends a diagnostic (copies the strings). KW_OK or KW_ENOMEM. */
-int diag_add(struct diag_list *dl, enum diag_severity sev, const char *file,
-	size_t line, size_t column, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
-
-/* Writes "file:line:column: error: key: message" lines to f. */
-void diag_print(const struct diag_list *dl, void *file /* FILE * */);
-
-/* Frees the items; the list may be reused. */
-void diag_clear(struct diag_list *dl);
 
 /* Bounds on input, so no manifest can make the loader run away. */
 #define MANIFEST_MAX_FILE_SIZE (16u * 1024 * 1024)
 #define MANIFEST_MAX_FILES 10000
-/* Added with manifest.c: */
 #define MANIFEST_MAX_DOCUMENTS 100000 /* per file */
 #define MANIFEST_MAX_DEPTH 64         /* nested mappings and lists */
 #define MANIFEST_MAX_NODES 100000     /* per document, aliases expanded */
@@ -68,8 +40,8 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
 	const char *file, const char *buf, size_t len);
 
 /*
- * Loads every path (a file, or a folder read recursively for *.yaml and
- * *.yml, in sorted order) into a new set. Also checks across objects:
+ * Loads every path (a file, or a folder walked as dirwalk.h says: *.yaml,
+ * *.yml and *.json, sorted, recursively) into a new set. Also checks across objects:
  * ProjectConfig name == namespace, unique receiver names, a missing Secret or
  * key (a warning), a secret ending in white space (a warning). Returns KW_OK
  * when no error was found, KW_EINVAL when some were (*out is still filled
@@ -80,7 +52,7 @@ int manifest_load(struct obj_set **out, struct diag_list *dl,
 	const char *const *paths, size_t n_paths);
 
 /*
- * Added with manifest.c: manifest_load() with the namespace where the
+ * manifest_load() with the namespace where the
  * ClusterConfig's Secrets live (SYSTEM_RESOURCES_NAMESPACE; NULL means
  * MANIFEST_DEFAULT_SYSTEM_NAMESPACE, which manifest_load() uses). The
  * ClusterConfig's obj_config.namespace is set to it before the Secrets of

@@ -5,8 +5,8 @@
  */
 #include "metrics.h"
 
-#include "handler.h"
 #include "kw.h"
+#include "outcome.h"
 #include "strbuf.h"
 
 #include <pthread.h>
@@ -62,11 +62,7 @@ void metrics_free(void)
 
 static size_t name_hash(const char *name)
 {
-	size_t h = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
+	return (size_t)kw_fnv1a(KW_FNV1A_INIT, name, strlen(name));
 }
 
 /* The index slot holding name, or the empty slot where it belongs. */
@@ -158,7 +154,7 @@ static int render_requests(struct strbuf *out)
 				rc = strbuf_json_string(out, m.labels[i].name, strlen(m.labels[i].name));
 			if (rc == KW_OK)
 				rc = strbuf_printf(out, ",outcome=\"%s\"} %lu\n",
-					handler_outcome_name((enum handler_outcome)o), v);
+					outcome_name((enum outcome)o), v);
 		}
 	}
 	pthread_mutex_unlock(&m.lock);

@@ -1,10 +1,14 @@
 /*
  * output.c: JSON, YAML and table printing for the commands (output.h).
+ * A string is printed plain only when yaml11.h says it reads back as
+ * itself, the rule the loader types scalars with, so `get -o yaml` output
+ * goes back through `check` unchanged.
  */
 #include "output.h"
 
 #include "kw.h"
 #include "strbuf.h"
+#include "yaml11.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -81,29 +85,6 @@ void output_json(FILE *f, const cJSON *v)
 	fputc('\n', f);
 }
 
-/* Whether a plain YAML scalar would read back as this same string. */
-static bool yaml_plain_ok(const char *s)
-{
-	static const char *const special[] = { "", "~", "null", "Null", "NULL",
-		"true", "True", "TRUE", "false", "False", "FALSE", "yes", "no",
-		"on", "off", "y", "n", "Yes", "No", "On", "Off" };
-	char *end;
-
-	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
-		if (strcmp(s, special[i]) == 0)
-			return false;
-	strtod(s, &end);
-	if (*end == '\0')
-		return false;
-	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) != NULL)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || (*p == ':' && (p[1] == ' ' || p[1] == '\0')) ||
-		    (*p == ' ' && p[1] == '#'))
-			return false;
-	return s[strlen(s) - 1] != ' ';
-}
-
 /* A JSON string is a YAML double-quoted scalar, except that YAML wants
  * DEL escaped too. */
 static void yaml_quoted(FILE *f, const char *s)
@@ -127,7 +108,7 @@ static void yaml_quoted(FILE *f, const char *s)
 static void yaml_scalar(FILE *f, const cJSON *v)
 {
 	if (cJSON_IsString(v)) {
-		if (yaml_plain_ok(v->valuestring))
+		if (yaml11_plain_safe(v->valuestring))
 			fputs(v->valuestring, f);
 		else
 			yaml_quoted(f, v->valuestring);
@@ -169,7 +150,7 @@ static void yaml_value(FILE *f, const cJSON *v, int level)
 		for (int i = 0; i < level; i++)
 			fputs("  ", f);
 		if (cJSON_IsObject(v)) {
-			if (yaml_plain_ok(c->string))
+			if (yaml11_plain_safe(c->string))
 				fputs(c->string, f);
 			else
 				yaml_quoted(f, c->string);

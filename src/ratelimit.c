@@ -5,6 +5,8 @@
  */
 #include "ratelimit.h"
 
+#include "kw.h"
+
 #include <math.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -54,10 +56,8 @@ struct ratelimit *ratelimit_new(double rate, double burst, size_t slots)
 /* FNV-1a seeded per table, so clients cannot aim at each other's slots. */
 static uint64_t key_hash(const struct ratelimit *rl, const char *key)
 {
-	uint64_t h = 14695981039346656037ULL ^ rl->seed;
+	uint64_t h = kw_fnv1a(KW_FNV1A_INIT ^ rl->seed, key, strlen(key));
 
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
 	return h ^ (h >> 29);
 }
 

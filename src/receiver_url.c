@@ -220,8 +220,8 @@ int receiver_url_split_base(char **origin, char **base_path,
 
 	*origin = *base_path = NULL;
 	if (base == NULL || base[0] == '\0') {
-		*origin = kw_strndup("", 0);
-		*base_path = kw_strndup("/", 1);
+		*origin = strdup("");
+		*base_path = strdup("/");
 	} else if (strlen(base) > URL_MAX) {
 		return kw_errf(err, KW_EINVAL, "base URL is over %zu bytes", URL_MAX);
 	} else {

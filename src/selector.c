@@ -612,7 +612,7 @@ static int build_branch_selection(struct selector *sel,
 {
 	if (sub->branch == NULL || sub->branch[0] == '\0')
 		return KW_OK;
-	if ((sel->branch = kw_strndup(sub->branch, strlen(sub->branch))) == NULL)
+	if ((sel->branch = strdup(sub->branch)) == NULL)
 		return kw_errf(err, KW_ENOMEM, "out of memory");
 	return KW_OK;
 }

@@ -63,17 +63,6 @@ static bool hmac_sha256(unsigned char mac[MAC_LEN], const unsigned char *key,
 	return ok;
 }
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "sha256=" and exactly 64 hex digits, decoded into out. */
 static bool parse_header(unsigned char out[MAC_LEN], const char *header,
 	size_t len)
@@ -85,7 +74,7 @@ static bool parse_header(unsigned char out[MAC_LEN], const char *header,
 		return false;
 	hex = (const unsigned char *)header + SIG_PREFIX_LEN;
 	for (size_t i = 0; i < MAC_LEN; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		int hi = kw_hex_value(hex[2 * i]), lo = kw_hex_value(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

@@ -6,7 +6,7 @@
 #include "snapshot.h"
 
 #include "kw.h"
-#include "manifest.h"
+#include "diag.h"
 #include "receiver_url.h"
 #include "selector.h"
 #include "urlnorm.h"
@@ -26,8 +26,7 @@ struct url_entry {
 	char *url;
 	size_t warehouse;
 	size_t sub;           /* index in the Warehouse's subscriptions */
-	struct selector *sel; /* NULL when broken */
-	bool broken;
+	struct selector *sel;
 };
 
 struct pr_entry {
@@ -46,7 +45,8 @@ struct snapshot {
 	size_t n_urls;
 	struct pr_entry *prs;
 	size_t n_prs;
-	size_t n_carried;
+	size_t n_unserved; /* receivers left out: no Secret or no key */
+	size_t n_broken;   /* subscriptions whose selection cannot be built */
 };
 
 static int cmp_path(const void *a, const void *b)
@@ -141,33 +141,18 @@ out:
 struct secret_bytes {
 	const unsigned char *cur, *prev;
 	size_t cur_len, prev_len;
-	bool carried;
 };
 
-/* The receiver named like r in an older snapshot, previous or current. */
-static const struct snap_receiver *old_receiver(const struct snapshot *old,
-	const char *project, const char *name, bool previous)
-{
-	for (size_t i = 0; old != NULL && i < old->n_receivers; i++) {
-		const struct snap_receiver *r = &old->receivers[i];
-
-		if (r->previous == previous && strcmp(r->project, project) == 0 &&
-		    strcmp(r->name, name) == 0)
-			return r;
-	}
-	return NULL;
-}
-
-/* Finds the receiver's secret in the objects or, failing that, carried
- * over from the snapshot being replaced. false when there is none. */
+/* Finds the receiver's secret in the objects. A receiver whose Secret or
+ * key is missing is not served (its URL answers 404): deleting a Secret is
+ * how an operator revokes a leaked secret, so nothing is carried over from
+ * an earlier configuration. Reported as a warning; false then. */
 static bool find_secret(const struct snapshot *s, const struct obj_config *cfg,
-	const struct obj_receiver *or, const char *ns,
-	const struct snapshot_options *opts, struct diag_list *dl,
+	const struct obj_receiver *rcv, const char *ns, struct diag_list *dl,
 	struct secret_bytes *out)
 {
-	const struct obj_secret *sec = or->secret_name ?
-		objects_find_secret(s->objs, ns, or->secret_name) : NULL;
-	const struct snap_receiver *old, *old_prev;
+	const struct obj_secret *sec = rcv->secret_name ?
+		objects_find_secret(s->objs, ns, rcv->secret_name) : NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (sec != NULL && sec->has_secret) {
@@ -177,21 +162,12 @@ static bool find_secret(const struct snapshot *s, const struct obj_config *cfg,
 		out->prev_len = sec->previous_len;
 		return true;
 	}
-	old = old_receiver(opts->carry_from, cfg->project, or->name, false);
-	diag_add(dl, old ? DIAG_WARNING : DIAG_ERROR, or->pos.file, or->pos.line,
-		or->pos.column, "secretRef", "receiver %s/%s: secret %s/%s %s%s",
-		cfg->project, or->name, ns, or->secret_name ? or->secret_name : "(none)",
-		sec == NULL ? "not found" : "has no key \"secret\"",
-		old ? "; serving with its last known secret" : "");
-	if (old == NULL)
-		return false;
-	old_prev = old_receiver(opts->carry_from, cfg->project, or->name, true);
-	out->cur = old->secret;
-	out->cur_len = old->secret_len;
-	out->prev = old_prev ? old_prev->secret : NULL;
-	out->prev_len = old_prev ? old_prev->secret_len : 0;
-	out->carried = true;
-	return true;
+	diag_add(dl, DIAG_WARNING, rcv->pos.file, rcv->pos.line, rcv->pos.column,
+		"secretRef", "receiver %s/%s: secret %s/%s %s; receiver not served",
+		cfg->project, rcv->name, ns,
+		rcv->secret_name ? rcv->secret_name : "(none)",
+		sec == NULL ? "not found" : "has no key \"secret\"");
+	return false;
 }
 
 static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
@@ -200,20 +176,22 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 	const char *ns = cfg->cluster ? opts->system_namespace : cfg->namespace;
 
 	for (size_t i = 0; i < cfg->n_receivers; i++) {
-		const struct obj_receiver *or = &cfg->receivers[i];
+		const struct obj_receiver *rcv = &cfg->receivers[i];
 		struct snap_receiver base = { 0 };
 		struct secret_bytes sec;
 		struct kw_err err;
 		int rc;
 
-		if (or->kind != RECEIVER_BITBUCKET ||
-		    !find_secret(s, cfg, or, ns, opts, dl, &sec))
+		if (rcv->kind != RECEIVER_BITBUCKET)
 			continue;
-		s->n_carried += sec.carried;
+		if (!find_secret(s, cfg, rcv, ns, dl, &sec)) {
+			s->n_unserved++;
+			continue;
+		}
 		base.project = cfg->project;
-		base.name = or->name;
+		base.name = rcv->name;
 		base.namespace = ns;
-		base.secret_name = or->secret_name;
+		base.secret_name = rcv->secret_name;
 		base.cluster = cfg->cluster;
 		for (int prev = 0; prev <= (sec.prev != NULL ? 1 : 0); prev++) {
 			struct snap_receiver *r = &s->receivers[s->n_receivers];
@@ -224,9 +202,9 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 				prev ? sec.prev_len : sec.cur_len, &err);
 			if (rc != KW_OK) {
 				receiver_clear(r);
-				diag_add(dl, DIAG_ERROR, or->pos.file, or->pos.line,
-					or->pos.column, "receiver", "receiver %s/%s: %s",
-					cfg->project, or->name, err.msg);
+				diag_add(dl, DIAG_ERROR, rcv->pos.file, rcv->pos.line,
+					rcv->pos.column, "receiver", "receiver %s/%s: %s",
+					cfg->project, rcv->name, err.msg);
 				return rc;
 			}
 			s->n_receivers++;
@@ -283,10 +261,13 @@ static int add_subscription(struct snapshot *s, size_t w,
 	if (rc != KW_OK) {
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
-		e->broken = true;
-		diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
+		s->n_broken++;
+		if (diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
 			sub->pos.column, "git", "warehouse %s/%s: %s",
-			wh->namespace, wh->name, err.msg);
+			wh->namespace, wh->name, err.msg) != KW_OK) {
+			free(e->url);
+			return KW_ENOMEM;
+		}
 	}
 	s->n_urls++;
 	return KW_OK;
@@ -370,6 +351,8 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 		rc = build_urls(s, dl);
 	if (rc == KW_OK)
 		rc = build_prs(s);
+	if (rc == KW_OK && s->n_broken > 0)
+		rc = KW_EINVAL; /* every broken selection was reported first */
 	if (rc != KW_OK) {
 		snapshot_free(s);
 		return rc;
@@ -378,9 +361,9 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	return KW_OK;
 }
 
-size_t snapshot_carried(const struct snapshot *s)
+size_t snapshot_unserved(const struct snapshot *s)
 {
-	return s->n_carried;
+	return s->n_unserved;
 }
 
 struct snapshot *snapshot_ref(struct snapshot *s)
@@ -491,10 +474,8 @@ static void trace_one(const struct snapshot_trace *t,
 }
 
 /* Why a Warehouse in scope was or was not chosen. */
-static const char *trace_why(bool broken, size_t n_refs, const char *ref)
+static const char *trace_why(size_t n_refs, const char *ref)
 {
-	if (broken)
-		return "its selection cannot be built (regex, constraint or field): the push fails";
 	if (n_refs == 0)
 		return "the event names no refs: every subscriber is refreshed";
 	return ref ? "a pushed ref matches a subscription's selection" :
@@ -528,23 +509,20 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 		bool out = !in_scope(r, wh->namespace);
 		bool skip = out || chosen_before(l, n_sorted, w);
-		bool chosen = false, broken = false;
+		bool chosen = false;
 		const char *ref = NULL;
 
 		while (end < s->n_urls && s->urls[end].warehouse == w &&
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
-		for (; !skip && !chosen && !broken && i < end; i++) {
-			broken = n_refs > 0 && s->urls[i].broken;
-			ref = broken || n_refs == 0 ? NULL : refs_match(&s->urls[i], refs, n_refs);
-			chosen = !broken && (n_refs == 0 || ref != NULL);
+		for (; !skip && !chosen && i < end; i++) {
+			ref = n_refs == 0 ? NULL : refs_match(&s->urls[i], refs, n_refs);
+			chosen = n_refs == 0 || ref != NULL;
 		}
 		if (out)
 			trace_one(t, wh, url, false, "another project's Warehouse", NULL);
 		else if (!skip)
-			trace_one(t, wh, url, chosen, trace_why(broken, n_refs, ref), ref);
-		if (broken)
-			return KW_EINVAL;
+			trace_one(t, wh, url, chosen, trace_why(n_refs, ref), ref);
 		if (chosen && idx_push(l, w) != KW_OK)
 			return KW_ENOMEM;
 		i = end;

@@ -35,28 +35,29 @@ struct snapshot;
 struct snapshot_options {
 	const char *base_url;         /* EXTERNAL_WEBHOOK_SERVER_BASE_URL */
 	const char *system_namespace; /* SYSTEM_RESOURCES_NAMESPACE */
-	/* On a reload, the snapshot being replaced: a receiver whose Secret
-	 * went missing keeps its last known secret from here (reported as a
-	 * warning) instead of going dark. NULL on a first load. */
-	const struct snapshot *carry_from;
 };
 
 struct snapshot;
 
 /*
  * Builds a snapshot that takes ownership of objs (also on failure).
- * Receivers whose Secret or key is missing are left out and reported in dl
- * as errors with key "secretRef", naming the receiver, the Secret and the
- * reason (warnings when the secret is carried over from carry_from); a selector that
- * cannot be compiled is reported as an error too (and makes requests that
- * reach its Warehouse answer 500, as Kargo does). Returns KW_OK with
- * *out holding one reference, KW_EINVAL for a bad base URL, KW_ENOMEM.
+ * Receivers whose Secret or key is missing are left out (their URL answers
+ * 404: deleting a Secret revokes it) and reported in dl as warnings with
+ * key "secretRef", naming the receiver, the Secret and the reason. A git
+ * subscription whose selection cannot be built (a bad regex or constraint,
+ * a deprecated field on a tag strategy) is an error: every one is reported
+ * in dl and no snapshot is built (KW_EINVAL), so `serve` does not start on
+ * it and a reload with it is rejected; a Warehouse is never served broken,
+ * so it can never cost another Warehouse of the same push its refresh.
+ * Returns KW_OK with *out holding one reference, KW_EINVAL for a bad base
+ * URL or a broken selection, KW_ENOMEM.
  */
 int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	const struct snapshot_options *opts, struct diag_list *dl);
 
-/* How many receivers serve with a secret carried over from carry_from. */
-size_t snapshot_carried(const struct snapshot *s);
+/* How many receivers are not served because their Secret or key is
+ * missing. */
+size_t snapshot_unserved(const struct snapshot *s);
 
 /* Takes another reference (thread-safe). Returns s. */
 struct snapshot *snapshot_ref(struct snapshot *s);

@@ -4,6 +4,7 @@
 #include "strbuf.h"
 
 #include "kw.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -101,37 +102,6 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	return rc;
 }
 
-/* Length of the valid UTF-8 sequence at p (as Go's utf8 package decodes
- * it: no overlongs, no surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n, unsigned long *cp)
-{
-	unsigned long c;
-	size_t len;
-
-	if (p[0] < 0x80)
-		len = 1, c = p[0];
-	else if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, c = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, c = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, c = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* The escape Go's encoding/json writes for code point c, or NULL when c
  * is written as it is. HTML-sensitive characters are escaped as Go's
  * default encoder does, so answers match Kargo's byte for byte. */
@@ -164,8 +134,8 @@ int strbuf_json_string(struct strbuf *sb, const char *s, size_t len)
 	int rc = strbuf_append(sb, "\"", 1);
 
 	while (i < len && rc == KW_OK) {
-		unsigned long c = 0;
-		size_t n = utf8_len(p + i, len - i, &c);
+		uint32_t c = 0;
+		size_t n = utf8_valid_len(p + i, len - i, &c);
 		const char *esc;
 		char buf[8];
 

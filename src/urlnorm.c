@@ -17,6 +17,7 @@
 
 #include "kw.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -134,67 +135,6 @@ static size_t span_index_pct25(struct span s)
 
 /* ---- Unicode as Go 1.26 sees it ---- */
 
-/* utf8.DecodeRune: an invalid or short sequence is U+FFFD of width 1. */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *r)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t w;
-	uint32_t v;
-
-	*r = 0xFFFD;
-	if (p[0] < 0x80) {
-		*r = p[0];
-		return 1;
-	}
-	if (p[0] < 0xC2 || p[0] > 0xF4)
-		return 1;
-	w = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
-	if (n < w)
-		return 1;
-	if (p[0] == 0xE0)
-		lo = 0xA0;
-	else if (p[0] == 0xED)
-		hi = 0x9F;
-	else if (p[0] == 0xF0)
-		lo = 0x90;
-	else if (p[0] == 0xF4)
-		hi = 0x8F;
-	if (p[1] < lo || p[1] > hi)
-		return 1;
-	v = p[0] & (0xFF >> (w + 1));
-	for (size_t i = 1; i < w; i++) {
-		if (i > 1 && (p[i] < 0x80 || p[i] > 0xBF))
-			return 1;
-		v = v << 6 | (p[i] & 0x3F);
-	}
-	*r = v;
-	return w;
-}
-
-static size_t utf8_encode(uint32_t r, char *out)
-{
-	if (r < 0x80) {
-		out[0] = (char)r;
-		return 1;
-	}
-	if (r < 0x800) {
-		out[0] = (char)(0xC0 | r >> 6);
-		out[1] = (char)(0x80 | (r & 0x3F));
-		return 2;
-	}
-	if (r < 0x10000) {
-		out[0] = (char)(0xE0 | r >> 12);
-		out[1] = (char)(0x80 | (r >> 6 & 0x3F));
-		out[2] = (char)(0x80 | (r & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | r >> 18);
-	out[1] = (char)(0x80 | (r >> 12 & 0x3F));
-	out[2] = (char)(0x80 | (r >> 6 & 0x3F));
-	out[3] = (char)(0x80 | (r & 0x3F));
-	return 4;
-}
-
 /* unicode.ToLower: simple (one rune to one rune) lowercase mapping. */
 static uint32_t go_to_lower(uint32_t r)
 {
@@ -262,7 +202,7 @@ static int sanitize(char **out, size_t *out_len, const char *in, size_t len)
 		i += utf8_decode(p + i, len - i, &r);
 		r = go_to_lower(r);
 		if (go_is_print(r))
-			j += utf8_encode(r, buf + j);
+			j += utf8_encode((unsigned char *)buf + j, r);
 	}
 	while (j > 0 && buf[j - 1] == ' ')
 		j--;
@@ -281,21 +221,6 @@ static bool is_alnum(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		(c >= '0' && c <= '9');
-}
-
-static bool is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		(c >= 'A' && c <= 'F');
-}
-
-static unsigned char unhex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c - 'A' + 10;
 }
 
 static bool in_set(unsigned char c, const char *set)
@@ -338,12 +263,12 @@ static bool pct_valid(struct span s, size_t i, enum mode m)
 	bool pct25;
 	unsigned char v;
 
-	if (i + 2 >= s.n || !is_hex(q[1]) || !is_hex(q[2]))
+	if (i + 2 >= s.n || kw_hex_value(q[1]) < 0 || kw_hex_value(q[2]) < 0)
 		return false;
 	pct25 = q[1] == '2' && q[2] == '5';
-	v = (unsigned char)(unhex(q[1]) << 4 | unhex(q[2]));
+	v = (unsigned char)((unsigned char)kw_hex_value(q[1]) << 4 | (unsigned char)kw_hex_value(q[2]));
 	/* Hosts may only escape non-ASCII bytes, and "%25" for zones. */
-	if (m == M_HOST && unhex(q[1]) < 8 && !pct25)
+	if (m == M_HOST && (unsigned char)kw_hex_value(q[1]) < 8 && !pct25)
 		return false;
 	if (m == M_ZONE && !pct25 && v != ' ' && should_escape(v, M_HOST))
 		return false;
@@ -383,8 +308,8 @@ static bool unescape(struct arena *a, struct span s, enum mode m,
 		return false;
 	for (size_t i = 0; i < s.n; i++) {
 		if (s.p[i] == '%') {
-			dst[j++] = (char)(unhex((unsigned char)s.p[i + 1]) << 4 |
-				unhex((unsigned char)s.p[i + 2]));
+			dst[j++] = (char)((unsigned char)kw_hex_value((unsigned char)s.p[i + 1]) << 4 |
+				(unsigned char)kw_hex_value((unsigned char)s.p[i + 2]));
 			i += 2;
 		} else {
 			dst[j++] = s.p[i];
@@ -528,7 +453,7 @@ static size_t hex_group(struct span s)
 {
 	size_t k = 0;
 
-	while (k < s.n && k < 5 && is_hex((unsigned char)s.p[k]))
+	while (k < s.n && k < 5 && kw_hex_value((unsigned char)s.p[k]) >= 0)
 		k++;
 	return k;
 }

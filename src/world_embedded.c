@@ -7,13 +7,13 @@
  */
 #include "world_embedded.h"
 
+#include "dirwalk.h"
 #include "kw.h"
 #include "log.h"
 #include "manifest.h"
 #include "store.h"
 #include "world.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,16 +114,16 @@ static void log_diags(const struct diag_list *dl)
 	}
 }
 
-/* Readiness reports receivers serving with a secret whose Secret is gone. */
-static void set_carried_reason(struct embedded *e, const struct snapshot *s)
+/* Readiness names receivers left out because their Secret is missing. */
+static void set_unserved_reason(struct embedded *e, const struct snapshot *s)
 {
-	size_t n = snapshot_carried(s);
+	size_t n = snapshot_unserved(s);
 
 	if (n == 0)
 		e->degraded[0] = '\0';
 	else
 		snprintf(e->degraded, sizeof(e->degraded),
-			"%zu receiver(s) serve with a last known secret: their Secret is missing", n);
+			"%zu receiver(s) not served: their Secret or its key is missing", n);
 }
 
 static int embedded_reload(struct world *w)
@@ -132,14 +132,11 @@ static int embedded_reload(struct world *w)
 	struct diag_list dl = { 0 };
 	struct snapshot *s = NULL, *old;
 	int rc;
-	struct world_embedded_options opts = e->opts;
 
 	/* Reloads come from the signal thread and the watcher thread;
-	 * reload_lock serializes them, and only a reload replaces e->snap, so
-	 * reading it here without snap_lock is safe. */
+	 * reload_lock serializes them. */
 	pthread_mutex_lock(&e->reload_lock);
-	opts.snap.carry_from = e->snap;
-	rc = world_embedded_load(&s, &opts, &dl);
+	rc = world_embedded_load(&s, &e->opts, &dl);
 	log_diags(&dl);
 	pthread_mutex_lock(&e->snap_lock);
 	if (rc != KW_OK) {
@@ -154,7 +151,7 @@ static int embedded_reload(struct world *w)
 	}
 	old = e->snap;
 	e->snap = s;
-	set_carried_reason(e, s);
+	set_unserved_reason(e, s);
 	pthread_mutex_unlock(&e->snap_lock);
 	pthread_mutex_unlock(&e->reload_lock);
 	snapshot_unref(old);
@@ -307,15 +304,17 @@ static void process_batch(struct embedded *e, struct world_job *batch)
 {
 	struct kw_err err = { "" };
 	struct world_job *next;
-	bool job_failed = false, any_ok = false;
+	bool job_failed = false, retry, any_ok = false;
 	/* A removed or replaced file takes no more writes (see reopen_store). */
 	int rc = store_check_file(e->store, &err);
 
 	if (rc == KW_OK)
 		rc = commit_jobs(e, batch, NULL, &job_failed, &err);
 
+	/* Decided once for the whole batch: each retry overwrites job_failed. */
+	retry = rc != KW_OK && job_failed;
 	for (struct world_job *j = batch; j != NULL; j = j->next) {
-		if (rc != KW_OK && job_failed)
+		if (retry)
 			j->status = commit_jobs(e, j, j->next, &job_failed, &err);
 		else
 			j->status = rc;
@@ -423,56 +422,45 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* FNV-1a over the names, sizes and modification times of the manifest
- * files: cheap enough to poll every second. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
+/* The watcher's fingerprint: FNV-1a over the names, sizes, modification
+ * times and inodes of the files the loader would read (the same walk,
+ * dirwalk.h), and the paths it could not walk: cheap enough to poll every
+ * second. */
+struct fingerprint {
+	uint64_t h;
+	size_t budget; /* files hashed; past it the loader refuses anyway */
+};
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
+static bool fingerprint_file(void *ctx, const char *path, const struct stat *st,
+	bool named)
+{
+	struct fingerprint *fp = ctx;
+
+	(void)named;
+	fp->h = kw_fnv1a(fp->h, path, strlen(path));
+	fp->h = kw_fnv1a(fp->h, &st->st_size, sizeof(st->st_size));
+	fp->h = kw_fnv1a(fp->h, &st->st_mtim, sizeof(st->st_mtim));
+	fp->h = kw_fnv1a(fp->h, &st->st_ino, sizeof(st->st_ino));
+	return --fp->budget > 0;
 }
 
-/* Every entry visited costs one stat(); the budget keeps a symlink loop
- * or a huge tree from turning each poll into a storm. */
-#define FINGERPRINT_BUDGET (2 * MANIFEST_MAX_FILES)
-
-static uint64_t fingerprint_path(uint64_t h, const char *path, int depth,
-	size_t *budget)
+static void fingerprint_problem(void *ctx, const char *path, int err, const char *msg)
 {
-	struct stat st;
-	struct dirent *d;
-	DIR *dir;
-	char sub[4096];
+	struct fingerprint *fp = ctx;
 
-	if (*budget == 0 || depth > 32 || stat(path, &st) != 0)
-		return fnv(h, "?", 1);
-	(*budget)--;
-	h = fnv(h, path, strlen(path));
-	h = fnv(h, &st.st_size, sizeof(st.st_size));
-	h = fnv(h, &st.st_mtim, sizeof(st.st_mtim));
-	h = fnv(h, &st.st_ino, sizeof(st.st_ino));
-	if (!S_ISDIR(st.st_mode) || (dir = opendir(path)) == NULL)
-		return h;
-	while ((d = readdir(dir)) != NULL && *budget > 0) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
-		h ^= fingerprint_path(14695981039346656037ULL, sub, depth + 1, budget);
-	}
-	closedir(dir);
-	return h;
+	(void)msg;
+	fp->h = kw_fnv1a(fp->h, path, strlen(path));
+	fp->h = kw_fnv1a(fp->h, &err, sizeof(err));
 }
 
 static uint64_t fingerprint(const struct embedded *e)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t budget = FINGERPRINT_BUDGET;
+	struct fingerprint fp = { KW_FNV1A_INIT, MANIFEST_MAX_FILES + 1 };
+	struct dirwalk_visitor v = { fingerprint_file, fingerprint_problem, &fp };
 
-	for (size_t i = 0; i < e->opts.n_manifest_paths; i++)
-		h = fingerprint_path(h, e->opts.manifest_paths[i], 0, &budget);
-	return h;
+	if (dirwalk(e->opts.manifest_paths, e->opts.n_manifest_paths, &v) != KW_OK)
+		return 0; /* out of memory: the next poll tries again */
+	return fp.h;
 }
 
 static void *watcher_main(void *arg)
@@ -607,8 +595,10 @@ int world_embedded_new(struct world **out,
 	rc = world_embedded_load(&e->snap, opts, dl);
 	if (rc == KW_EINVAL)
 		kw_errf(err, rc, "the configuration has %zu error(s)", dl->n_errors);
-	if (rc == KW_OK)
+	if (rc == KW_OK) {
+		set_unserved_reason(e, e->snap);
 		rc = store_open(&e->store, opts->state_path, false, err);
+	}
 	if (rc == KW_OK && opts->sync_normal)
 		rc = store_set_sync(e->store, false, err);
 	if (rc == KW_OK)

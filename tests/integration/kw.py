@@ -10,6 +10,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -19,10 +20,11 @@ BIN = None  # set by run.py
 # KW_WRAPPER runs the binary under another program, e.g.
 # "valgrind --error-exitcode=99 --leak-check=full" (make check-valgrind).
 WRAPPER = shlex.split(os.environ.get("KW_WRAPPER", ""))
-SLOW = 10 if WRAPPER else 1  # time allowances grow under a wrapper
+# Time allowances grow under a wrapper, or by KW_SLOW (make check-tsan).
+SLOW = float(os.environ.get("KW_SLOW", 10 if WRAPPER else 1))
 
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
-                   "UndefinedBehaviorSanitizer")
+                   "UndefinedBehaviorSanitizer", "ThreadSanitizer")
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -51,6 +53,47 @@ def run_cli(*args, input_bytes=None, env=None):
             " ".join(args), p.stderr.decode(errors="replace")[-4000:]))
     check_sanitizers(p.stderr.decode(errors="replace"), " ".join(args))
     return p
+
+
+def poll(call, done, seconds=10):
+    """Calls call() until done(result) or seconds (longer under a wrapper)
+    pass; returns the last result, which the caller then asserts on. The
+    tests synchronize with the server this way, never by sleeping."""
+    deadline = time.time() + seconds * SLOW
+    while True:
+        result = call()
+        if done(result) or time.time() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def recv_until(sock, marker):
+    """Reads from sock until marker has arrived or the peer closes."""
+    data = b""
+    while marker not in data:
+        d = sock.recv(65536)
+        if not d:
+            break
+        data += d
+    return data
+
+
+def read_answer(sock):
+    """Reads one HTTP answer from sock: (status, {header: value}, body)."""
+    data = recv_until(sock, b"\r\n\r\n")
+    if b"\r\n\r\n" not in data:
+        raise AssertionError("connection closed before an answer: %r" % data[:200])
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict((k.strip().lower(), v.strip()) for k, _, v in
+                   (ln.partition(":") for ln in lines[1:]))
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        d = sock.recv(65536)
+        if not d:
+            break
+        body += d
+    return int(lines[0].split()[1]), headers, body
 
 
 def check_sanitizers(text, what):
@@ -115,6 +158,32 @@ class Server:
             h["X-Hub-Signature"] = sign(secret, body)
         h.update(headers or {})
         return self.request("POST", path, body, h)
+
+    def begin_request(self, path, event, body, secret, headers=None, timeout=10):
+        """Sends a signed POST's head with "Expect: 100-continue" and waits
+        for the server's "100 Continue", which libmicrohttpd sends only
+        after the request handler has seen the headers: from then on the
+        request is in flight. Returns the socket; send the body with
+        sock.sendall(body) and read the answer with read_answer(sock)."""
+        c = socket.create_connection(("127.0.0.1", self.port), timeout=timeout * SLOW)
+        h = {"X-Event-Key": event, "X-Hub-Signature": sign(secret, body),
+             "Expect": "100-continue", "Content-Length": str(len(body))}
+        h.update(headers or {})
+        c.sendall(("POST %s HTTP/1.1\r\nHost: x\r\n" % path +
+                   "".join("%s: %s\r\n" % kv for kv in h.items()) + "\r\n").encode())
+        got = recv_until(c, b"\r\n\r\n")
+        if not got.startswith(b"HTTP/1.1 100 "):
+            c.close()
+            raise AssertionError("no 100 Continue: %r" % got[:200])
+        return c
+
+    def accepting(self):
+        """Whether the listening socket still takes connections."""
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
 
     def signal(self, sig):
         self.proc.send_signal(sig)

@@ -11,11 +11,10 @@ import socket
 import sqlite3
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kw  # noqa: E402
-from kw import Server, eq, expect, jbody, run_cli, write  # noqa: E402
+from kw import Server, eq, expect, jbody, poll, read_answer, run_cli, write  # noqa: E402
 import world as W  # noqa: E402
 
 PATH = kw.receiver_path(W.PROJECT, W.RECEIVER, W.SECRET)
@@ -35,16 +34,6 @@ def refreshed(tmp, manifests, state, ns=None):
             out[item["metadata"]["namespace"] + "/" + item["metadata"]["name"]] = \
                 ann["kargo.akuity.io/refresh"]
     return out
-
-
-def poll(call, done, seconds=10):
-    """Calls call() until done(result) or seconds pass; the last result."""
-    deadline = time.time() + seconds
-    while True:
-        result = call()
-        if done(result) or time.time() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 def started(tmp, **kw_args):
@@ -86,12 +75,7 @@ def test_body_limit(tmp):
             c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
             c.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nX-Event-Key: repo:push\r\n"
                        "Content-Length: %d\r\n\r\n" % (PATH, length)).encode() + body)
-            data = b""
-            while b'bytes"}\n' not in data:
-                d = c.recv(65536)
-                if not d:
-                    break
-                data += d
+            data = kw.recv_until(c, b'bytes"}\n')
             c.close()
             expect(data.startswith(b"HTTP/1.1 413"), "announced %d: %r" % (length, data[:100]))
             expect(data.endswith(b'{"error":"content exceeds limit of 2097152 bytes"}\n'),
@@ -319,34 +303,42 @@ def test_cluster_receiver(tmp):
         s.stop()
 
 
-def test_bad_selector_is_500(tmp):
+def test_bad_selector_is_an_error(tmp):
+    """A selection that cannot be built (bad regex) is an error: serve does
+    not start on it, a reload with it is rejected (the old configuration
+    keeps serving every Warehouse), and check names every one and exits 1."""
     m = W.make_world(tmp)
-    write(os.path.join(m, "bad.yaml"), W.wh("wh-bad", "kargo-demo", "https://bitbucket.org/acme/app",
-                                            commitSelectionStrategy="NewestTag",
-                                            allowTagsRegexes=["(unclosed"]))
-    # Kargo walks a Warehouse's subscriptions in order: a match before the
-    # broken one refreshes it, the broken one is never built.
-    write(os.path.join(m, "mixed.yaml"),
-          "apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\n"
-          "metadata: {name: wh-mixed, namespace: kargo-demo}\nspec:\n  subscriptions:\n"
-          "    - git: {repoURL: 'https://bitbucket.org/acme/mixed', branch: main}\n"
-          "    - git: {repoURL: 'https://bitbucket.org/acme/mixed', commitSelectionStrategy: NewestTag,"
-          " allowTagsRegexes: ['(unclosed']}\n")
-    s = Server(tmp, [m])
+    bad = ("apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\n"
+           "metadata: {name: wh-bad, namespace: kargo-demo}\nspec:\n  subscriptions:\n"
+           "    - git: {repoURL: 'https://bitbucket.org/acme/app', branch: main}\n"
+           "    - git: {repoURL: 'https://bitbucket.org/acme/app', commitSelectionStrategy: NewestTag,"
+           " allowTagsRegexes: ['(unclosed']}\n"
+           "    - git: {repoURL: 'https://bitbucket.org/acme/app', commitSelectionStrategy: NewestTag,"
+           " ignoreTagsRegexes: ['[z-a]']}\n")
+    write(os.path.join(m, "bad.yaml"), bad)
+    p = run_cli("serve", "--manifests", m, "--listen", "127.0.0.1:0",
+                "--state", os.path.join(tmp, "bad.db"))
+    err = p.stderr.decode()
+    expect(p.returncode != 0, "serve refuses to start (%d)" % p.returncode)
+    expect("wh-bad" in err, "names the Warehouse: %r" % err)
+    p = run_cli("check", "--manifests", m)
+    err = p.stderr.decode()
+    eq(p.returncode, 1, "check exits 1: " + err)
+    expect("bad.yaml:7:" in err and "bad.yaml:8:" in err,
+           "each broken subscription at its own line: " + err)
+    os.unlink(os.path.join(m, "bad.yaml"))
+    s = Server(tmp, [m], extra=["--no-watch"])
     try:
-        mixed = W.cloud_push(href="https://bitbucket.org/acme/mixed", full_name="acme/mixed")
-        st, _, b = s.push(PATH, "repo:push", mixed, W.SECRET)
-        eq((st, b), (200, b'{"msg":"refreshed 1 warehouse(s)"}\n'), "match before the broken one")
-        mixed = W.cloud_push(href="https://bitbucket.org/acme/mixed", full_name="acme/mixed",
-                             changes=(("tag", "v1"),))
-        st, _, b = s.push(PATH, "repo:push", mixed, W.SECRET)
-        eq((st, b), (500, b"{}\n"), "the broken one reached")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq(st, 200, "served before")
+        write(os.path.join(m, "bad.yaml"), bad)
+        s.signal(signal.SIGHUP)
+        st, _, b = poll(lambda: s.request("GET", "/readyz"), lambda a: b"last reload failed" in a[2])
+        expect(b"last reload failed" in b, "readyz reports the rejected reload: %r" % b)
+        eq(st, 200, "still ready: the old configuration serves")
         st, _, b = s.push(PATH, "repo:push", W.cloud_push(changes=(("tag", "v1"),)), W.SECRET)
-        eq((st, b), (500, b"{}\n"), "bad regex")
-        eq(list(refreshed(tmp, m, s.state)), ["kargo-demo/wh-mixed"], "the 500s refreshed nothing")
-        st, _, b = s.push(PATH, "repo:push", W.cloud_push(href="https://bitbucket.org/acme/other",
-                                                          full_name="acme/other"), W.SECRET)
-        eq(st, 200, "other repos unaffected")
+        eq(st, 200, "every Warehouse of the push still refreshed, no 500: %r" % b)
+        expect("wh-bad" in s.log(), "the broken Warehouse is named in the log")
     finally:
         s.stop()
 
@@ -381,12 +373,11 @@ def test_reload_sighup_and_watch(tmp):
         write(os.path.join(m, "broken.yaml"), "kind: Warehouse\napiVersion: kargo.akuity.io/v1alpha1\n"
               "metadata: {name: x, namespace: kargo-demo}\nspec:\n  subscriptions:\n    - git: {}\n")
         s.signal(signal.SIGHUP)
-        time.sleep(0.5)
-        st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
-        eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "still serving")
-        st, _, b = s.request("GET", "/readyz")
+        st, _, b = poll(lambda: s.request("GET", "/readyz"), lambda a: b"last reload failed" in a[2])
         eq(st, 200, "still ready: the old configuration serves")
         expect(b"last reload failed" in b, "readyz reports the rejected reload: %r" % b)
+        st, _, b = s.push(PATH, "repo:push", body, W.SECRET)
+        eq(b, b'{"msg":"refreshed 1 warehouse(s)"}\n', "still serving")
         expect("reload" in s.log(), "reload logged")
     finally:
         s.stop()
@@ -405,43 +396,72 @@ def test_reload_sighup_and_watch(tmp):
 
 
 def test_reload_secret_deleted(tmp):
+    """Deleting a Secret revokes its receiver at once: an operator deletes
+    a Secret to kill a leaked secret (previous-secret is the way to change
+    one without downtime)."""
     m = W.make_world(tmp)
     s = Server(tmp, [m], extra=["--no-watch"])
     try:
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "served before")
         parts = W.PROJECT_YAML.split("---\n")
         write(os.path.join(m, "project.yaml"), "---\n".join([parts[0]] + parts[2:]))
         s.signal(signal.SIGHUP)
         st, _, b = poll(lambda: s.request("GET", "/readyz"),
-                        lambda a: b"last known secret" in a[2])
-        eq(st, 200, "still ready: the receiver keeps serving")
-        expect(b"last known secret" in b, "readyz reports the missing Secret: %r" % b)
+                        lambda a: b"not served" in a[2])
+        eq(st, 200, "still ready: the other receivers serve")
+        expect(b"1 receiver(s) not served" in b, "readyz names the revoked receiver: %r" % b)
         st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
-        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "old secret keeps serving")
-        expect("serving with its last known secret" in s.log(), "logged")
+        eq((st, b), (404, b'{}\n'), "deleted Secret: its URL is revoked")
+        expect("secret kargo-demo/bb-secret not found; receiver not served" in s.log(),
+               "logged")
+        # A Secret without its key revokes too.
+        nokey = parts[1].replace("  secret: s3cret-value", "  other: s3cret-value")
+        write(os.path.join(m, "project.yaml"), "---\n".join([parts[0], nokey] + parts[2:]))
+        s.signal(signal.SIGHUP)
+        poll(lambda: s.request("GET", "/readyz"), lambda a: b"not served" in a[2])
+        expect('has no key' in poll(s.log, lambda t: 'has no key' in t),
+               "missing key logged")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (404, b'{}\n'), "Secret without its key: revoked")
         write(os.path.join(m, "project.yaml"), W.PROJECT_YAML)
         s.signal(signal.SIGHUP)
         st, _, b = poll(lambda: s.request("GET", "/readyz"),
                         lambda a: a[2] == b'{"msg":"ready"}\n')
         eq((st, b), (200, b'{"msg":"ready"}\n'), "plain ready once the Secret is back")
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "served again")
+    finally:
+        s.stop()
+
+
+def test_secret_deleted_watched(tmp):
+    """The same revocation through the manifest watcher, without SIGHUP."""
+    m = W.make_world(tmp)
+    s = Server(tmp, [m])
+    try:
+        parts = W.PROJECT_YAML.split("---\n")
+        write(os.path.join(m, "project.yaml"), "---\n".join([parts[0]] + parts[2:]))
+        st, _, b = poll(lambda: s.push(PATH, "repo:push", W.cloud_push(), W.SECRET),
+                        lambda a: a[0] == 404)
+        eq((st, b), (404, b'{}\n'), "revoked once the watcher reloads")
     finally:
         s.stop()
 
 
 def test_sigterm_finishes_in_flight(tmp):
+    """A request whose headers arrived before SIGTERM and whose body
+    arrives after the listening socket closed is still answered."""
     _, s = started(tmp)
-    c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
     body = W.cloud_push()
-    head = ("POST %s HTTP/1.1\r\nHost: x\r\nX-Event-Key: repo:push\r\nX-Hub-Signature: %s\r\n"
-            "Content-Length: %d\r\n\r\n" % (PATH, kw.sign(W.SECRET, body), len(body))).encode()
-    c.sendall(head + body[:10])
-    time.sleep(0.3)
+    c = s.begin_request(PATH, "repo:push", body, W.SECRET)
     s.signal(signal.SIGTERM)
-    time.sleep(0.3)
-    c.sendall(body[10:])
-    data = c.recv(65536)
+    expect(not poll(s.accepting, lambda a: not a), "SIGTERM stops accepting")
+    c.sendall(body)
+    st, _, b = read_answer(c)
     c.close()
-    expect(data.startswith(b"HTTP/1.1 200"), "in-flight request answered: %r" % data[:100])
-    s.proc.wait(timeout=20)
+    eq((st, b), (200, b'{"msg":"refreshed 3 warehouse(s)"}\n'), "in-flight request answered")
+    s.proc.wait(timeout=20 * kw.SLOW)
     eq(s.proc.returncode, 0, "exit status")
     s.stop()
 
@@ -453,19 +473,27 @@ def test_sigterm_with_state_locked(tmp):
     db = sqlite3.connect(s.state, timeout=1, isolation_level=None)
     db.execute("BEGIN IMMEDIATE")
     answers = []
+    sent = []
 
     def worker():
         try:
-            st, h, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+            body = W.cloud_push()
+            c = s.begin_request(PATH, "repo:push", body, W.SECRET)
+            c.sendall(body)
+            sent.append(1)
+            st, h, b = read_answer(c)
+            c.close()
             answers.append((st, h.get("retry-after")))
-        except OSError as e:
+        except (OSError, AssertionError) as e:
+            sent.append(1)
             answers.append(("error", str(e)))
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     try:
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        # Every request is in flight (its headers seen) before the signal.
+        eq(len(poll(lambda: sent, lambda a: len(a) == 4)), 4, "four requests in flight")
         s.signal(signal.SIGTERM)
         s.proc.wait(timeout=60)
         for t in threads:
@@ -512,7 +540,7 @@ def kill9_under_load(tmp, extra):
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
-    time.sleep(1.5)
+    poll(lambda: len(acked), lambda n: n >= 200, seconds=30)
     s.kill9()
     stop.set()
     for t in threads:
@@ -639,9 +667,9 @@ def test_deliveries_and_no_secret_in_logs(tmp):
                headers={"X-Request-UUID": "uuid-1", "X-Attempt-Number": "2"})
         s.push(PATH, "repo:push", W.cloud_push(), headers={"X-Hub-Signature": "sha256=" + "1" * 64,
                                                           "X-Request-Id": "dc-id"})
-        time.sleep(0.3)
-        p = run_cli("deliveries", "--state", s.state, "-o", "json")
-        d = json.loads(p.stdout)
+        # The 401 is logged without waiting for the disk: poll for it.
+        d = poll(lambda: json.loads(run_cli("deliveries", "--state", s.state, "-o", "json").stdout),
+                 lambda a: len(a) == 2)
         eq(len(d), 2, "two deliveries")
         eq((d[0]["requestId"], d[0]["status"]), ("dc-id", 401), "newest first")
         eq((d[1]["requestId"], d[1]["attempt"], d[1]["status"]), ("uuid-1", 2, 200), "first")
@@ -654,6 +682,36 @@ def test_deliveries_and_no_secret_in_logs(tmp):
         expect(secret.decode() not in log, "secret in log")
     expect(PATH.split("/")[-1] not in log, "receiver hash in log")
     expect("sha256=" not in log, "signature in log")
+
+
+def test_port_in_use(tmp):
+    """A port that is taken is a start-up error naming the address; no
+    second server silently shares the port (and the deliveries)."""
+    m, s = started(tmp)
+    try:
+        p = run_cli("serve", "--manifests", m, "--listen", "127.0.0.1:%d" % s.port,
+                    "--state", os.path.join(tmp, "other.db"))
+        err = p.stderr.decode()
+        expect(p.returncode != 0, "second serve exits non-zero (%d)" % p.returncode)
+        expect("cannot listen on 127.0.0.1:%d: Address already in use" % s.port in err,
+               "names the address and the cause: %r" % err)
+        st, _, b = s.push(PATH, "repo:push", W.cloud_push(), W.SECRET)
+        eq(st, 200, "the first server still serves")
+    finally:
+        s.stop()
+
+
+def test_kargo_log_env(tmp):
+    """Kargo's chart sets LOG_FORMAT=CONSOLE and LOG_LEVEL=INFO: accepted."""
+    m = W.make_world(tmp)
+    s = Server(tmp, [m], env={"LOG_FORMAT": "CONSOLE", "LOG_LEVEL": "INFO"})
+    try:
+        eq(s.request("GET", "/healthz")[0], 200, "serves with Kargo's values")
+    finally:
+        s.stop()
+    p = run_cli("serve", "--manifests", m, "--log-format", "xml")
+    expect(p.returncode != 0 and b"unknown log format xml" in p.stderr,
+           "an unknown format is refused: %r" % p.stderr)
 
 
 def test_help_and_version(tmp):

@@ -5,10 +5,9 @@ changed, -n is the namespace everywhere and the delivery count is
 a flag error."""
 import json
 import os
-import time
 
 import kw
-from kw import Server, eq, expect, run_cli
+from kw import Server, eq, expect, poll, run_cli
 import world as W
 
 PATH = kw.receiver_path(W.PROJECT, W.RECEIVER, W.SECRET)
@@ -60,13 +59,9 @@ def test_cli_namespace_and_limit(tmp):
         eq(s.push(cpath, "repo:push", W.cloud_push(), W.CLUSTER_SECRET)[0], 200, "cluster push")
         eq(s.push(PATH, "repo:push", W.cloud_push(), b"wrong")[0], 401, "bad push")
         # Deliveries are written after the answer: wait for all three.
-        deadline = time.time() + 10
-        while True:
-            p = run_cli("deliveries", "--state", s.state, "-o", "json")
-            if len(json.loads(p.stdout)) == 3 or time.time() > deadline:
-                break
-            time.sleep(0.05)
-        eq(len(json.loads(p.stdout)), 3, "three deliveries")
+        d = poll(lambda: json.loads(run_cli("deliveries", "--state", s.state, "-o", "json").stdout),
+                 lambda a: len(a) == 3)
+        eq(len(d), 3, "three deliveries")
         p = run_cli("deliveries", "--state", s.state, "--limit", "2", "-o", "json")
         eq(len(json.loads(p.stdout)), 2, "--limit 2")
         p = run_cli("deliveries", "--state", s.state, "-n", "kargo-demo", "-o", "json")

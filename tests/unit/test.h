@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int test_passed, test_failed;
 
@@ -34,6 +35,18 @@ static int test_passed, test_failed;
 		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); \
 		fputc('\n', stderr); } \
 } while (0)
+
+/* Removes a test's SQLite database at path with its -wal and -shm files. */
+static inline void test_unlink_db(const char *path)
+{
+	char side[512];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
 
 #define TEST_DONE(name) do { \
 	printf("%s: %d passed, %d failed\n", name, test_passed, test_failed); \

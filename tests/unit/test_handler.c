@@ -268,7 +268,7 @@ static void test_duplicate_and_rate_limit(struct fake *f, const char *good)
 
 int main(void)
 {
-	struct snapshot_options so = { "http://localhost:8080", "kargo-system-resources", NULL };
+	struct snapshot_options so = { "http://localhost:8080", "kargo-system-resources" };
 	struct diag_list dl = { 0 };
 	struct obj_set *set = manifest_set_new();
 	struct fake f = { .base = { &fake_ops } };

@@ -1,0 +1,859 @@
+/*
+ * decode.c: per-kind decoders of manifest objects (decode.h). Each object
+ * is first converted to kubectl's JSON (kjson.h) within the document's
+ * budget; only an object that fits is decoded into its struct.
+ */
+#include "decode.h"
+
+#include "kjson.h"
+#include "kw.h"
+#include "manifest.h"
+#include "yread.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KARGO_API "kargo.akuity.io/v1alpha1"
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * An object is decoded into a set of its own; if no error was reported it
+ * moves into the document's set, else objects_free_set() frees it, so the
+ * code that frees objects exists once.
+ */
+static struct obj_set *scratch_new(struct ydoc *d)
+{
+	struct obj_set *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		d->oom = true;
+	return s;
+}
+
+static int move_objects(struct obj_set *dst, struct obj_set *src)
+{
+	void *v;
+
+#define MOVE(f) \
+	if (src->n_##f > 0) { \
+		v = kw_array_append(dst->f, &dst->n_##f, src->f, src->n_##f, sizeof(*src->f)); \
+		if (v == NULL) \
+			return KW_ENOMEM; \
+		dst->f = v; \
+		src->n_##f = 0; \
+	}
+	MOVE(configs)
+	MOVE(secrets)
+	MOVE(warehouses)
+	MOVE(promotions)
+#undef MOVE
+	return KW_OK;
+}
+
+static void scratch_commit(struct ydoc *d, struct obj_set *tmp)
+{
+	if (!d->oom && d->dl->n_errors == d->errors && move_objects(d->set, tmp) != KW_OK)
+		d->oom = true;
+	objects_free_set(tmp);
+}
+
+/* Allocates the one object of a scratch set: *arr gets it, *n 1. */
+static void *scratch_one(struct ydoc *d, size_t size, size_t *n)
+{
+	void *p = calloc(1, size);
+
+	if (p == NULL)
+		d->oom = true;
+	else
+		*n = 1;
+	return p;
+}
+
+struct meta {
+	char *name;
+	char *namespace;
+	const yaml_node_t *node; /* metadata */
+	const yaml_node_t *name_node;
+	const yaml_node_t *ns_node;
+};
+
+/* Kubernetes' RFC 1123 names: lowercase alphanumeric words joined by '-',
+ * and for a subdomain several such labels joined by '.'. */
+static bool rfc1123(const char *s, size_t max, bool dots)
+{
+	size_t len = strlen(s);
+	char prev = '.';
+
+	if (len == 0 || len > max)
+		return false;
+	for (const char *p = s; *p != '\0'; prev = *p++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') || is_digit(*p);
+
+		if (!alnum && *p != '-' && !(dots && *p == '.'))
+			return false;
+		if (!alnum && (prev == '.' || prev == '-') && *p == '.')
+			return false;
+		if (*p == '-' && prev == '.')
+			return false;
+	}
+	return prev != '-' && prev != '.';
+}
+
+static void meta_free(struct meta *m)
+{
+	free(m->name);
+	free(m->namespace);
+}
+
+/* metadata.name (a subdomain, or a label when label_name) and namespace. */
+static bool decode_meta(struct ydoc *d, const yaml_node_t *root, bool label_name,
+	bool namespaced, struct meta *m)
+{
+	bool ok;
+	size_t old;
+
+	if (!yread_node(d, root, "metadata", YAML_MAPPING_NODE, YREAD_REQUIRED, &m->node) ||
+		m->node == NULL)
+		return false;
+	old = keypath_str(&d->kp, "metadata");
+	ok = yread_string(d, m->node, "name", YREAD_REQUIRED | YREAD_NONEMPTY, &m->name, &m->name_node);
+	ok = yread_string(d, m->node, "namespace", namespaced ? YREAD_REQUIRED | YREAD_NONEMPTY : 0,
+		&m->namespace, &m->ns_node) && ok;
+	if (m->name != NULL && !rfc1123(m->name, label_name ? 63 : 253, !label_name)) {
+		size_t o = keypath_str(&d->kp, "name");
+
+		ydoc_error(d, m->name_node, "must be a lowercase RFC 1123 %s (a-z, 0-9, '-'%s)",
+			label_name ? "label" : "subdomain", label_name ? "" : ", '.'");
+		keypath_pop(&d->kp, o);
+		ok = false;
+	}
+	if (m->namespace != NULL && *m->namespace != '\0' && !rfc1123(m->namespace, 63, false)) {
+		size_t o = keypath_str(&d->kp, "namespace");
+
+		ydoc_error(d, m->ns_node, "must be a lowercase RFC 1123 label (a-z, 0-9, '-')");
+		keypath_pop(&d->kp, o);
+		ok = false;
+	}
+	keypath_pop(&d->kp, old);
+	return ok;
+}
+
+/* Reports, at metadata.<key>, a problem with node n. */
+static void meta_error(struct ydoc *d, const char *key, const yaml_node_t *n,
+	const char *msg)
+{
+	size_t old = keypath_str(&d->kp, "metadata");
+
+	keypath_str(&d->kp, key);
+	ydoc_error(d, n, "%s", msg);
+	keypath_pop(&d->kp, old);
+}
+
+/* ---- ProjectConfig and ClusterConfig ------------------------------------ */
+
+static const char *const receiver_kinds[] = {
+	"bitbucket", "github", "gitlab", "gitea", "dockerhub",
+	"quay", "harbor", "artifactory", "azure", "generic",
+};
+
+static void receiver_secret(struct ydoc *d, const yaml_node_t *v,
+	struct obj_receiver *r)
+{
+	const yaml_node_t *ref;
+	size_t old = keypath_str(&d->kp, r->kind_name);
+
+	if (yread_expect_mapping(d, v) &&
+		yread_node(d, v, "secretRef", YAML_MAPPING_NODE, YREAD_REQUIRED, &ref) && ref != NULL) {
+		size_t o = keypath_str(&d->kp, "secretRef");
+
+		yread_string(d, ref, "name", YREAD_REQUIRED | YREAD_NONEMPTY, &r->secret_name, NULL);
+		keypath_pop(&d->kp, o);
+	}
+	keypath_pop(&d->kp, old);
+}
+
+static void decode_receiver(struct ydoc *d, const yaml_node_t *item,
+	struct obj_receiver *r)
+{
+	int k;
+
+	r->pos = ydoc_pos(d, item);
+	if (!yread_expect_mapping(d, item))
+		return;
+	yread_string(d, item, "name", YREAD_REQUIRED | YREAD_NONEMPTY, &r->name, NULL);
+	k = yread_exactly_one(d, item, receiver_kinds, KW_ARRAY_LEN(receiver_kinds),
+		"bitbucket, github, gitlab, gitea, dockerhub, quay, harbor, "
+		"artifactory, azure, generic");
+	if (k < 0)
+		return;
+	r->kind = k == 0 ? RECEIVER_BITBUCKET : RECEIVER_OTHER;
+	r->kind_name = strdup(receiver_kinds[k]);
+	if (r->kind_name == NULL) {
+		d->oom = true;
+		return;
+	}
+	receiver_secret(d, ydoc_map_get(d, item, receiver_kinds[k]), r);
+}
+
+static int receiver_cmp(const void *a, const void *b)
+{
+	const struct obj_receiver *x = *(const struct obj_receiver *const *)a;
+	const struct obj_receiver *y = *(const struct obj_receiver *const *)b;
+	int r = strcmp(x->name, y->name);
+
+	return r != 0 ? r : (x < y ? -1 : x > y);
+}
+
+/* Receiver names are unique within a config: Kargo hashes the name into
+ * the receiver's URL. Sorting keeps this linear in practice. */
+static void check_receiver_names(struct ydoc *d, struct obj_config *c)
+{
+	const struct obj_receiver **v;
+	size_t n = 0;
+
+	v = calloc(c->n_receivers + 1, sizeof(*v));
+	if (v == NULL) {
+		d->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < c->n_receivers; i++)
+		if (c->receivers[i].name != NULL)
+			v[n++] = &c->receivers[i];
+	qsort(v, n, sizeof(*v), receiver_cmp);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		size_t old;
+		struct diag_shown sh;
+
+		if (strcmp(v[i]->name, v[first]->name) != 0) {
+			first = i;
+			continue;
+		}
+		old = keypath_index(&d->kp, (size_t)(v[i] - c->receivers));
+		keypath_str(&d->kp, "name");
+		if (diag_add(d->dl, DIAG_ERROR, d->file, v[i]->pos.line, v[i]->pos.column,
+			d->kp.buf, "duplicate receiver name \"%s\" (first at line %zu)",
+			diag_show(&sh, v[i]->name), v[first]->pos.line) != KW_OK)
+			d->oom = true;
+		keypath_pop(&d->kp, old);
+	}
+	free(v);
+}
+
+static void decode_receivers(struct ydoc *d, const yaml_node_t *root,
+	struct obj_config *c)
+{
+	const yaml_node_t *spec, *list;
+	size_t old, n;
+
+	if (!yread_node(d, root, "spec", YAML_MAPPING_NODE, 0, &spec) || spec == NULL)
+		return;
+	old = keypath_str(&d->kp, "spec");
+	if (yread_node(d, spec, "webhookReceivers", YAML_SEQUENCE_NODE, 0, &list) &&
+		list != NULL && (n = ydoc_list_len(list)) > 0) {
+		size_t o = keypath_str(&d->kp, "webhookReceivers");
+
+		c->receivers = calloc(n, sizeof(*c->receivers));
+		if (c->receivers == NULL)
+			d->oom = true;
+		for (size_t i = 0; c->receivers != NULL && i < n; i++) {
+			size_t oi = keypath_index(&d->kp, i);
+
+			decode_receiver(d, ydoc_node(d, list->data.sequence.items.start[i]),
+				&c->receivers[c->n_receivers++]);
+			keypath_pop(&d->kp, oi);
+		}
+		if (c->receivers != NULL)
+			check_receiver_names(d, c);
+		keypath_pop(&d->kp, o);
+	}
+	keypath_pop(&d->kp, old);
+}
+
+/* A ProjectConfig is named after its project, which is its namespace. */
+static void config_project(struct ydoc *d, struct obj_config *c, struct meta *m)
+{
+	if (m->namespace != NULL && *m->namespace != '\0' &&
+		strcmp(m->namespace, m->name) != 0)
+		meta_error(d, "namespace", m->ns_node, "must equal metadata.name: a "
+			"ProjectConfig is named after its project (namespace)");
+	c->project = m->name;
+	m->name = NULL;
+	c->namespace = strdup(c->project);
+	if (c->namespace == NULL)
+		d->oom = true;
+}
+
+static void config_cluster(struct ydoc *d, struct obj_config *c, struct meta *m)
+{
+	if (strcmp(m->name, "cluster") != 0)
+		meta_error(d, "name", m->name_node, "a ClusterConfig must be named \"cluster\"");
+	c->project = strdup("");
+	c->namespace = strdup(""); /* set by manifest_load_ns() */
+	if (c->project == NULL || c->namespace == NULL)
+		d->oom = true;
+}
+
+static void decode_config(struct ydoc *d, const yaml_node_t *root, bool cluster)
+{
+	struct obj_set *tmp = scratch_new(d);
+	struct obj_config *c;
+	struct meta m = { 0 };
+
+	if (tmp == NULL || (c = tmp->configs = scratch_one(d, sizeof(*c), &tmp->n_configs)) == NULL) {
+		objects_free_set(tmp);
+		return;
+	}
+	c->cluster = cluster;
+	c->pos = ydoc_pos(d, root);
+	if (decode_meta(d, root, !cluster, false, &m)) {
+		if (cluster)
+			config_cluster(d, c, &m);
+		else
+			config_project(d, c, &m);
+	}
+	decode_receivers(d, root, c);
+	meta_free(&m);
+	scratch_commit(d, tmp);
+}
+
+static void decode_project_config(struct ydoc *d, const yaml_node_t *root, cJSON **json)
+{
+	(void)json;
+	decode_config(d, root, false);
+}
+
+static void decode_cluster_config(struct ydoc *d, const yaml_node_t *root, cJSON **json)
+{
+	(void)json;
+	decode_config(d, root, true);
+}
+
+/* ---- Secret ------------------------------------------------------------- */
+
+enum secret_source { FROM_DATA, FROM_STRING_DATA };
+
+/* The Secret's keys that receivers use, as they are being read. */
+struct secret_keys {
+	struct obj_secret *s;
+	const yaml_node_t *at[2];    /* value nodes of secret, previous-secret */
+	enum secret_source from[2];
+};
+
+/* The bytes of one value; NULL after reporting a problem. */
+static unsigned char *secret_bytes(struct ydoc *d, const yaml_node_t *v,
+	enum secret_source src, size_t *len)
+{
+	struct yaml11_scalar sc = { 0 };
+	unsigned char *out;
+
+	*len = 0;
+	if (ydoc_mistagged(d, v))
+		return NULL;
+	if (!ydoc_is_null(d, v) && (v->type != YAML_SCALAR_NODE ||
+		!ydoc_scalar(d, v, &sc) || sc.type != YAML11_STR)) {
+		ydoc_error(d, v, "must be a string, not %s%s", ydoc_describe(d, v),
+			v->type == YAML_SCALAR_NODE ? " (quote it)" : "");
+		return NULL;
+	}
+	if (sc.len > (src == FROM_DATA ? MANIFEST_MAX_SECRET / 3 * 4 + 4 : MANIFEST_MAX_SECRET)) {
+		ydoc_error(d, v, "is larger than a Secret may be (%u bytes)", MANIFEST_MAX_SECRET);
+		return NULL;
+	}
+	if ((out = malloc(sc.len + 1)) == NULL) {
+		d->oom = true;
+		return NULL;
+	}
+	if (src == FROM_STRING_DATA) {
+		if (sc.len > 0)
+			memcpy(out, sc.s, sc.len);
+		*len = sc.len;
+	} else if (!kw_base64_decode(sc.s, sc.len, out, len)) {
+		ydoc_error(d, v, "is not valid base64 (Kubernetes would reject it)");
+		OPENSSL_cleanse(out, sc.len + 1);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void secret_store(struct secret_keys *sk, int which, unsigned char *bytes,
+	size_t len, const yaml_node_t *at, enum secret_source src)
+{
+	unsigned char **slot = which == 0 ? &sk->s->secret : &sk->s->previous;
+	size_t *slot_len = which == 0 ? &sk->s->secret_len : &sk->s->previous_len;
+
+	if (*slot != NULL) {
+		OPENSSL_cleanse(*slot, *slot_len);
+		free(*slot);
+	}
+	*slot = bytes;
+	*slot_len = len;
+	if (which == 0)
+		sk->s->has_secret = true;
+	else
+		sk->s->has_previous = true;
+	sk->at[which] = at;
+	sk->from[which] = src;
+}
+
+static bool key_is(const yaml_node_t *k, const char *s)
+{
+	return k->data.scalar.length == strlen(s) &&
+		memcmp(k->data.scalar.value, s, k->data.scalar.length) == 0;
+}
+
+static void secret_value(struct ydoc *d, const yaml_node_t *k, const yaml_node_t *v,
+	enum secret_source src, struct secret_keys *sk)
+{
+	size_t old = keypath_key(&d->kp, (const char *)k->data.scalar.value,
+		k->data.scalar.length);
+	size_t len;
+	unsigned char *bytes = secret_bytes(d, v, src, &len);
+	int which = key_is(k, "secret") ? 0 : key_is(k, "previous-secret") ? 1 : -1;
+
+	if (bytes != NULL && which >= 0) {
+		secret_store(sk, which, bytes, len, v, src);
+	} else if (bytes != NULL) {
+		OPENSSL_cleanse(bytes, len);
+		free(bytes);
+	}
+	keypath_pop(&d->kp, old);
+}
+
+/* data, then stringData: Kubernetes lets stringData win. Merge keys are
+ * not followed here: a "<<" key is reported as a value of the wrong type. */
+static void secret_values(struct ydoc *d, const yaml_node_t *root,
+	const char *field, enum secret_source src, struct secret_keys *sk)
+{
+	const yaml_node_t *m;
+	size_t old;
+
+	if (!yread_node(d, root, field, YAML_MAPPING_NODE, 0, &m) || m == NULL)
+		return;
+	old = keypath_str(&d->kp, field);
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+		p < m->data.mapping.pairs.top && !d->oom; p++) {
+		const yaml_node_t *k = ydoc_node(d, p->key);
+
+		if (k->type == YAML_SCALAR_NODE) /* else reported by kjson_convert() */
+			secret_value(d, k, ydoc_node(d, p->value), src, sk);
+	}
+	keypath_pop(&d->kp, old);
+}
+
+/* [beyond] The bytes are the HMAC key as they are: a trailing newline, the
+ * usual slip of `echo ... | base64`, makes every signature differ from
+ * Bitbucket's, whose copy almost never ends in white space. */
+static void secret_whitespace(struct ydoc *d, const struct secret_keys *sk)
+{
+	static const char *const keys[2] = { "secret", "previous-secret" };
+
+	for (int i = 0; i < 2; i++) {
+		const unsigned char *v = i == 0 ? sk->s->secret : sk->s->previous;
+		size_t len = i == 0 ? sk->s->secret_len : sk->s->previous_len;
+		size_t old;
+
+		if (sk->at[i] == NULL || len == 0 || strchr(" \t\r\n", v[len - 1]) == NULL)
+			continue;
+		old = keypath_str(&d->kp, sk->from[i] == FROM_DATA ? "data" : "stringData");
+		keypath_str(&d->kp, keys[i]);
+		ydoc_warning(d, sk->at[i], "the value ends in white space (%s); Bitbucket's "
+			"copy of a secret almost never does, and signatures would not "
+			"match%s", v[len - 1] == '\n' ? "a newline" : v[len - 1] == '\r'
+			? "a carriage return" : v[len - 1] == '\t' ? "a tab" : "a space",
+			sk->from[i] == FROM_DATA ? " (encoded with echo, without -n?)" : "");
+		keypath_pop(&d->kp, old);
+	}
+}
+
+static void decode_secret(struct ydoc *d, const yaml_node_t *root, cJSON **json)
+{
+	struct obj_set *tmp = scratch_new(d);
+	struct secret_keys sk = { 0 };
+	struct meta m = { 0 };
+
+	(void)json;
+	if (tmp == NULL || (sk.s = tmp->secrets = scratch_one(d, sizeof(*sk.s), &tmp->n_secrets)) == NULL) {
+		objects_free_set(tmp);
+		return;
+	}
+	sk.s->pos = ydoc_pos(d, root);
+	if (decode_meta(d, root, false, true, &m)) {
+		sk.s->name = m.name;
+		sk.s->namespace = m.namespace;
+		m.name = m.namespace = NULL;
+	}
+	secret_values(d, root, "data", FROM_DATA, &sk);
+	secret_values(d, root, "stringData", FROM_STRING_DATA, &sk);
+	secret_whitespace(d, &sk);
+	meta_free(&m);
+	scratch_commit(d, tmp);
+}
+
+/* ---- Warehouse ---------------------------------------------------------- */
+
+static const char *const strategy_names[] = {
+	[STRATEGY_NEWEST_FROM_BRANCH] = "NewestFromBranch",
+	[STRATEGY_SEMVER] = "SemVer",
+	[STRATEGY_LEXICAL] = "Lexical",
+	[STRATEGY_NEWEST_TAG] = "NewestTag",
+};
+
+#define SUB_FIELD(k, kind, flags, f) \
+	{ k, kind, flags, offsetof(struct obj_subscription, f), 0, NULL, 0 }
+#define SUB_LIST(k, f) \
+	{ k, YREAD_STRINGS, 0, offsetof(struct obj_subscription, f), \
+		offsetof(struct obj_subscription, n_##f), NULL, 0 }
+
+static const struct yread_field git_fields[] = {
+	SUB_FIELD("repoURL", YREAD_STRING, YREAD_REQUIRED | YREAD_NONEMPTY, repo_url),
+	SUB_FIELD("branch", YREAD_STRING, 0, branch),
+	{ "commitSelectionStrategy", YREAD_ENUM, 0, offsetof(struct obj_subscription, strategy),
+		0, strategy_names, KW_ARRAY_LEN(strategy_names) },
+	SUB_LIST("allowTagsRegexes", allow_regexes),
+	SUB_LIST("ignoreTagsRegexes", ignore_regexes),
+	SUB_FIELD("semverConstraint", YREAD_STRING, 0, semver_constraint),
+	SUB_FIELD("strictSemvers", YREAD_BOOL, 0, strict_semvers),
+	SUB_FIELD("allowTags", YREAD_STRING, 0, allow_tags),
+	SUB_LIST("ignoreTags", ignore_tags),
+};
+
+static const struct yread_field repo_fields[] = {
+	SUB_FIELD("repoURL", YREAD_STRING, YREAD_REQUIRED | YREAD_NONEMPTY, repo_url),
+};
+
+static const char *const sub_keys[] = { "git", "image", "chart" };
+
+/* [beyond] Kargo refuses to build a tag strategy's selection with the
+ * deprecated fields (its webhooks answer 500); here the snapshot refuses
+ * the configuration, and this points at the field itself. */
+static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
+	const struct obj_subscription *s)
+{
+	static const char *const keys[] = { "allowTags", "ignoreTags" };
+
+	if (s->strategy == STRATEGY_NEWEST_FROM_BRANCH)
+		return;
+	for (size_t i = 0; i < KW_ARRAY_LEN(keys); i++) {
+		const yaml_node_t *v = ydoc_map_get(d, git, keys[i]);
+		size_t old;
+
+		if (ydoc_is_null(d, v))
+			continue;
+		old = keypath_str(&d->kp, keys[i]);
+		ydoc_warning(d, v, "deprecated: with a tag strategy Kargo cannot build "
+			"this subscription's selection, so the configuration is refused "
+			"(use allowTagsRegexes or ignoreTagsRegexes)");
+		keypath_pop(&d->kp, old);
+	}
+}
+
+static void decode_subscription(struct ydoc *d, const yaml_node_t *item,
+	struct obj_subscription *s)
+{
+	const yaml_node_t *v;
+	size_t old;
+	int k;
+
+	s->pos = ydoc_pos(d, item);
+	if (!yread_expect_mapping(d, item))
+		return;
+	k = yread_exactly_one(d, item, sub_keys, KW_ARRAY_LEN(sub_keys), "git, image, chart");
+	if (k < 0)
+		return;
+	s->kind = (enum sub_kind)k;
+	v = ydoc_map_get(d, item, sub_keys[k]);
+	old = keypath_str(&d->kp, sub_keys[k]);
+	if (yread_expect_mapping(d, v)) {
+		if (s->kind == SUB_GIT) {
+			/* Kargo's CRD defaults strictSemvers to true
+			 * (+kubebuilder:default=true). */
+			s->strict_semvers = true;
+			yread_fields(d, v, git_fields, KW_ARRAY_LEN(git_fields), s);
+			warn_deprecated(d, v, s);
+		} else {
+			yread_fields(d, v, repo_fields, KW_ARRAY_LEN(repo_fields), s);
+		}
+	}
+	keypath_pop(&d->kp, old);
+}
+
+static void decode_subscriptions(struct ydoc *d, const yaml_node_t *root,
+	struct obj_warehouse *w)
+{
+	const yaml_node_t *spec, *list;
+	size_t old, o, n;
+
+	if (!yread_node(d, root, "spec", YAML_MAPPING_NODE, YREAD_REQUIRED, &spec) || spec == NULL)
+		return;
+	old = keypath_str(&d->kp, "spec");
+	if (!yread_node(d, spec, "subscriptions", YAML_SEQUENCE_NODE, YREAD_REQUIRED, &list) ||
+		list == NULL) {
+		keypath_pop(&d->kp, old);
+		return;
+	}
+	o = keypath_str(&d->kp, "subscriptions");
+	n = ydoc_list_len(list);
+	if (n == 0)
+		ydoc_error(d, list, "must list at least one subscription");
+	else if ((w->subs = calloc(n, sizeof(*w->subs))) == NULL)
+		d->oom = true;
+	for (size_t i = 0; w->subs != NULL && i < n; i++) {
+		size_t oi = keypath_index(&d->kp, i);
+
+		decode_subscription(d, ydoc_node(d, list->data.sequence.items.start[i]),
+			&w->subs[w->n_subs++]);
+		keypath_pop(&d->kp, oi);
+	}
+	keypath_pop(&d->kp, o);
+	keypath_pop(&d->kp, old);
+}
+
+/* Moves a namespaced object's decoded name and namespace into its fields. */
+static void take_names(struct ydoc *d, const yaml_node_t *root, struct meta *m,
+	char **name, char **namespace)
+{
+	if (decode_meta(d, root, false, true, m)) {
+		*name = m->name;
+		*namespace = m->namespace;
+		m->name = m->namespace = NULL;
+	}
+}
+
+/* Hands the document's JSON to the object, unless the set keeps none. */
+static void keep_object(struct ydoc *d, cJSON **json, cJSON **slot)
+{
+	if (!d->set->without_objects) {
+		*slot = *json;
+		*json = NULL;
+	}
+}
+
+static void decode_warehouse(struct ydoc *d, const yaml_node_t *root, cJSON **json)
+{
+	struct obj_set *tmp = scratch_new(d);
+	struct obj_warehouse *w;
+	struct meta m = { 0 };
+
+	if (tmp == NULL || (w = tmp->warehouses = scratch_one(d, sizeof(*w), &tmp->n_warehouses)) == NULL) {
+		objects_free_set(tmp);
+		return;
+	}
+	w->pos = ydoc_pos(d, root);
+	take_names(d, root, &m, &w->name, &w->namespace);
+	decode_subscriptions(d, root, w);
+	keep_object(d, json, &w->object);
+	meta_free(&m);
+	scratch_commit(d, tmp);
+}
+
+/* ---- Promotion ---------------------------------------------------------- */
+
+/* status.state[alias].pr.url when it is a string. */
+static const char *state_pr_url(const cJSON *json, const char *alias)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(json, "status");
+
+	j = cJSON_GetObjectItemCaseSensitive(j, "state");
+	j = cJSON_GetObjectItemCaseSensitive(j, alias);
+	j = cJSON_GetObjectItemCaseSensitive(j, "pr");
+	j = cJSON_GetObjectItemCaseSensitive(j, "url");
+	return cJSON_IsString(j) ? j->valuestring : NULL;
+}
+
+static void add_pr_url(struct ydoc *d, struct obj_promotion *p, const char *url)
+{
+	char *s = strdup(url);
+	char **v = s != NULL ? kw_array_grow(p->pr_urls, p->n_pr_urls, 1, sizeof(*v)) : NULL;
+
+	if (v == NULL) {
+		free(s);
+		d->oom = true;
+		return;
+	}
+	v[p->n_pr_urls++] = s;
+	p->pr_urls = v;
+}
+
+/*
+ * The pull requests a Promotion waits on. Kargo v1.11 indexes Running
+ * Promotions by the pr.url that a git-wait-for-pr step records in
+ * status.state under the step's alias (its "as", else "step-<index>"), and
+ * a pull-request event refreshes the Promotions indexed under the event's
+ * URL (pkg/webhook/external tests: a Running Promotion with step
+ * {uses: git-wait-for-pr, as: wait-pr} and state
+ * {"wait-pr": {"pr": {"url": ...}}}). Every such step counts here; the
+ * phase is kept so that the caller can require Running.
+ */
+static void decode_steps(struct ydoc *d, const yaml_node_t *root,
+	const cJSON *json, struct obj_promotion *p)
+{
+	const yaml_node_t *spec, *steps;
+	size_t old;
+
+	if (!yread_node(d, root, "spec", YAML_MAPPING_NODE, 0, &spec) || spec == NULL)
+		return;
+	old = keypath_str(&d->kp, "spec");
+	if (yread_node(d, spec, "steps", YAML_SEQUENCE_NODE, 0, &steps) && steps != NULL) {
+		size_t o = keypath_str(&d->kp, "steps");
+
+		for (size_t i = 0; i < ydoc_list_len(steps) && !d->oom; i++) {
+			const yaml_node_t *step = ydoc_node(d, steps->data.sequence.items.start[i]);
+			size_t oi = keypath_index(&d->kp, i);
+			char *uses = NULL, *as = NULL, alias[32];
+			const char *url;
+
+			if (yread_expect_mapping(d, step) &&
+				yread_string(d, step, "uses", 0, &uses, NULL) &&
+				yread_string(d, step, "as", 0, &as, NULL) &&
+				uses != NULL && strcmp(uses, "git-wait-for-pr") == 0) {
+				snprintf(alias, sizeof(alias), "step-%zu", i);
+				url = state_pr_url(json, as != NULL && *as != '\0' ? as : alias);
+				if (url != NULL)
+					add_pr_url(d, p, url);
+			}
+			free(uses);
+			free(as);
+			keypath_pop(&d->kp, oi);
+		}
+		keypath_pop(&d->kp, o);
+	}
+	keypath_pop(&d->kp, old);
+}
+
+static void decode_promotion(struct ydoc *d, const yaml_node_t *root, cJSON **json)
+{
+	struct obj_set *tmp = scratch_new(d);
+	struct obj_promotion *p;
+	const yaml_node_t *status;
+	struct meta m = { 0 };
+
+	if (tmp == NULL || (p = tmp->promotions = scratch_one(d, sizeof(*p), &tmp->n_promotions)) == NULL) {
+		objects_free_set(tmp);
+		return;
+	}
+	p->pos = ydoc_pos(d, root);
+	take_names(d, root, &m, &p->name, &p->namespace);
+	if (yread_node(d, root, "status", YAML_MAPPING_NODE, 0, &status) && status != NULL) {
+		size_t old = keypath_str(&d->kp, "status");
+
+		yread_string(d, status, "phase", 0, &p->phase, NULL);
+		keypath_pop(&d->kp, old);
+	}
+	decode_steps(d, root, *json, p);
+	keep_object(d, json, &p->object);
+	meta_free(&m);
+	scratch_commit(d, tmp);
+}
+
+/* ---- Kinds -------------------------------------------------------------- */
+
+static const struct kind {
+	const char *name;
+	const char *api_version;
+	void (*decode)(struct ydoc *d, const yaml_node_t *root, cJSON **json);
+} kinds[] = {
+	{ "ProjectConfig", KARGO_API, decode_project_config },
+	{ "ClusterConfig", KARGO_API, decode_cluster_config },
+	{ "Secret", "v1", decode_secret },
+	{ "Warehouse", KARGO_API, decode_warehouse },
+	{ "Promotion", KARGO_API, decode_promotion },
+};
+
+/* The API group of an apiVersion: "" for the core "v1". */
+static bool same_group(const char *a, const char *b)
+{
+	const char *sa = strchr(a, '/'), *sb = strchr(b, '/');
+	size_t la = sa != NULL ? (size_t)(sa - a) : 0;
+	size_t lb = sb != NULL ? (size_t)(sb - b) : 0;
+
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* kubectl accepts a List (what `kubectl get -o yaml` prints) of objects. */
+static void decode_items(struct ydoc *d, const yaml_node_t *n)
+{
+	const yaml_node_t *items;
+	size_t old;
+
+	if (!yread_node(d, n, "items", YAML_SEQUENCE_NODE, 0, &items) || items == NULL)
+		return;
+	old = keypath_str(&d->kp, "items");
+	if (d->lists++ >= MANIFEST_MAX_DEPTH / 2) /* aliases can nest a List in itself */
+		ydoc_error(d, items, "Lists nested deeper than %d levels", MANIFEST_MAX_DEPTH / 2);
+	for (size_t i = 0; d->lists <= MANIFEST_MAX_DEPTH / 2 &&
+		i < ydoc_list_len(items) && !d->oom; i++) {
+		const yaml_node_t *item = ydoc_node(d, items->data.sequence.items.start[i]);
+		size_t oi = keypath_index(&d->kp, i);
+
+		/* an item may be an alias, read as often as it is named */
+		if (ydoc_spend(d, item, 1 + (item->type == YAML_MAPPING_NODE ? ydoc_n_pairs(item) : 0), 0))
+			decode_object(d, item);
+		keypath_pop(&d->kp, oi);
+	}
+	d->lists--;
+	keypath_pop(&d->kp, old);
+}
+
+static bool is_list_kind(const char *kind)
+{
+	size_t len = strlen(kind);
+
+	return len >= 4 && strcmp(kind + len - 4, "List") == 0;
+}
+
+static void decode_kind(struct ydoc *d, const yaml_node_t *n, const char *api,
+	const yaml_node_t *api_node, const char *kind)
+{
+	cJSON *json = NULL;
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(kinds); i++) {
+		const struct kind *k = &kinds[i];
+
+		/* The same kind name in another API group is someone else's. */
+		if (strcmp(kind, k->name) != 0 || !same_group(api, k->api_version))
+			continue;
+		if (strcmp(api, k->api_version) != 0) {
+			size_t old = keypath_str(&d->kp, "apiVersion");
+
+			ydoc_error(d, api_node, "%s is served as %s", kind, k->api_version);
+			keypath_pop(&d->kp, old);
+			return;
+		}
+		d->errors = d->dl->n_errors;
+		if (kjson_convert(d, n, &json) != KW_ETOOBIG)
+			k->decode(d, n, &json);
+		cJSON_Delete(json);
+		return;
+	}
+}
+
+void decode_object(struct ydoc *d, const yaml_node_t *n)
+{
+	char *api = NULL, *kind = NULL;
+	const yaml_node_t *api_node = NULL;
+	bool ok;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		ydoc_error(d, n, "a manifest is a mapping with apiVersion and kind, not %s",
+			ydoc_describe(d, n));
+		return;
+	}
+	ok = yread_string(d, n, "apiVersion", YREAD_REQUIRED | YREAD_NONEMPTY, &api, &api_node);
+	ok = yread_string(d, n, "kind", YREAD_REQUIRED | YREAD_NONEMPTY, &kind, NULL) && ok;
+	if (ok && is_list_kind(kind))
+		decode_items(d, n);
+	else if (ok)
+		decode_kind(d, n, api, api_node, kind);
+	free(api);
+	free(kind);
+}

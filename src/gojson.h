@@ -1,0 +1,118 @@
+/*
+ * gojson.h: a JSON body decoded the way Go's encoding/json decodes it into
+ * a struct, for receivers whose answer (400 or not) is whatever
+ * json.Unmarshal decides in Kargo. A receiver kind describes the struct it
+ * mirrors as a table of gojson_field; one pass over the body checks Go's
+ * grammar and types and notes where each string of interest lies (a span),
+ * without building a tree. The receiver then decodes only the strings it
+ * keeps with gojson_string(). Pure: no I/O, no globals.
+ *
+ * How far Go is mirrored, and why:
+ *  - Syntax is Go's (checkValid): no leading zeros, no "1.", no raw
+ *    control characters in strings, no byte order mark, no \f or \v as
+ *    white space, one value and nothing after it.
+ *  - Types are Go's for every field of the table, read or not (a field
+ *    with GOJSON_NO_SLOT is type-checked only). A value of the wrong JSON
+ *    type is KW_EINVAL, null leaves a value as it is (a slice becomes
+ *    empty), and keys no struct declares are skipped, whatever they hold.
+ *  - Keys match fields the way encoding/json matches them: exactly, or
+ *    under Unicode case folding ("Links", "LINKS"; U+212A and U+017F fold
+ *    onto k and s). Repeated keys are applied in order onto one value, as
+ *    Go does: the last string wins, objects merge, and an array decodes
+ *    into the slice already there (elements past its end are kept for a
+ *    later, longer array, until a null or [] resets the slice).
+ *  - GOJSON_ANY_STRING is for a field outside the mirrored struct: read
+ *    when it is a string, ignored otherwise.
+ *  - Strings come out as Go holds them: invalid UTF-8 becomes U+FFFD and so
+ *    does an unpaired surrogate escape. A "\u0000" escape, which a C string
+ *    cannot hold, is read as U+0001.
+ *  - Known deviation: nesting deeper than GOJSON_MAX_DEPTH (1000) is
+ *    KW_EINVAL where Go allows 10000; a body that breaks Go's own limit or
+ *    grammar is still reported as not valid JSON.
+ * A body that fails is checked once more by the plain grammar pass, so the
+ * message names the first problem in the order Go would find it.
+ */
+#ifndef GOJSON_H
+#define GOJSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kw_err;
+
+#define GOJSON_GO_MAX_DEPTH 10000 /* encoding/json's scanner maxNestingDepth */
+#define GOJSON_MAX_DEPTH 1000     /* ours; see above */
+
+/* The grammar scanner's state (inside the decoder). */
+struct gojson_scan {
+	const unsigned char *s;
+	size_t len, pos;
+	size_t depth, limit, deepest;
+	unsigned char is_object[(GOJSON_GO_MAX_DEPTH + 7) / 8]; /* bit per open level */
+};
+
+enum gojson_kind {
+	GOJSON_STRING,     /* a Go string: JSON string or null */
+	GOJSON_STRUCT,     /* a Go struct: JSON object or null */
+	GOJSON_SLICE,      /* a Go slice of structs: JSON array or null */
+	GOJSON_ANY_STRING, /* not in Kargo's struct: read when a string, else ignored */
+};
+
+#define GOJSON_NO_SLOT (-1) /* a string that is type-checked but never read */
+
+struct gojson_field {
+	const char *name;              /* the json tag */
+	enum gojson_kind kind;
+	const struct gojson_field *fields; /* GOJSON_STRUCT, GOJSON_SLICE: the struct's */
+	size_t n_fields;
+	/* String kinds: where the value is noted in the record (the body's, or
+	 * a slice element's), or GOJSON_NO_SLOT. GOJSON_SLICE: which slice. */
+	int slot;
+	size_t width; /* GOJSON_SLICE: the strings noted per element */
+};
+
+/* A string value in the body, between its quotes, still escaped. */
+struct gojson_span {
+	size_t off; /* 0 while never set: no string starts at byte 0 */
+	size_t len;
+};
+
+#define GOJSON_MAX_SLOTS 4  /* strings noted per record */
+#define GOJSON_MAX_SLICES 4 /* slices per body */
+#define GOJSON_SMALL_SPANS 8
+
+/* A Go slice of structs, each element noted as width spans. */
+struct gojson_slice {
+	struct gojson_span *elems;
+	size_t n;   /* elements decoded since the last reset (Go keeps them) */
+	size_t len; /* the slice's length */
+	size_t cap; /* in spans */
+	struct gojson_span small[GOJSON_SMALL_SPANS]; /* elems until they outgrow it */
+};
+
+struct gojson_decoder {
+	struct gojson_scan js;
+	struct gojson_span root[GOJSON_MAX_SLOTS];
+	struct gojson_slice slices[GOJSON_MAX_SLICES];
+	struct kw_err *err;
+};
+
+/* Prepares d to decode body[0..len); err gets the message of a refusal. */
+void gojson_init(struct gojson_decoder *d, const char *body, size_t len,
+	struct kw_err *err);
+
+/* Frees what decoding allocated; d may be initialised again. */
+void gojson_free(struct gojson_decoder *d);
+
+/* Decodes the body as the struct body_field describes (a GOJSON_STRUCT
+ * field), noting spans into d->root and d->slices. KW_OK, KW_EINVAL (with
+ * the message), KW_ENOMEM. */
+int gojson_decode(struct gojson_decoder *d, const struct gojson_field *body_field,
+	const char *body, size_t len);
+
+/* Decodes the string body s[0..n) (a span) to the string Go holds:
+ * escapes decoded, each byte of invalid UTF-8 turned into U+FFFD. Writes at
+ * most 3 * n bytes to out; returns how many. */
+size_t gojson_string(unsigned char *out, const unsigned char *s, size_t n);
+
+#endif

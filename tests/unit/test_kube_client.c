@@ -1,0 +1,519 @@
+/*
+ * test_kube_client.c: the real client (src/kube.c) against the fake API
+ * server (tests/kube/fake_apiserver.py, started here on 127.0.0.1 with a
+ * CA made at test time). Faults are set through the fake's control port
+ * (JSON calls of fakekube.FakeKube's methods). Every wait polls with a
+ * deadline; nothing is timed.
+ */
+#include "kube.h"
+#include "kw.h"
+#include "test.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+static long control_port;
+static pid_t fake_pid;
+
+#define GROUP "/apis/kargo.akuity.io/v1alpha1"
+
+/* ---- the fake ------------------------------------------------------------- */
+
+static size_t collect(char *data, size_t size, size_t n, void *arg)
+{
+	char **buf = arg;
+	size_t old = *buf ? strlen(*buf) : 0;
+	char *p = realloc(*buf, old + size * n + 1);
+
+	if (p == NULL)
+		return 0;
+	memcpy(p + old, data, size * n);
+	p[old + size * n] = '\0';
+	*buf = p;
+	return size * n;
+}
+
+/* Calls fk.NAME(*args) in the fake; returns its JSON result (caller
+ * frees) or NULL when the call failed. args is a JSON array text. */
+static cJSON *ctl_kw(const char *name, const char *args, const char *kwargs)
+{
+	char url[64], *req = NULL, *out = NULL;
+	CURL *h = curl_easy_init();
+	long status = 0;
+	cJSON *j, *res = NULL;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%ld/", control_port);
+	if (asprintf(&req, "{\"call\":\"%s\",\"args\":%s,\"kwargs\":%s}", name,
+		    args ? args : "[]", kwargs ? kwargs : "{}") < 0)
+		abort();
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, req);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	j = out ? cJSON_Parse(out) : NULL;
+	if (status == 200 && j != NULL)
+		res = cJSON_DetachItemFromObject(j, "result");
+	else
+		fprintf(stderr, "control %s failed: %s\n", name, out ? out : "(no answer)");
+	cJSON_Delete(j);
+	free(out);
+	free(req);
+	return res;
+}
+
+static cJSON *ctl(const char *name, const char *args)
+{
+	return ctl_kw(name, args, NULL);
+}
+
+static void ctl0(const char *name, const char *args)
+{
+	cJSON_Delete(ctl(name, args));
+}
+
+static long ctl_int(const char *name)
+{
+	cJSON *r = ctl(name, NULL);
+	long v = cJSON_IsNumber(r) ? (long)r->valuedouble : -1;
+
+	cJSON_Delete(r);
+	return v;
+}
+
+static long read_port(const char *name)
+{
+	char path[320];
+	FILE *f;
+	long v = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static bool start_fake(void)
+{
+	double deadline = kw_monotonic() + 60;
+
+	snprintf(dir, sizeof(dir), "/tmp/kw-kube-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return false;
+	fake_pid = fork();
+	if (fake_pid == 0) {
+		execlp("python3", "python3", "tests/kube/fake_apiserver.py", "--dir", dir,
+			(char *)NULL);
+		_exit(127);
+	}
+	while (kw_monotonic() < deadline) {
+		if (read_port("port") > 0 && (control_port = read_port("control-port")) > 0)
+			return true;
+		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid)
+			return false;
+		usleep(20000);
+	}
+	return false;
+}
+
+static void stop_fake(void)
+{
+	char cmd[300];
+
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGTERM);
+		waitpid(fake_pid, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (dir[0] != '\0' && system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static void put_warehouse(const char *ns, const char *name)
+{
+	char args[256];
+
+	snprintf(args, sizeof(args), "[{\"apiVersion\":\"kargo.akuity.io/v1alpha1\","
+		"\"kind\":\"Warehouse\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+		"\"spec\":{}}]", name, ns);
+	ctl0("put", args);
+}
+
+static struct kube_client *client_for(const char *kubeconfig, const struct kube_client_options *o)
+{
+	struct kube_config cfg;
+	struct kw_err err = {""};
+	struct kube_client *c = NULL;
+
+	if (kube_config_load(&cfg, kubeconfig, &err) != KW_OK) {
+		fprintf(stderr, "kubeconfig: %s\n", err.msg);
+		return NULL;
+	}
+	if (kube_client_new(&c, &cfg, o, &err) != KW_OK)
+		fprintf(stderr, "client: %s\n", err.msg);
+	kube_config_clear(&cfg);
+	return c;
+}
+
+/* A kubeconfig variant from the fake (kwargs as JSON). */
+static struct kube_client *client_with(const char *kwargs)
+{
+	cJSON *path = ctl_kw("kubeconfig_with", NULL, kwargs);
+	struct kube_client *c = NULL;
+
+	if (cJSON_IsString(path))
+		c = client_for(path->valuestring, NULL);
+	cJSON_Delete(path);
+	return c;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+struct names {
+	char got[16][32];
+	int n;
+	bool compact_after_first;
+};
+
+static int on_item(void *arg, const cJSON *item)
+{
+	struct names *nm = arg;
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(item, "metadata");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
+
+	if (nm->n < 16 && cJSON_IsString(name))
+		snprintf(nm->got[nm->n++], 32, "%s", name->valuestring);
+	if (nm->compact_after_first && nm->n == 1) {
+		put_warehouse("p9", "later"); /* history moves past the list's RV */
+		ctl0("compact", NULL);
+	}
+	return 0;
+}
+
+static void test_list_paging(struct kube_client *c)
+{
+	struct kube_response r = {0};
+	struct names nm = {.n = 0};
+	char *rv = NULL;
+	static const char *const want[] = {"w0", "w1", "w2", "w3", "w4", "w5", "w6"};
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(want); i++)
+		put_warehouse("p1", want[i]);
+	put_warehouse("p2", "other");
+	ctl0("clear_calls", NULL);
+	CHECK_INT(kube_list(c, GROUP "/namespaces/p1/warehouses", 3, on_item, &nm, &rv, &r),
+		KW_OK);
+	CHECK_INT(nm.n, 7);
+	for (int i = 0; i < nm.n && i < 7; i++)
+		CHECK_STR(nm.got[i], want[i]);
+	CHECK(rv != NULL && atol(rv) > 100);
+	{
+		cJSON *calls = ctl("calls", NULL);
+
+		CHECK_INT(cJSON_GetArraySize(calls), 3); /* 3 + 3 + 1 items */
+		cJSON_Delete(calls);
+	}
+	free(rv);
+	/* A continue token that expired between pages: 410, list again. */
+	memset(&nm, 0, sizeof(nm));
+	nm.compact_after_first = true;
+	CHECK_INT(kube_list(c, GROUP "/namespaces/p1/warehouses", 3, on_item, &nm, &rv, &r),
+		KW_EIO);
+	CHECK_INT(r.status, 410);
+	CHECK_STR(r.reason, "Expired");
+	CHECK(rv == NULL);
+	free(rv);
+	kube_response_clear(&r);
+}
+
+static void test_status_bodies(struct kube_client *c)
+{
+	struct kube_response r = {0};
+	const char *merge = "{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}";
+
+	CHECK_INT(kube_request(c, "GET", GROUP "/namespaces/p1/warehouses/nope", NULL, NULL, 0,
+		&r), KW_OK);
+	CHECK_INT(r.status, 404);
+	CHECK_STR(r.reason, "NotFound");
+	CHECK_STR(r.message, "warehouses.kargo.akuity.io \"nope\" not found");
+	CHECK_INT(kube_request(c, "PATCH", GROUP "/namespaces/p1/warehouses/w1",
+		"application/merge-patch+json", merge, strlen(merge), &r), KW_OK);
+	CHECK_INT(r.status, 200);
+	CHECK(r.body != NULL && strstr(r.body, "\"a\":\"b\"") != NULL);
+	CHECK_STR(r.reason, "");
+	CHECK_INT(kube_request(c, "PATCH", GROUP "/namespaces/p1/warehouses/w1",
+		"application/strategic-merge-patch+json", merge, strlen(merge), &r), KW_OK);
+	CHECK_INT(r.status, 415);
+	CHECK_STR(r.reason, "UnsupportedMediaType");
+	ctl0("fail_requests", "[429, \"get\", null, 1, null, 7]");
+	CHECK_INT(kube_request(c, "GET", GROUP "/namespaces/p1/warehouses/w1", NULL, NULL, 0, &r),
+		KW_OK);
+	CHECK_INT(r.status, 429);
+	CHECK_INT(r.retry_after, 7);
+	CHECK_STR(r.reason, "TooManyRequests");
+	ctl0("fail_requests", "[500, \"list\", null, 1]");
+	{
+		struct names nm = {.n = 0};
+		char *rv = NULL;
+
+		CHECK_INT(kube_list(c, GROUP "/warehouses", 0, on_item, &nm, &rv, &r), KW_EIO);
+		CHECK_INT(r.status, 500);
+		CHECK_STR(r.reason, "InternalError");
+		CHECK_STR(r.message, "Internal error occurred: injected fault");
+	}
+	kube_response_clear(&r);
+}
+
+struct seen {
+	char log[1024];
+	int bookmarks, events;
+	atomic_bool stop;
+	bool stop_on_first;
+};
+
+static void on_event(void *arg, const char *type, const cJSON *object)
+{
+	struct seen *s = arg;
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
+	size_t n = strlen(s->log);
+
+	if (strcmp(type, "BOOKMARK") == 0) {
+		s->bookmarks++;
+	} else {
+		s->events++;
+		snprintf(s->log + n, sizeof(s->log) - n, "%s %s;", type,
+			cJSON_IsString(name) ? name->valuestring : "?");
+	}
+	if (s->stop_on_first)
+		atomic_store(&s->stop, true);
+}
+
+/* Polls (with a deadline) until the fake has a watch open, then stops it. */
+static void *stop_when_watching(void *arg)
+{
+	double deadline = kw_monotonic() + 30;
+
+	while (ctl_int("open_watches") < 1 && kw_monotonic() < deadline)
+		usleep(20000);
+	atomic_store((atomic_bool *)arg, true);
+	return NULL;
+}
+
+static void test_watch(struct kube_client *c)
+{
+	struct kube_response r = {0};
+	struct seen s = {.bookmarks = 0};
+	cJSON *rvj = ctl("resource_version", NULL);
+	char *rv = NULL;
+
+	if (asprintf(&rv, "%ld", (long)cJSON_GetNumberValue(rvj)) < 0)
+		abort();
+	cJSON_Delete(rvj);
+	atomic_init(&s.stop, false);
+	put_warehouse("p3", "x");
+	put_warehouse("p3", "y");
+	ctl0("delete", "[\"Warehouse\", \"p3\", \"x\"]");
+	ctl0("set_watch_split", "[5]"); /* every event cut into 5-byte chunks */
+	ctl0("set_bookmark_interval", "[0.1]");
+	CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 1, on_event, &s, &s.stop,
+		&r), KUBE_WATCH_CLOSED);
+	CHECK_STR(s.log, "ADDED x;ADDED y;DELETED x;");
+	CHECK(s.bookmarks >= 1);
+	CHECK(rv != NULL && atol(rv) >= 100);
+	ctl0("set_watch_split", "[0]");
+
+	/* The stop flag, set by the first event, ends a long watch. */
+	memset(&s, 0, sizeof(s));
+	s.stop_on_first = true;
+	CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 600, on_event, &s,
+		&s.stop, &r), KUBE_WATCH_STOPPED);
+
+	/* On an idle stream (no bookmarks), the flag set by another thread
+	 * once the watch is open. */
+	{
+		pthread_t t;
+
+		double deadline = kw_monotonic() + 30;
+
+		/* The fake notices the stopped watch at its next bookmark. */
+		while (ctl_int("open_watches") > 0 && kw_monotonic() < deadline)
+			usleep(20000);
+		CHECK_INT(ctl_int("open_watches"), 0);
+		memset(&s, 0, sizeof(s));
+		ctl0("set_bookmark_interval", "[1000]");
+		pthread_create(&t, NULL, stop_when_watching, &s.stop);
+		CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 600, on_event, &s,
+			&s.stop, &r), KUBE_WATCH_STOPPED);
+		pthread_join(t, NULL);
+		ctl0("set_bookmark_interval", "[0.1]");
+	}
+
+	/* History compacted: 410 as an ERROR event, then as an HTTP status. */
+	ctl0("compact", "[true]");
+	free(rv);
+	rv = strdup("101");
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &s.stop, &r),
+		KUBE_WATCH_EXPIRED);
+	CHECK_INT(r.status, 410);
+	CHECK_STR(r.reason, "Expired");
+	ctl0("compact", "[false]");
+	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &s.stop, &r),
+		KUBE_WATCH_EXPIRED);
+	CHECK_INT(r.status, 410);
+	CHECK_INT(s.events, 0);
+	ctl0("forbid", "[\"watch\", \"warehouses\"]");
+	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &s.stop, &r),
+		KUBE_WATCH_FAILED);
+	CHECK_INT(r.status, 403);
+	CHECK_STR(r.reason, "Forbidden");
+	ctl0("clear_faults", NULL);
+	free(rv);
+	kube_response_clear(&r);
+}
+
+static int get_ok(struct kube_client *c, struct kube_response *r)
+{
+	if (kube_request(c, "GET", GROUP "/namespaces/p1/warehouses/w1", NULL, NULL, 0, r) !=
+	    KW_OK)
+		return -1;
+	return (int)r->status;
+}
+
+static void test_token_rotation(struct kube_client *c)
+{
+	struct kube_response r = {0};
+	long before;
+
+	CHECK_INT(get_ok(c, &r), 200);
+	/* Replaced file: noticed before the call, no 401. */
+	before = ctl_int("unauthorized");
+	ctl0("rotate_token", NULL);
+	CHECK_INT(get_ok(c, &r), 200);
+	CHECK_INT(ctl_int("unauthorized"), before);
+	/* Rewritten in place with size and mtime kept: the 401 makes the
+	 * client read it again, and the call is tried once more. */
+	ctl0("rotate_token", "[true]");
+	CHECK_INT(get_ok(c, &r), 200);
+	CHECK_INT(ctl_int("unauthorized"), before + 1);
+	kube_response_clear(&r);
+}
+
+static void test_reuse_and_server_down(struct kube_client *c)
+{
+	struct kube_response r = {0};
+	long conns;
+	int ok = 0;
+
+	CHECK_INT(get_ok(c, &r), 200);
+	conns = ctl_int("connections");
+	for (int i = 0; i < 20; i++)
+		ok += get_ok(c, &r) == 200;
+	CHECK_INT(ok, 20);
+	CHECK_INT(ctl_int("connections"), conns); /* one kept-alive connection */
+	ctl0("stop", NULL);
+	CHECK_INT(kube_request(c, "GET", GROUP "/warehouses", NULL, NULL, 0, &r), KW_EIO);
+	CHECK_INT(r.status, 0);
+	CHECK_MSG(strstr(r.message, "GET https://127.0.0.1:") != NULL, "message: %s", r.message);
+	ctl0("start", NULL);
+	CHECK_INT(get_ok(c, &r), 200);
+	kube_response_clear(&r);
+}
+
+static void test_tls_variants(void)
+{
+	static const char *const variants[] = {"{\"client_cert\":true}",
+		"{\"cert_data\":true,\"ca_data\":true}", "{\"token\":true}"};
+	struct kube_response r = {0};
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(variants); i++) {
+		struct kube_client *c = client_with(variants[i]);
+
+		CHECK_MSG(c != NULL && get_ok(c, &r) == 200, "%s: %ld %s", variants[i], r.status,
+			r.message);
+		kube_client_free(c);
+	}
+	{
+		struct kube_client *c = client_with("{\"token\":\"wrong\"}");
+
+		CHECK_INT(c ? get_ok(c, &r) : -1, 401);
+		CHECK_STR(r.reason, "Unauthorized");
+		kube_client_free(c);
+	}
+	kube_response_clear(&r);
+}
+
+/* The call timeout and the rate limit, checked only from below (a slow
+ * machine can make them longer, never shorter). */
+static void test_timeout_and_rate(const char *kubeconfig)
+{
+	struct kube_client_options quick = {.timeout = 1}, slow = {.qps = 20, .burst = 1};
+	struct kube_client *c = client_for(kubeconfig, &quick);
+	struct kube_response r = {0};
+	const char *body = "{}";
+	double t0;
+	int ok = 0;
+
+	ctl0("set_patch_delay", "[3]");
+	CHECK_INT(c ? kube_request(c, "PATCH", GROUP "/namespaces/p1/warehouses/w1",
+		"application/merge-patch+json", body, 2, &r) : -1, KW_EIO);
+	CHECK_INT(r.status, 0);
+	CHECK_MSG(strstr(r.message, "imed out") != NULL, "message: %s", r.message);
+	ctl0("set_patch_delay", "[0]");
+	kube_client_free(c);
+	c = client_for(kubeconfig, &slow);
+	t0 = kw_monotonic();
+	for (int i = 0; i < 6 && c != NULL; i++)
+		ok += get_ok(c, &r) == 200;
+	CHECK_INT(ok, 6);
+	CHECK_MSG(kw_monotonic() - t0 >= 0.24, "6 calls at 20/s, burst 1, in %.3f s",
+		kw_monotonic() - t0);
+	kube_client_free(c);
+	kube_response_clear(&r);
+}
+
+int main(void)
+{
+	struct kube_client *c = NULL;
+	char kc[320];
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!start_fake()) {
+		fprintf(stderr, "the fake API server did not start\n");
+		stop_fake();
+		CHECK(false);
+		TEST_DONE("test_kube_client");
+	}
+	snprintf(kc, sizeof(kc), "%s/kubeconfig", dir);
+	c = client_for(kc, NULL);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		test_list_paging(c);
+		test_status_bodies(c);
+		test_watch(c);
+		test_token_rotation(c);
+		test_reuse_and_server_down(c);
+		test_tls_variants();
+		test_timeout_and_rate(kc);
+	}
+	kube_client_free(c);
+	stop_fake();
+	curl_global_cleanup();
+	TEST_DONE("test_kube_client");
+}
