@@ -17,6 +17,7 @@
 #include "handler.h"
 #include "kw.h"
 #include "log.h"
+#include "gate.h"
 #include "metrics.h"
 #include "proxy.h"
 #include "ratelimit.h"
@@ -26,6 +27,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -101,6 +103,7 @@ struct http_server {
 	size_t max_conns; /* 0: no limit of our own */
 	size_t max_per_ip; /* 0: no limit */
 	size_t header_limit; /* --header-limit, enforced by reject_headers */
+	struct gate *gate;   /* plain HTTP: accepts and looks first (gate.h) */
 	const struct proxy_list *trusted; /* may be NULL */
 	bool tls;
 	bool stopping;
@@ -143,15 +146,8 @@ static void client_address(struct MHD_Connection *c, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	out[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+	proxy_addr_text(out, len, ci ? ci->client_addr : NULL);
 }
 
 /* Moves a connection's request to another phase; C_HEADERS starts the
@@ -517,21 +513,19 @@ static bool over_per_ip(const struct http_server *s, const struct conn *k)
 	return n >= s->max_per_ip;
 }
 
-static void conn_add(struct http_server *s, struct MHD_Connection *c,
-	void **socket_context)
+/* Records an open connection, the library's or one the gate is looking
+ * at; over --max-connections or --max-per-ip it is answered 503 (plain
+ * HTTP) and shut down: k->refused. NULL when out of memory (no deadline for
+ * this one; the idle timeout still holds). */
+static struct conn *conn_track(struct http_server *s, int fd, const char *addr)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct conn *k = calloc(1, sizeof(*k));
 
-	*socket_context = NULL;
-	if (k == NULL || ci == NULL) {
-		free(k); /* no deadline for this one; the idle timeout still holds */
-		return;
-	}
-	k->fd = ci->connect_fd;
+	if (k == NULL)
+		return NULL;
+	k->fd = fd;
 	k->since = kw_monotonic();
-	client_address(c, k->addr, sizeof(k->addr));
+	snprintf(k->addr, sizeof(k->addr), "%s", addr);
 	k->proxy = s->trusted != NULL && proxy_list_contains(s->trusted, k->addr);
 	pthread_mutex_lock(&s->conn_lock);
 	if ((s->max_conns > 0 && s->n_conns >= s->max_conns) || over_per_ip(s, k)) {
@@ -548,7 +542,21 @@ static void conn_add(struct http_server *s, struct MHD_Connection *c,
 		s->conns->prev = k;
 	s->conns = k;
 	pthread_mutex_unlock(&s->conn_lock);
-	*socket_context = k;
+	return k;
+}
+
+static void conn_add(struct http_server *s, struct MHD_Connection *c,
+	void **socket_context)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char addr[PROXY_ADDR_SIZE];
+
+	*socket_context = NULL;
+	if (ci == NULL)
+		return;
+	client_address(c, addr, sizeof(addr));
+	*socket_context = conn_track(s, ci->connect_fd, addr);
 }
 
 static void conn_remove(struct http_server *s, struct conn *k)
@@ -764,38 +772,46 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 {
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	bool gated = s->tls_cert_pem == NULL;
 	unsigned threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 
 	/* The library splits its connection limit among its threads and
 	 * refuses to start with fewer connections than threads. */
 	if (threads > o->max_connections + REFUSE_SLACK)
 		threads = o->max_connections + REFUSE_SLACK;
-	/* Three TLS options and the MHD_OPTION_END that closes the array. */
-	struct MHD_OptionItem tls[4] = {
+	/* The listening socket (unless gated), three TLS options and the
+	 * MHD_OPTION_END that closes the array. */
+	struct MHD_OptionItem more[5] = {
 		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
 	};
+	size_t n = 0;
 
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	/* Plain HTTP: the gate accepts and hands connections over. */
+	if (gated)
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+	else
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
 	if (s->tls_cert_pem != NULL) {
 		flags |= MHD_USE_TLS;
-		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem };
-		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem };
-		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem };
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem };
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
 			"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" };
 	}
 	return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL,
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections + REFUSE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit * 2 + HEAD_SLACK,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_ARRAY, more,
 		MHD_OPTION_END);
 }
 
@@ -812,6 +828,51 @@ static int load_tls(struct http_server *s, const struct http_options *o,
 		return KW_EIO;
 	return tls_pem_check(s->tls_cert_pem, strlen(s->tls_cert_pem),
 		s->tls_key_pem, strlen(s->tls_key_pem), o->tls_cert, o->tls_key, err);
+}
+
+static unsigned bound_port(int fd, unsigned fallback)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return fallback;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+}
+
+/* The gate's connections count toward the limits like the library's. */
+static void *gate_admit(void *arg, int fd, const char *addr, bool *refused)
+{
+	struct conn *k = conn_track(arg, fd, addr);
+
+	metrics_connection(1);
+	*refused = k != NULL && k->refused;
+	return k;
+}
+
+static void gate_release(void *arg, void *token)
+{
+	metrics_connection(-1);
+	conn_remove(arg, token);
+}
+
+/* Plain HTTP: the gate takes the listening socket (non-blocking, so its
+ * thread drains the accept queue and returns to its poll). */
+static int start_gate(struct http_server *s, int fd, struct kw_err *err)
+{
+	struct gate_options go = {
+		.listen_fd = fd, .daemon = s->d, .header_limit = s->header_limit,
+		.header_timeout = s->header_timeout,
+		.max_pending = s->max_conns > 0 ? s->max_conns : 1024,
+		.admit = gate_admit, .release = gate_release, .arg = s,
+	};
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+		return kw_errf(err, KW_EIO, "listening socket: %s", strerror(errno));
+	return gate_start(&s->gate, &go, err);
 }
 
 int http_start(struct http_server **out, struct world *w,
@@ -857,9 +918,11 @@ int http_start(struct http_server **out, struct world *w,
 				o->host, o->port);
 		}
 	}
+	if (rc == KW_OK && !s->tls)
+		rc = start_gate(s, fd, err);
 	if (rc == KW_OK) {
-		info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-		s->port = info ? info->port : o->port;
+		info = s->gate ? NULL : MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+		s->port = info ? info->port : bound_port(fd, o->port);
 		if (pthread_create(&s->sweeper, NULL, sweeper_main, s) == 0)
 			s->sweeping = true;
 		else
@@ -916,8 +979,10 @@ bool http_stop(struct http_server *s, unsigned grace)
 	if (s == NULL)
 		return true;
 	if (s->d != NULL) {
-		MHD_socket fd = MHD_quiesce_daemon(s->d);
+		MHD_socket fd = s->gate ? MHD_INVALID_SOCKET : MHD_quiesce_daemon(s->d);
 
+		gate_stop(s->gate); /* stops accepting, closes the socket */
+		s->gate = NULL;
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 		wait_for(&s->in_flight, grace);
