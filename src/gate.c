@@ -181,6 +181,8 @@ static void accept_all(struct gate *g)
 		else if (g->n_pending > g->o.max_pending ||
 		    epoll_ctl(g->ep, EPOLL_CTL_ADD, p->fd, &ev) != 0)
 			hand_over(g, p);
+		else
+			look(g, p, false); /* the head often came with the connection */
 	}
 }
 
