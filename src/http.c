@@ -918,8 +918,8 @@ int http_start(struct http_server **out, struct world *w,
 				o->host, o->port);
 		}
 	}
-	if (rc == KW_OK && !s->tls)
-		rc = start_gate(s, fd, err);
+	if (rc == KW_OK && !s->tls && (rc = start_gate(s, fd, err)) != KW_OK)
+		close(fd); /* still ours: the gate did not start */
 	if (rc == KW_OK) {
 		info = s->gate ? NULL : MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 		s->port = info ? info->port : bound_port(fd, o->port);
