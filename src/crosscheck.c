@@ -4,6 +4,7 @@
 #include "crosscheck.h"
 
 #include "kw.h"
+#include "receiver.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -189,6 +190,9 @@ static int check_receiver_secrets(const struct obj_set *set, struct diag_list *d
 		for (size_t j = 0; j < c->n_receivers; j++) {
 			const struct obj_receiver *r = &c->receivers[j];
 			const struct obj_secret *s;
+			const struct receiver_ops *ops;
+			const unsigned char *value;
+			size_t len;
 			char key[160];
 			struct diag_shown a, b;
 			int rc = KW_OK;
@@ -202,10 +206,11 @@ static int check_receiver_secrets(const struct obj_set *set, struct diag_list *d
 				rc = diag_add(dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.column,
 					key, "secret %s/%s not found", diag_show(&a, c->namespace),
 					diag_show(&b, r->secret_name));
-			else if (r->kind == RECEIVER_BITBUCKET && !s->has_secret)
+			else if ((ops = receiver_find(r->kind_name)) != NULL &&
+				 !objects_secret_value(s, ops->secret_key, &value, &len))
 				rc = diag_add(dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.column,
-					key, "secret %s/%s has no key secret", diag_show(&a, c->namespace),
-					diag_show(&b, r->secret_name));
+					key, "secret %s/%s has no key %s", diag_show(&a, c->namespace),
+					diag_show(&b, r->secret_name), ops->secret_key);
 			if (rc != KW_OK)
 				return rc;
 		}

@@ -105,7 +105,7 @@ static void log_refusal(const struct pending *p, const struct reqhead_answer *a)
 	log_kv(LOG_INFO, "request", "client", p->ip, "#status", st, "outcome",
 		outcome_name(OUTCOME_BAD_REQUEST), "#duration_ms", ms,
 		"answer", "malformed request head, refused before the HTTP library", NULL);
-	metrics_request(NULL, OUTCOME_BAD_REQUEST, dt);
+	metrics_request(NULL, NULL, OUTCOME_BAD_REQUEST, dt);
 }
 
 /* Answers, reads and drops what the client sent (closing a socket with

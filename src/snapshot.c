@@ -7,6 +7,8 @@
 
 #include "kw.h"
 #include "diag.h"
+#include "imagenorm.h"
+#include "receiver.h"
 #include "receiver_url.h"
 #include "selector.h"
 #include "urlnorm.h"
@@ -21,7 +23,8 @@ struct path_entry {
 	size_t receiver;
 };
 
-/* One git subscription, keyed by its normalized repository URL. */
+/* One subscription (git, image or chart), keyed by its repository URL
+ * normalized by its kind's rules: one index, as Kargo's subscribedURLs. */
 struct url_entry {
 	char *url;
 	size_t warehouse;
@@ -109,10 +112,10 @@ static int receiver_fill(struct snap_receiver *r, const char *base_url,
 	struct receiver_url u = { 0 }, bare = { 0 };
 	int rc;
 
-	rc = receiver_url_build(&u, base_url, "bitbucket", r->project, r->name,
+	rc = receiver_url_build(&u, base_url, r->ops->name, r->project, r->name,
 		secret, len, err);
 	if (rc == KW_OK)
-		rc = receiver_url_build(&bare, "", "bitbucket", r->project,
+		rc = receiver_url_build(&bare, "", r->ops->name, r->project,
 			r->name, secret, len, err);
 	if (rc != KW_OK)
 		goto out;
@@ -143,30 +146,33 @@ struct secret_bytes {
 	size_t cur_len, prev_len;
 };
 
-/* Finds the receiver's secret in the objects. A receiver whose Secret or
- * key is missing is not served (its URL answers 404): deleting a Secret is
- * how an operator revokes a leaked secret, so nothing is carried over from
- * an earlier configuration. Reported as a warning; false then. */
+/* Finds the receiver's secret (the value of its kind's key, and the
+ * "previous-" one) in the objects. A receiver whose Secret or key is
+ * missing is not served (its URL answers 404): deleting a Secret is how an
+ * operator revokes a leaked secret, so nothing is carried over from an
+ * earlier configuration. Reported as a warning; false then. */
 static bool find_secret(const struct snapshot *s, const struct obj_config *cfg,
-	const struct obj_receiver *rcv, const char *ns, struct diag_list *dl,
-	struct secret_bytes *out)
+	const struct obj_receiver *rcv, const struct receiver_ops *ops,
+	const char *ns, struct diag_list *dl, struct secret_bytes *out)
 {
 	const struct obj_secret *sec = rcv->secret_name ?
 		objects_find_secret(s->objs, ns, rcv->secret_name) : NULL;
+	char prev_key[64];
 
 	memset(out, 0, sizeof(*out));
-	if (sec != NULL && sec->has_secret) {
-		out->cur = sec->secret;
-		out->cur_len = sec->secret_len;
-		out->prev = sec->has_previous ? sec->previous : NULL;
-		out->prev_len = sec->previous_len;
+	snprintf(prev_key, sizeof(prev_key), "previous-%s", ops->secret_key);
+	if (sec != NULL && objects_secret_value(sec, ops->secret_key, &out->cur,
+	    &out->cur_len)) {
+		if (!objects_secret_value(sec, prev_key, &out->prev, &out->prev_len))
+			out->prev = NULL;
 		return true;
 	}
 	diag_add(dl, DIAG_WARNING, rcv->pos.file, rcv->pos.line, rcv->pos.column,
-		"secretRef", "receiver %s/%s: secret %s/%s %s; receiver not served",
+		"secretRef", "receiver %s/%s: secret %s/%s %s%s%s; receiver not served",
 		cfg->project, rcv->name, ns,
 		rcv->secret_name ? rcv->secret_name : "(none)",
-		sec == NULL ? "not found" : "has no key \"secret\"");
+		sec == NULL ? "not found" : "has no key \"", sec == NULL ? "" :
+		ops->secret_key, sec == NULL ? "" : "\"");
 	return false;
 }
 
@@ -177,17 +183,20 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 
 	for (size_t i = 0; i < cfg->n_receivers; i++) {
 		const struct obj_receiver *rcv = &cfg->receivers[i];
+		const struct receiver_ops *ops = receiver_find(rcv->kind_name);
 		struct snap_receiver base = { 0 };
 		struct secret_bytes sec;
 		struct kw_err err;
 		int rc;
 
-		if (rcv->kind != RECEIVER_BITBUCKET)
+		if (ops == NULL) /* a kind this program does not serve */
 			continue;
-		if (!find_secret(s, cfg, rcv, ns, dl, &sec)) {
+		if (!find_secret(s, cfg, rcv, ops, ns, dl, &sec)) {
 			s->n_unserved++;
 			continue;
 		}
+		base.ops = ops;
+		base.option = rcv->option;
 		base.project = cfg->project;
 		base.name = rcv->name;
 		base.namespace = ns;
@@ -241,6 +250,18 @@ static int build_receivers(struct snapshot *s,
 	return KW_OK;
 }
 
+/* Kargo's WarehousesBySubscribedURLs: each kind by its own rules. */
+static int normalize(char **out, const struct obj_subscription *sub)
+{
+	size_t n = strlen(sub->repo_url);
+
+	if (sub->kind == SUB_IMAGE)
+		return imagenorm_image(out, sub->repo_url, n);
+	if (sub->kind == SUB_CHART)
+		return imagenorm_chart(out, sub->repo_url, n);
+	return urlnorm_git(out, sub->repo_url, n);
+}
+
 static int add_subscription(struct snapshot *s, size_t w,
 	const struct obj_subscription *sub, struct diag_list *dl)
 {
@@ -248,7 +269,7 @@ static int add_subscription(struct snapshot *s, size_t w,
 	struct kw_err err;
 	int rc;
 
-	rc = urlnorm_git(&e->url, sub->repo_url, strlen(sub->repo_url));
+	rc = normalize(&e->url, sub);
 	if (rc != KW_OK)
 		return rc;
 	e->warehouse = w;
@@ -261,9 +282,11 @@ static int add_subscription(struct snapshot *s, size_t w,
 	if (rc != KW_OK) {
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
+		static const char *const kinds[] = { "git", "image", "chart" };
+
 		s->n_broken++;
 		if (diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
-			sub->pos.column, "git", "warehouse %s/%s: %s",
+			sub->pos.column, kinds[sub->kind], "warehouse %s/%s: %s",
 			wh->namespace, wh->name, err.msg) != KW_OK) {
 			free(e->url);
 			return KW_ENOMEM;
@@ -287,7 +310,7 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
 		for (size_t i = 0; i < wh->n_subs; i++) {
-			if (wh->subs[i].kind != SUB_GIT || wh->subs[i].repo_url == NULL)
+			if (wh->subs[i].repo_url == NULL)
 				continue;
 			rc = add_subscription(s, w, &wh->subs[i], dl);
 			if (rc != KW_OK)
@@ -474,11 +497,14 @@ static void trace_one(const struct snapshot_trace *t,
 }
 
 /* Why a Warehouse in scope was or was not chosen. */
-static const char *trace_why(size_t n_refs, const char *ref)
+static const char *trace_why(size_t n_refs, const char *ref, bool filtered)
 {
 	if (n_refs == 0)
 		return "the event names no refs: every subscriber is refreshed";
-	return ref ? "a pushed ref matches a subscription's selection" :
+	if (ref != NULL)
+		return "a pushed ref matches a subscription's selection";
+	return filtered ? "a pushed ref matches, but no changed path passes its "
+		"includePaths/excludePaths" :
 		"no pushed ref matches its subscriptions (branch, tag regexes, semver)";
 }
 
@@ -494,14 +520,18 @@ static bool chosen_before(const struct idx_list *l, size_t n_sorted, size_t w)
 
 /*
  * One URL's Warehouses, as Kargo's shouldRefresh decides: each Warehouse's
- * subscriptions to this URL in order; the first that matches a ref chooses
- * it, a selection that cannot be built before that is an error. Warehouses
+ * subscriptions to this URL in order; the first that matches a ref (and,
+ * when the push lists changed files, whose path filters let one through)
+ * chooses it, a selection that cannot be built before that is an error. Warehouses
  * chosen through an earlier URL (the first n_sorted of l) are skipped.
  */
 static int match_url(const struct snapshot *s, const struct snap_receiver *r,
-	const char *url, char *const *refs, size_t n_refs, struct idx_list *l,
+	const char *url, const struct snapshot_push *push, struct idx_list *l,
 	size_t n_sorted, const struct snapshot_trace *t)
 {
+	char *const *refs = push->refs;
+	size_t n_refs = push->n_refs;
+
 	size_t i = url_lower_bound(s, url);
 
 	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
@@ -509,20 +539,26 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 		bool out = !in_scope(r, wh->namespace);
 		bool skip = out || chosen_before(l, n_sorted, w);
-		bool chosen = false;
+		bool chosen = false, filtered = false;
 		const char *ref = NULL;
 
 		while (end < s->n_urls && s->urls[end].warehouse == w &&
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
 		for (; !skip && !chosen && i < end; i++) {
+			bool paths_ok;
+
 			ref = n_refs == 0 ? NULL : refs_match(&s->urls[i], refs, n_refs);
-			chosen = n_refs == 0 || ref != NULL;
+			paths_ok = ref == NULL || push->n_paths == 0 ||
+				selector_match_paths(s->urls[i].sel, push->paths, push->n_paths);
+			chosen = n_refs == 0 || (ref != NULL && paths_ok);
+			filtered = filtered || (ref != NULL && !paths_ok);
 		}
 		if (out)
 			trace_one(t, wh, url, false, "another project's Warehouse", NULL);
 		else if (!skip)
-			trace_one(t, wh, url, chosen, trace_why(n_refs, ref), ref);
+			trace_one(t, wh, url, chosen, trace_why(n_refs, chosen ? ref : NULL,
+				filtered), chosen ? ref : NULL);
 		if (chosen && idx_push(l, w) != KW_OK)
 			return KW_ENOMEM;
 		i = end;
@@ -532,17 +568,17 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
-	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs)
+	const struct snapshot_push *push)
 {
-	return snapshot_match_warehouses_traced(out, n_out, s, r, urls, n_urls,
-		refs, n_refs, NULL);
+	return snapshot_match_warehouses_traced(out, n_out, s, r, push, NULL);
 }
 
 int snapshot_match_warehouses_traced(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
-	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs,
-	const struct snapshot_trace *trace)
+	const struct snapshot_push *push, const struct snapshot_trace *trace)
 {
+	char *const *urls = push->urls;
+	size_t n_urls = push->n_urls;
 	struct idx_list l = { 0 };
 	char **sorted = calloc(n_urls + 1, sizeof(*sorted));
 	int rc = sorted ? KW_OK : KW_ENOMEM;
@@ -553,11 +589,13 @@ int snapshot_match_warehouses_traced(size_t **out, size_t *n_out,
 		qsort(sorted, n_urls, sizeof(*sorted), cmp_str_ptr);
 	}
 	for (size_t u = 0; u < n_urls && rc == KW_OK; u++) {
-		if (u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0)
+		/* Kargo drops duplicate and empty URLs. */
+		if ((u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0) ||
+		    sorted[u][0] == '\0')
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
-		rc = match_url(s, r, sorted[u], refs, n_refs, &l, l.n, trace);
+		rc = match_url(s, r, sorted[u], push, &l, l.n, trace);
 	}
 	free(sorted);
 	if (rc != KW_OK) {
