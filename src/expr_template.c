@@ -98,11 +98,11 @@ static int go_float(struct strbuf *sb, double f)
 	digits[nd] = '\0';
 	exp = atoi(strchr(e, 'e') + 1);
 	if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-		return strbuf_printf(sb, "%s%c%s%s%se%c%d", f < 0 ? "-" : "", digits[0],
+		return strbuf_printf(sb, "%s%c%s%s%se%c%d", signbit(f) ? "-" : "", digits[0],
 			nd > 1 ? "." : "", nd > 1 ? digits + 1 : "", "",
 			exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
 	}
-	if (f < 0 && strbuf_puts(sb, "-") != KW_OK)
+	if (signbit(f) && strbuf_puts(sb, "-") != KW_OK)
 		return KW_ENOMEM;
 	if (exp < 0) {
 		if (strbuf_puts(sb, "0.") != KW_OK)
