@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 60
 
 DEPS_STAMP := build/.deps
 
-.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps format \
+.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps \
 	install uninstall
 
 all: kargo-webhooks
@@ -137,9 +137,6 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kargo-webhooks $(DESTDIR)$(UNITDIR)/kargo-webhooks.service \
 		$(DESTDIR)$(SYSUSERSDIR)/kargo-webhooks.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
-
-format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
 
 clean:
 	rm -rf build/release build/asan build/tsan build/fuzz build/debug build/bench kargo-webhooks

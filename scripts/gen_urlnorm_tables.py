@@ -135,12 +135,13 @@ def generate(ucd):
  * and make check compares the two (tests/urlnorm_tables.sh).
  */
 """
-    body = (f"static const uint32_t print_ranges[{len(pr)}][2] = {{\n"
+    body = ("/* clang-format off */\n"
+            f"static const uint32_t print_ranges[{len(pr)}][2] = {{\n"
             + wrap(f"{{0x{lo:X}, 0x{hi:X}}}" for lo, hi in pr)
             + "\n};\n\n"
             + f"static const struct lower_range lower_ranges[{len(lr)}] = {{\n"
             + wrap(f"{{0x{lo:X}, 0x{hi:X}, {c_int(d)}, {s}}}" for lo, hi, d, s in lr)
-            + "\n};\n")
+            + "\n};\n/* clang-format on */\n")
     decls = {"print_ranges": f"static const uint32_t print_ranges[{len(pr)}][2];",
              "lower_ranges": f"static const struct lower_range lower_ranges[{len(lr)}];"}
     return version, head + body, decls

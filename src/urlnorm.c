@@ -1041,6 +1041,7 @@ out:
  *	python3 scripts/gen_urlnorm_tables.py --write src/urlnorm.c
  * and make check compares the two (tests/urlnorm_tables.sh).
  */
+/* clang-format off */
 static const uint32_t print_ranges[710][2] = {
 	{0xA1, 0xAC}, {0xAE, 0x377}, {0x37A, 0x37F}, {0x384, 0x38A},
 	{0x38C, 0x38C}, {0x38E, 0x3A1}, {0x3A3, 0x52F}, {0x531, 0x556},
@@ -1326,3 +1327,4 @@ static const struct lower_range lower_ranges[181] = {
 	{0x10C80, 0x10CB2, 64, 1}, {0x118A0, 0x118BF, 32, 1},
 	{0x16E40, 0x16E5F, 32, 1}, {0x1E900, 0x1E921, 34, 1},
 };
+/* clang-format on */
