@@ -52,6 +52,8 @@ static void free_subscription(struct obj_subscription *s)
 	free(s->branch);
 	free_strings(s->allow_regexes, s->n_allow_regexes);
 	free_strings(s->ignore_regexes, s->n_ignore_regexes);
+	free(s->allow_regex_pos);
+	free(s->ignore_regex_pos);
 	free(s->semver_constraint);
 	free(s->allow_tags);
 	free_strings(s->ignore_tags, s->n_ignore_tags);
@@ -83,6 +85,7 @@ void objects_free_set(struct obj_set *set)
 	if (set == NULL)
 		return;
 	free_strings(set->files, set->n_files);
+	free(set->unknown_kind);
 	for (i = 0; i < set->n_configs; i++)
 		free_config(&set->configs[i]);
 	free(set->configs);

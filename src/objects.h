@@ -73,10 +73,13 @@ struct obj_subscription {
 	char *branch;   /* NULL when absent */
 	enum commit_strategy strategy;
 	char **allow_regexes;
+	struct obj_pos *allow_regex_pos; /* one per regex; may be NULL */
 	size_t n_allow_regexes;
 	char **ignore_regexes;
+	struct obj_pos *ignore_regex_pos; /* one per regex; may be NULL */
 	size_t n_ignore_regexes;
 	char *semver_constraint; /* NULL when absent */
+	struct obj_pos constraint_pos; /* line 0 when not recorded */
 	bool strict_semvers;
 	char *allow_tags;  /* deprecated; NULL when absent */
 	char **ignore_tags; /* deprecated */
@@ -119,6 +122,11 @@ struct obj_set {
 	size_t n_warehouses;
 	struct obj_promotion *promotions;
 	size_t n_promotions;
+	/* Objects of kinds that kargo.akuity.io does not have (a typo such as
+	 * "Warehose"): skipped with a warning; the first kind's name kept for
+	 * readiness's message. */
+	size_t n_unknown_kinds;
+	char *unknown_kind;
 };
 
 /* Frees everything a set owns, then the set itself. Accepts NULL. */

@@ -16,9 +16,11 @@
  *   not empty. (Kargo's semver selector strips "refs/tags/" twice before
  *   the regexes, but a tag that still starts with it cannot parse as a
  *   version, so stripping once gives the same answers.)
- * - Building fails, in Kargo's order, on a bad allow regex, a non-empty
- *   deprecated allowTags, a bad ignore regex, deprecated ignoreTags, then a
- *   bad constraint. NewestFromBranch looks at none of these fields.
+ * - Building fails on a bad allow regex, a non-empty deprecated allowTags,
+ *   a bad ignore regex, deprecated ignoreTags or a bad constraint. Kargo
+ *   stops at the first, in that order; here every one is reported, each
+ *   bad regex at its own position. NewestFromBranch looks at none of these
+ *   fields.
  *
  * Regexes are Go RE2 syntax in Kargo. Each is translated for PCRE2, refusing
  * what Go refuses and rewriting what PCRE2 would read differently (see
@@ -529,18 +531,39 @@ static int regex_compile(pcre2_code **out, const char *pattern,
 	return compile_error(err, field, index, pattern, (const char *)msg);
 }
 
+/* Where the problems of one selection go: every one is reported, at the
+ * position of what is wrong when the subscription records it. */
+struct problems {
+	const struct obj_subscription *sub;
+	void (*report)(void *arg, const struct obj_pos *at, const char *msg);
+	void *arg;
+	size_t n;
+};
+
+static void problem(struct problems *pr, const struct obj_pos *at,
+	const char *msg)
+{
+	pr->n++;
+	pr->report(pr->arg, at != NULL && at->line > 0 ? at : &pr->sub->pos, msg);
+}
+
+/* Compiles every pattern, reporting each bad one. KW_OK or KW_ENOMEM. */
 static int regex_list_compile(struct regex_list *list, char *const *patterns,
-	size_t n, const char *field, struct kw_err *err)
+	const struct obj_pos *pos, size_t n, const char *field,
+	struct problems *pr)
 {
 	if (n == 0)
 		return KW_OK;
 	if ((list->codes = calloc(n, sizeof(*list->codes))) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	for (; list->n < n; list->n++) {
+		struct kw_err err;
 		int rc = regex_compile(&list->codes[list->n], patterns[list->n],
-			field, list->n, err);
+			field, list->n, &err);
 
-		if (rc != KW_OK)
+		if (rc == KW_EINVAL)
+			problem(pr, pos != NULL ? &pos[list->n] : NULL, err.msg);
+		else if (rc != KW_OK)
 			return rc;
 	}
 	return KW_OK;
@@ -553,103 +576,138 @@ static void regex_list_free(struct regex_list *list)
 	free(list->codes);
 }
 
-static int match_context_new(struct selector *sel, struct kw_err *err)
+static int match_context_new(struct selector *sel)
 {
 	if ((sel->mctx = pcre2_match_context_create(NULL)) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	pcre2_set_match_limit(sel->mctx, REGEX_MATCH_LIMIT);
 	pcre2_set_depth_limit(sel->mctx, REGEX_DEPTH_LIMIT);
 	pcre2_set_heap_limit(sel->mctx, REGEX_HEAP_LIMIT_KIB);
 	return KW_OK;
 }
 
-/* Kargo's newTagBasedSelector, checks in its order. */
-static int build_tag_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+/* Kargo's newTagBasedSelector, checks in its order (Kargo stops at the
+ * first; every one is reported here). */
+static int build_tag_selection(struct selector *sel, struct problems *pr)
 {
+	const struct obj_subscription *sub = pr->sub;
 	int rc;
 
-	if ((rc = match_context_new(sel, err)) != KW_OK ||
+	if ((rc = match_context_new(sel)) != KW_OK ||
 		(rc = regex_list_compile(&sel->allow, sub->allow_regexes,
-			sub->n_allow_regexes, "allowTagsRegexes", err)) != KW_OK)
+			sub->allow_regex_pos, sub->n_allow_regexes,
+			"allowTagsRegexes", pr)) != KW_OK)
 		return rc;
 	if (sub->allow_tags != NULL && sub->allow_tags[0] != '\0')
-		return kw_errf(err, KW_EINVAL, "allowTags is deprecated and "
-			"unsupported as of v1.11.0; use allowTagsRegexes instead");
+		problem(pr, NULL, "allowTags is deprecated and unsupported as of "
+			"v1.11.0; use allowTagsRegexes instead");
 	if ((rc = regex_list_compile(&sel->ignore, sub->ignore_regexes,
-		sub->n_ignore_regexes, "ignoreTagsRegexes", err)) != KW_OK)
+		sub->ignore_regex_pos, sub->n_ignore_regexes, "ignoreTagsRegexes",
+		pr)) != KW_OK)
 		return rc;
 	if (sub->n_ignore_tags > 0)
-		return kw_errf(err, KW_EINVAL, "ignoreTags is deprecated and "
-			"unsupported as of v1.11.0; use ignoreTagsRegexes instead");
+		problem(pr, NULL, "ignoreTags is deprecated and unsupported as of "
+			"v1.11.0; use ignoreTagsRegexes instead");
 	return KW_OK;
 }
 
 /* Kargo's newSemverSelector: an empty constraint is no constraint. */
-static int build_semver_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+static int build_semver_selection(struct selector *sel, struct problems *pr)
 {
-	const char *c = sub->semver_constraint;
-	struct kw_err why = { "" };
+	const char *c = pr->sub->semver_constraint;
+	struct kw_err why = { "" }, err;
 	int rc;
 
-	if ((rc = build_tag_selection(sel, sub, err)) != KW_OK)
+	if ((rc = build_tag_selection(sel, pr)) != KW_OK)
 		return rc;
-	sel->strict = sub->strict_semvers;
+	sel->strict = pr->sub->strict_semvers;
 	if (c == NULL || c[0] == '\0')
 		return KW_OK;
 	rc = semver_constraint_new(&sel->constraint, c, strlen(c), &why);
 	if (rc == KW_ENOMEM)
-		return kw_errf(err, rc, "out of memory");
-	if (rc != KW_OK)
-		return kw_errf(err, rc, "semverConstraint: error parsing semver "
+		return rc;
+	if (rc != KW_OK) {
+		kw_errf(&err, rc, "semverConstraint: error parsing semver "
 			"constraint \"%s\": %s", c, why.msg);
+		problem(pr, &pr->sub->constraint_pos, err.msg);
+	}
 	return KW_OK;
 }
 
 static int build_branch_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+	const struct obj_subscription *sub)
 {
 	if (sub->branch == NULL || sub->branch[0] == '\0')
 		return KW_OK;
 	if ((sel->branch = strdup(sub->branch)) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	return KW_OK;
 }
 
-int selector_new(struct selector **out, const struct obj_subscription *sub,
-	struct kw_err *err)
+static int build(struct selector *sel, struct problems *pr)
 {
+	switch (pr->sub->strategy) {
+	case STRATEGY_NEWEST_FROM_BRANCH:
+		return build_branch_selection(sel, pr->sub);
+	case STRATEGY_LEXICAL:
+	case STRATEGY_NEWEST_TAG:
+		return build_tag_selection(sel, pr);
+	case STRATEGY_SEMVER:
+		return build_semver_selection(sel, pr);
+	default:
+		problem(pr, NULL, "commitSelectionStrategy: unknown value");
+		return KW_OK;
+	}
+}
+
+int selector_new_each(struct selector **out, const struct obj_subscription *sub,
+	void (*report)(void *arg, const struct obj_pos *at, const char *msg),
+	void *arg)
+{
+	struct problems pr = { sub, report, arg, 0 };
 	struct selector *sel;
 	int rc;
 
 	*out = NULL;
-	if (sub->kind != SUB_GIT)
-		return kw_errf(err, KW_EINVAL, "not a git subscription");
-	if ((sel = calloc(1, sizeof(*sel))) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
-	sel->strategy = sub->strategy;
-	switch (sub->strategy) {
-	case STRATEGY_NEWEST_FROM_BRANCH:
-		rc = build_branch_selection(sel, sub, err);
-		break;
-	case STRATEGY_LEXICAL:
-	case STRATEGY_NEWEST_TAG:
-		rc = build_tag_selection(sel, sub, err);
-		break;
-	case STRATEGY_SEMVER:
-		rc = build_semver_selection(sel, sub, err);
-		break;
-	default:
-		rc = kw_errf(err, KW_EINVAL, "commitSelectionStrategy: unknown value");
-		break;
+	if (sub->kind != SUB_GIT) {
+		problem(&pr, NULL, "not a git subscription");
+		return KW_EINVAL;
 	}
+	if ((sel = calloc(1, sizeof(*sel))) == NULL)
+		return KW_ENOMEM;
+	sel->strategy = sub->strategy;
+	rc = build(sel, &pr);
+	if (rc == KW_OK && pr.n > 0)
+		rc = KW_EINVAL;
 	if (rc != KW_OK) {
 		selector_free(sel);
 		return rc;
 	}
 	*out = sel;
 	return KW_OK;
+}
+
+/* selector_new's reporter: the first problem becomes err. */
+static void keep_first(void *arg, const struct obj_pos *at, const char *msg)
+{
+	struct kw_err *err = arg;
+
+	(void)at;
+	if (err != NULL && err->msg[0] == '\0')
+		kw_errf(err, KW_EINVAL, "%s", msg);
+}
+
+int selector_new(struct selector **out, const struct obj_subscription *sub,
+	struct kw_err *err)
+{
+	int rc;
+
+	if (err != NULL)
+		err->msg[0] = '\0';
+	rc = selector_new_each(out, sub, keep_first, err);
+	if (rc == KW_ENOMEM)
+		kw_errf(err, rc, "out of memory");
+	return rc;
 }
 
 void selector_free(struct selector *sel)

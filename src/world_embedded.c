@@ -111,16 +111,11 @@ static void log_diags(const struct diag_list *dl)
 	}
 }
 
-/* Readiness names receivers left out because their Secret is missing. */
+/* Readiness names what the configuration serves without (receivers left
+ * out, none at all, unknown kinds skipped). */
 static void set_unserved_reason(struct embedded *e, const struct snapshot *s)
 {
-	size_t n = snapshot_unserved(s);
-
-	if (n == 0)
-		e->degraded[0] = '\0';
-	else
-		snprintf(e->degraded, sizeof(e->degraded),
-			"%zu receiver(s) not served: their Secret or its key is missing", n);
+	snapshot_warnings_text(s, e->degraded, sizeof(e->degraded));
 }
 
 static int embedded_reload(struct world *w)
