@@ -178,9 +178,11 @@ static int set_cluster_namespace(struct obj_set *set, const char *ns)
 	return KW_OK;
 }
 
-/* A receiver whose Secret or key is missing has no URL (Kargo leaves it out
- * of status.webhookReceivers): a warning, since the Secret may be created
- * apart from these files. Only Bitbucket's key is known here. */
+/* A receiver whose Secret is missing has no URL (Kargo leaves it out of
+ * status.webhookReceivers): a warning, since the Secret may be created
+ * apart from these files. Only for the receivers the snapshot does not
+ * serve: it reports its own (Secret or key missing, "not served"), in
+ * embedded and Kubernetes mode alike. */
 static int check_receiver_secrets(const struct obj_set *set, struct diag_list *dl)
 {
 	for (size_t i = 0; i < set->n_configs; i++) {
@@ -193,7 +195,7 @@ static int check_receiver_secrets(const struct obj_set *set, struct diag_list *d
 			struct diag_shown a, b;
 			int rc = KW_OK;
 
-			if (r->secret_name == NULL)
+			if (r->secret_name == NULL || objects_receiver_served(r))
 				continue;
 			s = objects_find_secret(set, c->namespace, r->secret_name);
 			snprintf(key, sizeof(key), "spec.webhookReceivers[%zu].%s.secretRef.name",
@@ -201,10 +203,6 @@ static int check_receiver_secrets(const struct obj_set *set, struct diag_list *d
 			if (s == NULL)
 				rc = diag_add(dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.column,
 					key, "secret %s/%s not found", diag_show(&a, c->namespace),
-					diag_show(&b, r->secret_name));
-			else if (r->kind == RECEIVER_BITBUCKET && !s->has_secret)
-				rc = diag_add(dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.column,
-					key, "secret %s/%s has no key secret", diag_show(&a, c->namespace),
 					diag_show(&b, r->secret_name));
 			if (rc != KW_OK)
 				return rc;

@@ -45,8 +45,10 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
  * the ..data links of a mounted ConfigMap are skipped, and a file reached
  * twice through symbolic links is read once) into a new set. Also checks
  * across objects: ProjectConfig name == namespace, unique receiver names, a
- * missing Secret or key (a warning), a secret ending in white space (a
- * warning). The ClusterConfig's Secrets are looked up in
+ * missing Secret of a receiver the snapshot does not serve (a warning; the
+ * snapshot reports the others', objects_receiver_served), no receivers at
+ * all (a warning); a secret ending in white space is a warning too. The
+ * ClusterConfig's Secrets are looked up in
  * MANIFEST_DEFAULT_SYSTEM_NAMESPACE. Returns KW_OK when no error was found,
  * KW_EINVAL when some were (*out is still filled with the valid objects),
  * KW_EIO for an unreadable path (reported in dl), KW_ENOMEM.

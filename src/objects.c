@@ -101,6 +101,11 @@ void objects_free_set(struct obj_set *set)
 	free(set);
 }
 
+bool objects_receiver_served(const struct obj_receiver *r)
+{
+	return r->kind == RECEIVER_BITBUCKET;
+}
+
 const struct obj_secret *objects_find_secret(const struct obj_set *set,
 	const char *namespace, const char *name)
 {

@@ -132,6 +132,11 @@ struct obj_set {
 /* Frees everything a set owns, then the set itself. Accepts NULL. */
 void objects_free_set(struct obj_set *set);
 
+/* Whether the snapshot serves receivers of r's kind (Bitbucket's). The
+ * snapshot reports a served receiver's missing Secret or key; the loader
+ * reports only the others', so each problem is reported once. */
+bool objects_receiver_served(const struct obj_receiver *r);
+
 /* The secret named name in namespace, or NULL. */
 const struct obj_secret *objects_find_secret(const struct obj_set *set,
 	const char *namespace, const char *name);

@@ -183,7 +183,7 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 		struct kw_err err;
 		int rc;
 
-		if (rcv->kind != RECEIVER_BITBUCKET)
+		if (!objects_receiver_served(rcv))
 			continue;
 		if (!find_secret(s, cfg, rcv, ns, dl, &sec)) {
 			s->n_unserved++;

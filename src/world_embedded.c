@@ -11,6 +11,7 @@
 #include "kw.h"
 #include "log.h"
 #include "manifest.h"
+#include "snapshot_build.h"
 #include "store.h"
 #include "world.h"
 
@@ -78,13 +79,8 @@ int world_embedded_load(struct snapshot **out,
 	struct obj_set *objs = NULL;
 	int rc;
 
-	*out = NULL;
 	rc = manifest_load_with(&objs, dl, opts->manifest_paths, opts->n_manifest_paths, &mo);
-	if (rc != KW_OK || dl->n_errors > 0) {
-		objects_free_set(objs);
-		return rc == KW_ENOMEM ? rc : KW_EINVAL;
-	}
-	return snapshot_new(out, objs, &opts->snap, dl);
+	return snapshot_build(out, objs, rc, &opts->snap, false, dl);
 }
 
 static struct snapshot *embedded_snapshot(struct world *w)

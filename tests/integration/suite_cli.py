@@ -192,7 +192,30 @@ def test_warnings_at_start_and_in_readyz(tmp):
         s.stop()
 
 
-TESTS = [test_check_reports_every_problem, test_warnings_at_start_and_in_readyz,
+def test_each_problem_once(tmp):
+    """Issue 9 item 4: the manifests -> snapshot path has one home
+    (snapshot_build), so serve, receivers and check report a receiver's
+    missing Secret once each (serve logged it twice: the loader's report
+    and the snapshot's)."""
+    m = os.path.join(tmp, "manifests")
+    kw.write(os.path.join(m, "p.yaml"), "apiVersion: kargo.akuity.io/v1alpha1\n"
+             "kind: ProjectConfig\nmetadata: {name: p, namespace: p}\nspec:\n"
+             "  webhookReceivers:\n  - {name: r, bitbucket: {secretRef: {name: s}}}\n")
+    what = "secret p/s not found"
+    for cmd in ("check", "receivers"):
+        err = run_cli(cmd, "--manifests", m).stderr.decode()
+        eq(err.count(what), 1, "%s reports it once: %s" % (cmd, err))
+    s = Server(tmp, [m])
+    try:
+        st, _, b = s.request("GET", "/readyz")
+        expect(b"1 receiver(s) not served" in b, "readyz: %r" % b)
+        log = s.log()
+        eq(log.count(what), 1, "serve reports it once at start: " + log)
+    finally:
+        s.stop()
+
+
+TESTS = [test_check_reports_every_problem, test_each_problem_once, test_warnings_at_start_and_in_readyz,
          test_cli_flag_errors_name_the_flag, test_cli_bad_tls_files_named, test_cli_base_url_is_a_flag_error,
          test_cli_namespace_and_limit, test_cli_get_by_name]
 
