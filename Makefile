@@ -28,7 +28,7 @@ CFLAGS_tsan := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 CFLAGS_fuzz := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
-LIB_SRCS := $(sort $(filter-out src/main.c,$(wildcard src/*.c)))
+LIB_SRCS := $(sort $(filter-out src/main.c,$(wildcard src/*.c src/receivers/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 60
 
 DEPS_STAMP := build/.deps
 
-.PHONY: all run check check-unit check-fuzz check-integration fuzz bench clean deps \
+.PHONY: all run check check-unit check-fuzz check-integration fuzz bench bench-kinds clean deps \
 	install uninstall
 
 all: kargo-webhooks
@@ -55,7 +55,7 @@ build/$(1)/obj/%.o: src/%.c src/*.h $(DEPS_STAMP)
 
 build/$(1)/libkw.a: $(patsubst src/%.c,build/$(1)/obj/%.o,$(LIB_SRCS))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	ar qcs $$@ $$^
 
 build/$(1)/kargo-webhooks: build/$(1)/obj/main.o build/$(1)/libkw.a
 	$(2) $$(CFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS)
@@ -71,7 +71,7 @@ kargo-webhooks: build/release/kargo-webhooks
 
 # $(1) flavour: the unit test programs built with it
 define UNIT_TESTS
-build/$(1)/tests/%: tests/unit/%.c tests/unit/test.h build/$(1)/libkw.a
+build/$(1)/tests/%: tests/unit/%.c tests/unit/*.h build/$(1)/libkw.a
 	@mkdir -p $$(@D)
 	$(CC) $(WARN) -Wno-missing-prototypes $(DEFS) $$(CFLAGS_$(1)) $$(PKG_CFLAGS) -Isrc -Itests/unit \
 		-o $$@ $$< build/$(1)/libkw.a $$(PKG_LIBS)
@@ -110,6 +110,13 @@ fuzz: $(addprefix build/fuzz/bin/,$(FUZZ_NAMES))
 bench: kargo-webhooks
 	@sh bench/run.sh
 
+# make bench-kinds: each receiver kind's parse cost (bench/kinds_parse.c).
+bench-kinds: build/release/libkw.a
+	@mkdir -p build/bench
+	$(CC) $(WARN) -Wno-missing-prototypes $(DEFS) $(CFLAGS_release) $(PKG_CFLAGS) -Isrc \
+		-o build/bench/kinds_parse bench/kinds_parse.c build/release/libkw.a $(PKG_LIBS)
+	build/bench/kinds_parse
+
 # make install: the release binary, the docs and examples, and the
 # embedded-mode systemd unit with its sysusers.d entry (dist/). The unit
 # names the binary and the docs by their installed paths. DESTDIR stages
@@ -126,6 +133,8 @@ install: kargo-webhooks
 	install -m 0755 kargo-webhooks $(DESTDIR)$(BINDIR)/kargo-webhooks
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -d $(DESTDIR)$(DOCDIR)/docs/receivers
+	install -m 0644 docs/receivers/*.md $(DESTDIR)$(DOCDIR)/docs/receivers/
 	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
 	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/kargo-webhooks|$(DOCDIR)|g' \
 		dist/kargo-webhooks.service > $(DESTDIR)$(UNITDIR)/kargo-webhooks.service.tmp

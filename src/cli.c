@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "proxy.h"
+#include "receiver.h"
 #include "receiver_url.h"
 #include "signature.h"
 #include "snapshot.h"
@@ -21,6 +22,7 @@
 #include "strbuf.h"
 #include "world.h"
 #include "world_embedded.h"
+#include "world_kube.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -74,13 +76,19 @@ struct opts {
 	double rate_burst;
 	struct proxy_list trusted; /* --trusted-proxy */
 	char default_base[300];
+	const char *kubeconfig; /* --kubeconfig or KUBECONFIG */
+	bool kubeconfig_flag;   /* given as a flag (conflicts with --manifests) */
+	double kube_qps;        /* KUBE_API_QPS */
+	int kube_burst;         /* KUBE_API_BURST */
+	unsigned grace;         /* GRACEFUL_SHUTDOWN_TIMEOUT, seconds */
 };
 
 static const char usage_main[] =
 	"Usage: kargo-webhooks COMMAND [OPTIONS]\n"
 	"\n"
-	"A Bitbucket webhook receiver for Kargo: verifies signed pushes and\n"
-	"refreshes the Warehouses (and pull-request Promotions) they concern.\n"
+	"A webhook receiver for Kargo (bitbucket, github, gitlab, gitea, azure):\n"
+	"verifies pushes and refreshes the Warehouses (and pull-request\n"
+	"Promotions) they concern.\n"
 	"\n"
 	"Commands:\n"
 	"  serve        serve the receivers defined in the manifests\n"
@@ -97,12 +105,17 @@ static const char usage_main[] =
 static const char usage_serve[] =
 	"Usage: kargo-webhooks serve [OPTIONS]\n"
 	"\n"
-	"Serves every Bitbucket receiver of the ProjectConfigs and ClusterConfig\n"
+	"Serves every receiver of the ProjectConfigs and ClusterConfig\n"
 	"in the manifests. SIGHUP, or a change to a manifest file, reloads them\n"
 	"(the new configuration is used only if it is valid); SIGTERM stops\n"
-	"accepting, finishes requests in flight and exits 0.\n"
+	"accepting, finishes requests in flight (GRACEFUL_SHUTDOWN_TIMEOUT, default\n"
+	"30s) and exits 0.\n"
 	"\n"
 	"  --manifests PATH      YAML file or folder (recursive); repeatable\n"
+	"  --kubeconfig FILE     serve from a Kubernetes API instead (env KUBECONFIG;\n"
+	"                        in a pod, without either: the service account):\n"
+	"                        list+watch caches, refreshes as merge patches;\n"
+	"                        env KUBE_API_QPS (50), KUBE_API_BURST (300)\n"
 	"  --state FILE          SQLite state database (default ./kargo-webhooks.db)\n"
 	"  --sync full|normal    full (default): a 200 means the refresh is synced\n"
 	"                        to disk; normal: it survives the process being\n"
@@ -147,17 +160,18 @@ static const char usage_serve[] =
 	"  --no-watch            do not reload when manifest files change\n";
 
 static const char usage_receivers[] =
-	"Usage: kargo-webhooks receivers [--manifests PATH]... [--base-url URL]\n"
+	"Usage: kargo-webhooks receivers [--manifests PATH]... [--kubeconfig FILE]\n"
+	"                                [--base-url URL]\n"
 	"                                [-o table|json|yaml]\n"
 	"\n"
-	"Prints every Bitbucket receiver's project, name, path and URL (what Kargo\n"
+	"Prints every receiver's project, name, kind, path and URL (what Kargo\n"
 	"shows in status.webhookReceivers; project is \"\" for the ClusterConfig).\n"
 	"A receiver whose Secret or key is missing is left out and reported on\n"
 	"stderr; the exit status is then 1.\n"
 	"  --system-namespace NS  namespace of the ClusterConfig's Secrets\n";
 
 static const char usage_check[] =
-	"Usage: kargo-webhooks check [--manifests PATH]...\n"
+	"Usage: kargo-webhooks check [--manifests PATH]... [--kubeconfig FILE]\n"
 	"\n"
 	"Validates the manifests and prints every problem as\n"
 	"file:line:column: error|warning: key: message. Exit 1 when there are\n"
@@ -165,6 +179,7 @@ static const char usage_check[] =
 
 static const char usage_get[] =
 	"Usage: kargo-webhooks get warehouses|promotions [NAME] [--manifests PATH]...\n"
+	"                          [--kubeconfig FILE]\n"
 	"                          [--state FILE] [-n NAMESPACE] [-o table|json|yaml]\n"
 	"\n"
 	"Prints the objects as 'kubectl get -o json' would, with the\n"
@@ -191,7 +206,7 @@ enum opt_id {
 	O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 	O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT, O_RATE_RECEIVER,
 	O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT, O_SYNC, O_LIMIT,
-	O_TRUSTED_PROXY,
+	O_TRUSTED_PROXY, O_KUBECONFIG,
 	O_HELP,
 };
 
@@ -220,6 +235,7 @@ static const struct option long_opts[] = {
 	{ "rate-burst", required_argument, NULL, O_RATE_BURST },
 	{ "header-timeout", required_argument, NULL, O_HEADER_TIMEOUT },
 	{ "sync", required_argument, NULL, O_SYNC },
+	{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
 	{ "request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
@@ -294,6 +310,68 @@ static int parse_bool(const char *s)
 	return -1;
 }
 
+/* A Go duration as Kargo's GRACEFUL_SHUTDOWN_TIMEOUT takes it ("30s",
+ * "1m30s", "500ms", "2h"), in whole seconds rounded up; -1 when invalid. */
+static long parse_duration(const char *s)
+{
+	double total = 0;
+
+	if (strcmp(s, "0") == 0)
+		return 0;
+	while (*s != '\0') {
+		char *end;
+		double v = strtod(s, &end);
+
+		if (end == s || v < 0)
+			return -1;
+		if (strncmp(end, "ms", 2) == 0)
+			v /= 1000, end += 2;
+		else if (*end == 's')
+			end++;
+		else if (*end == 'm')
+			v *= 60, end++;
+		else if (*end == 'h')
+			v *= 3600, end++;
+		else
+			return -1;
+		total += v;
+		s = end;
+	}
+	return total > 86400 ? -1 : (long)(total + 0.999);
+}
+
+/* Kargo's Kubernetes settings: KUBECONFIG, KUBE_API_QPS (50),
+ * KUBE_API_BURST (300), GRACEFUL_SHUTDOWN_TIMEOUT (30s). */
+static int kube_env(struct opts *o)
+{
+	const char *qps = env("KUBE_API_QPS"), *burst = env("KUBE_API_BURST");
+	const char *grace = env("GRACEFUL_SHUTDOWN_TIMEOUT");
+	unsigned long n;
+	long g = 30;
+	char *end;
+
+	o->kubeconfig = env("KUBECONFIG");
+	o->kube_qps = 50;
+	o->kube_burst = 300;
+	if (qps != NULL && ((o->kube_qps = strtod(qps, &end)) <= 0 || *end != '\0')) {
+		fprintf(stderr, "kargo-webhooks: KUBE_API_QPS=%s is not a positive number\n", qps);
+		return -1;
+	}
+	if (burst != NULL) {
+		if (!parse_ulong(burst, 100000, &n) || n == 0) {
+			fprintf(stderr, "kargo-webhooks: KUBE_API_BURST=%s is not a positive integer\n", burst);
+			return -1;
+		}
+		o->kube_burst = (int)n;
+	}
+	if (grace != NULL && (g = parse_duration(grace)) < 0) {
+		fprintf(stderr, "kargo-webhooks: GRACEFUL_SHUTDOWN_TIMEOUT=%s is not a duration\n", grace);
+		return -1;
+	}
+	o->grace = (unsigned)g;
+	return 0;
+}
+
 static int env_defaults(struct opts *o)
 {
 	unsigned long port = 8080;
@@ -340,7 +418,7 @@ static int env_defaults(struct opts *o)
 	o->rate_per_client = 50;
 	o->rate_per_receiver = 100;
 	o->rate_burst = 10;
-	return 0;
+	return kube_env(o);
 }
 
 /* The flag as the user spells it: "--threads", "-n". */
@@ -448,6 +526,7 @@ static int apply_opt(struct opts *o, int id, const char *v)
 		o->manifests[o->n_manifests++] = v;
 		return 0;
 	case O_STATE: o->state = v; return 0;
+	case O_KUBECONFIG: o->kubeconfig = v; o->kubeconfig_flag = true; return 0;
 	case O_LISTEN:
 		return parse_listen(o, v) ? 0 : bad_flag(id, v, "want HOST:PORT");
 	case O_BASE_URL: o->base_url = v; return 0;
@@ -560,12 +639,85 @@ static void print_diags(const struct diag_list *dl, bool errors_only)
 	}
 }
 
+/* Where objects come from: the manifests; else the Kubernetes API of a
+ * kubeconfig (--kubeconfig, KUBECONFIG); else, inside a pod
+ * (KUBERNETES_SERVICE_HOST), the in-cluster service account. */
+static bool kube_mode(const struct opts *o)
+{
+	return o->n_manifests == 0 &&
+		(o->kubeconfig != NULL || env("KUBERNETES_SERVICE_HOST") != NULL);
+}
+
 static int need_manifests(const struct opts *o)
 {
-	if (o->n_manifests > 0)
+	if (o->n_manifests > 0 && o->kubeconfig_flag) {
+		fprintf(stderr, "kargo-webhooks: --manifests and --kubeconfig exclude each other\n");
+		return -1;
+	}
+	if (o->n_manifests > 0 || kube_mode(o))
 		return 0;
-	fprintf(stderr, "kargo-webhooks: no manifests given (--manifests PATH)\n");
+	fprintf(stderr, "kargo-webhooks: no manifests given (--manifests PATH), and no "
+		"Kubernetes API (--kubeconfig FILE, KUBECONFIG, or in a pod)\n");
 	return -1;
+}
+
+/* Reads the kubeconfig, or the in-cluster service account. 0 or -1. */
+static int kube_config(const struct opts *o, struct kube_config *cfg)
+{
+	struct kw_err err = { "" };
+	int rc = o->kubeconfig ? kube_config_load(cfg, o->kubeconfig, &err) :
+		kube_config_in_cluster(cfg, NULL, &err);
+
+	if (rc != KW_OK) {
+		fprintf(stderr, "kargo-webhooks: %s\n", err.msg[0] ? err.msg : kw_status_str(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void kube_options(const struct opts *o, const struct kube_config *cfg,
+	struct world_kube_options *ko)
+{
+	memset(ko, 0, sizeof(*ko));
+	ko->config = cfg;
+	ko->client.qps = o->kube_qps;
+	ko->client.burst = o->kube_burst;
+	ko->client.timeout = 10;
+	ko->snap.base_url = o->base_url;
+	ko->snap.system_namespace = o->system_namespace;
+	ko->state_path = o->state;
+	ko->deliveries_keep = o->deliveries_keep;
+	ko->queue_max = o->queue_max;
+	ko->sync_normal = o->sync_normal;
+}
+
+/* The objects, from the manifests or from the Kubernetes API (problems
+ * in dl). The status of manifest_load_ns: KW_OK, KW_EINVAL, KW_EIO,
+ * KW_ENOMEM. */
+static int load_objects(struct obj_set **objs, struct diag_list *dl,
+	const struct opts *o, bool keep_objects)
+{
+	struct kube_config cfg = { 0 };
+	struct world_kube_options ko;
+	struct kw_err err = { "" };
+	int rc;
+
+	if (!kube_mode(o)) {
+		struct manifest_options mo = { o->system_namespace, keep_objects };
+
+		return manifest_load_with(objs, dl, o->manifests, o->n_manifests, &mo);
+	}
+	*objs = NULL;
+	if (kube_config(o, &cfg) != 0)
+		return KW_EIO;
+	kube_options(o, &cfg, &ko);
+	rc = world_kube_load(objs, &ko, keep_objects, dl, &err);
+	if (rc != KW_OK)
+		fprintf(stderr, "kargo-webhooks: %s\n", err.msg[0] ? err.msg : kw_status_str(rc));
+	else if (dl->n_errors > 0)
+		rc = KW_EINVAL;
+	kube_config_clear(&cfg);
+	return rc;
 }
 
 /* Loads manifests into a snapshot, printing problems. Returns 0 or 1. */
@@ -577,8 +729,7 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	struct obj_set *objs = NULL;
 	int rc;
 
-	rc = manifest_load_ns(&objs, &dl, o->manifests, o->n_manifests,
-		o->system_namespace);
+	rc = load_objects(&objs, &dl, o, false);
 	rc = snapshot_build(out, objs, rc, &so, false, &dl);
 	print_diags(&dl, false);
 	*skipped = rc == KW_OK && snapshot_unserved(*out) > 0;
@@ -598,6 +749,7 @@ static cJSON *receivers_json(const struct snapshot *s)
 
 		cJSON_AddStringToObject(item, "project", r[i].project);
 		cJSON_AddStringToObject(item, "name", r[i].name);
+		cJSON_AddStringToObject(item, "kind", r[i].ops->name);
 		cJSON_AddStringToObject(item, "path", r[i].path);
 		cJSON_AddStringToObject(item, "url", r[i].url);
 		if (r[i].previous)
@@ -615,23 +767,25 @@ static void print_receivers_table(const struct snapshot *s)
 	size_t n;
 
 	r = snapshot_receivers(s, &n);
-	cells = calloc((n + 1) * 4, sizeof(*cells));
+	cells = calloc((n + 1) * 5, sizeof(*cells));
 	names = calloc(n + 1, sizeof(*names));
 	if (cells == NULL || names == NULL)
 		goto out;
 	cells[0] = "PROJECT";
 	cells[1] = "NAME";
-	cells[2] = "PATH";
-	cells[3] = "URL";
+	cells[2] = "KIND";
+	cells[3] = "PATH";
+	cells[4] = "URL";
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "%s%s", r[i].name,
 			r[i].previous ? " (expiring)" : "");
-		cells[(i + 1) * 4 + 0] = r[i].project[0] ? r[i].project : "\"\"";
-		cells[(i + 1) * 4 + 1] = names[i];
-		cells[(i + 1) * 4 + 2] = r[i].path;
-		cells[(i + 1) * 4 + 3] = r[i].url;
+		cells[(i + 1) * 5 + 0] = r[i].project[0] ? r[i].project : "\"\"";
+		cells[(i + 1) * 5 + 1] = names[i];
+		cells[(i + 1) * 5 + 2] = r[i].ops->name;
+		cells[(i + 1) * 5 + 3] = r[i].path;
+		cells[(i + 1) * 5 + 4] = r[i].url;
 	}
-	output_table(stdout, cells, n + 1, 4);
+	output_table(stdout, cells, n + 1, 5);
 out:
 	free(cells);
 	free(names);
@@ -647,7 +801,8 @@ static void print_value(const cJSON *v, int format)
 
 static int cmd_receivers(int argc, char **argv)
 {
-	static const int allowed[] = { O_MANIFESTS, O_BASE_URL, O_SYSTEM_NS, 'o', 0 };
+	static const int allowed[] = { O_MANIFESTS, O_KUBECONFIG, O_BASE_URL,
+		O_SYSTEM_NS, 'o', 0 };
 	struct snapshot *s = NULL;
 	struct opts o;
 	bool skipped = false;
@@ -672,7 +827,8 @@ static int cmd_receivers(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-	static const int allowed[] = { O_MANIFESTS, O_BASE_URL, O_SYSTEM_NS, 0 };
+	static const int allowed[] = { O_MANIFESTS, O_KUBECONFIG, O_BASE_URL,
+		O_SYSTEM_NS, 0 };
 	struct snapshot_options so;
 	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
@@ -684,8 +840,7 @@ static int cmd_check(int argc, char **argv)
 	rc = parse_opts(&o, argc, argv, allowed, usage_check);
 	if (rc != 0 || need_manifests(&o) != 0)
 		return rc > 0 ? 0 : 2;
-	rc = manifest_load_ns(&objs, &dl, o.manifests, o.n_manifests,
-		o.system_namespace);
+	rc = load_objects(&objs, &dl, &o, true);
 	so.base_url = o.base_url;
 	so.system_namespace = o.system_namespace;
 	/* Building the snapshot finds bad regexes, bad constraints and
@@ -693,7 +848,7 @@ static int cmd_check(int argc, char **argv)
 	src = snapshot_build(&s, objs, rc, &so, true, &dl);
 	print_diags(&dl, false);
 	errors = dl.n_errors;
-	if (src != KW_OK && errors == 0) {
+	if (src != KW_OK && errors == 0 && rc == KW_OK) {
 		fprintf(stderr, "kargo-webhooks: %s\n", kw_status_str(src));
 		errors++;
 	}
@@ -714,6 +869,16 @@ static char *state_token(struct store *st, const char *kind,
 	if (st != NULL)
 		store_get_refresh(st, kind, namespace, name, &token, NULL);
 	return token;
+}
+
+/* The refresh annotation an object carries (Kubernetes mode), or NULL. */
+static char *object_token(const cJSON *object)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+	const cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ann, "kargo.akuity.io/refresh");
+
+	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
 }
 
 static cJSON *annotated(const cJSON *object, const char *token)
@@ -799,7 +964,8 @@ static void get_print(const struct get_item *items, size_t n, bool warehouses,
 	cells[1] = "NAME";
 	cells[2] = "REFRESH";
 	for (size_t i = 0; i < n; i++) {
-		tokens[i] = state_token(st, kind, items[i].namespace, items[i].name);
+		tokens[i] = st ? state_token(st, kind, items[i].namespace, items[i].name) :
+			object_token(items[i].object);
 		cJSON_AddItemToArray(arr, annotated(items[i].object, tokens[i]));
 		cells[(i + 1) * 3] = items[i].namespace;
 		cells[(i + 1) * 3 + 1] = items[i].name;
@@ -819,7 +985,8 @@ out:
 
 static int cmd_get(int argc, char **argv)
 {
-	static const int allowed[] = { O_MANIFESTS, O_STATE, 'n', 'o', 0 };
+	static const int allowed[] = { O_MANIFESTS, O_KUBECONFIG, O_STATE, 'n',
+		'o', 0 };
 	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
 	struct store *st = NULL;
@@ -842,11 +1009,11 @@ static int cmd_get(int argc, char **argv)
 	name = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (need_manifests(&o) != 0)
 		return 2;
-	rc = manifest_load_ns(&objs, &dl, o.manifests, o.n_manifests,
-		o.system_namespace);
+	rc = load_objects(&objs, &dl, &o, true);
 	print_diags(&dl, true);
 	diag_clear(&dl);
-	if (rc == KW_ENOMEM || rc == KW_EIO || open_state_ro(&st, o.state) != 0) {
+	if (rc == KW_ENOMEM || rc == KW_EIO ||
+	    (!kube_mode(&o) && open_state_ro(&st, o.state) != 0)) {
 		objects_free_set(objs);
 		return 1;
 	}
@@ -1089,13 +1256,29 @@ static void log_receivers(struct world *w)
 	size_t n;
 	char count[32];
 
+	if (s == NULL)
+		return; /* not synced yet: the world logs when it is */
 	r = snapshot_receivers(s, &n);
 	snprintf(count, sizeof(count), "%zu", n);
 	log_kv(LOG_INFO, "receivers loaded", "count", count, NULL);
 	for (size_t i = 0; i < n; i++)
 		log_kv(LOG_INFO, "receiver", "project", r[i].project, "name", r[i].name,
-			"expiring", r[i].previous ? "true" : NULL, NULL);
+			"kind", r[i].ops->name, "expiring", r[i].previous ? "true" : NULL, NULL);
 	snapshot_unref(s);
+}
+
+/* The Kubernetes world; cfg must outlive it. */
+static int serve_kube_world(struct world **w, const struct opts *o,
+	struct kube_config *cfg, struct kw_err *err)
+{
+	struct world_kube_options ko;
+
+	if (kube_config(o, cfg) != 0)
+		return kw_errf(err, KW_EINVAL, "cannot reach the Kubernetes API");
+	kube_options(o, cfg, &ko);
+	log_kv(LOG_INFO, "objects from the Kubernetes API", "source", cfg->source,
+		"server", cfg->server, NULL);
+	return world_kube_new(w, &ko, err);
 }
 
 static int serve(const struct opts *o, const sigset_t *set)
@@ -1117,13 +1300,15 @@ static int serve(const struct opts *o, const sigset_t *set)
 		.trusted_proxies = &o->trusted,
 	};
 	struct diag_list dl = { 0 };
+	struct kube_config kcfg = { 0 };
 	struct world *w = NULL;
 	struct http_server *srv = NULL;
 	struct kw_err err = { "" };
 	char port[16];
 	int rc;
 
-	rc = world_embedded_new(&w, &wo, &dl, &err);
+	rc = kube_mode(o) ? serve_kube_world(&w, o, &kcfg, &err) :
+		world_embedded_new(&w, &wo, &dl, &err);
 	print_diags(&dl, false);
 	diag_clear(&dl);
 	if (rc == KW_OK)
@@ -1131,6 +1316,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 	if (rc != KW_OK) {
 		fprintf(stderr, "kargo-webhooks: %s\n", err.msg[0] ? err.msg : kw_status_str(rc));
 		world_free(w);
+		kube_config_clear(&kcfg);
 		return 1;
 	}
 	snprintf(port, sizeof(port), "%u", http_port(srv));
@@ -1138,7 +1324,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 		"tls", o->tls_cert ? "true" : "false", "base_url", o->base_url, NULL);
 	log_receivers(w);
 	wait_for_signals(w, set);
-	if (!http_stop(srv, 10)) {
+	if (!http_stop(srv, o->grace)) {
 		/* The state database has not answered for 40 s; the threads
 		 * that wait on it still hold the world. What was committed is
 		 * safe (SQLite recovers its journal); end without joining them. */
@@ -1146,6 +1332,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 		_exit(1);
 	}
 	world_free(w);
+	kube_config_clear(&kcfg);
 	log_kv(LOG_INFO, "stopped", NULL);
 	metrics_free();
 	return 0;
@@ -1158,7 +1345,7 @@ static int cmd_serve(int argc, char **argv)
 		O_SYSTEM_NS, O_MAX_CONN, O_MAX_PER_IP, O_IDLE, O_HEADER_LIMIT,
 		O_KEEP, O_QUEUE, O_THREADS, O_NO_WATCH, O_RATE_CLIENT,
 		O_RATE_RECEIVER, O_RATE_BURST, O_HEADER_TIMEOUT, O_REQUEST_TIMEOUT,
-		O_SYNC, O_TRUSTED_PROXY, 0 };
+		O_SYNC, O_TRUSTED_PROXY, O_KUBECONFIG, 0 };
 	struct opts o;
 	sigset_t set;
 	int rc;

@@ -178,6 +178,9 @@ static void receiver_secret(struct ydoc *d, const yaml_node_t *v,
 		yread_string(d, ref, "name", YREAD_REQUIRED | YREAD_NONEMPTY, &r->secret_name, NULL);
 		keypath_pop(&d->kp, o);
 	}
+	/* Artifactory's virtualRepoName replaces the payload's repo_key. */
+	if (strcmp(r->kind_name, "artifactory") == 0 && ydoc_map_get(d, v, "virtualRepoName") != NULL)
+		yread_string(d, v, "virtualRepoName", 0, &r->option, NULL);
 	keypath_pop(&d->kp, old);
 }
 
@@ -411,6 +414,60 @@ static bool key_is(const yaml_node_t *k, const char *s)
 		memcmp(k->data.scalar.value, s, k->data.scalar.length) == 0;
 }
 
+/* Keeps a key other kinds use (secret-token, auth-header, ...): takes
+ * bytes, replacing an earlier value of the key (stringData after data).
+ * false when out of memory (bytes not taken). */
+static bool secret_store_other(struct ydoc *d, struct obj_secret *s,
+	const yaml_node_t *k, unsigned char *bytes, size_t len)
+{
+	const char *key = (const char *)k->data.scalar.value;
+	size_t key_len = k->data.scalar.length, i;
+	struct obj_secret_value *v;
+
+	for (i = 0; i < s->n_values; i++)
+		if (strlen(s->values[i].key) == key_len &&
+		    memcmp(s->values[i].key, key, key_len) == 0)
+			break;
+	if (i < s->n_values) {
+		OPENSSL_cleanse(s->values[i].bytes, s->values[i].len);
+		free(s->values[i].bytes);
+		s->values[i].bytes = bytes;
+		s->values[i].len = len;
+		return true;
+	}
+	v = realloc(s->values, (s->n_values + 1) * sizeof(*v));
+	if (v == NULL || (v[s->n_values].key = kw_strndup(key, key_len)) == NULL) {
+		if (v != NULL)
+			s->values = v;
+		d->oom = true;
+		return false;
+	}
+	s->values = v;
+	v[s->n_values].bytes = bytes;
+	v[s->n_values++].len = len;
+	return true;
+}
+
+/* [beyond] The other kinds' keys get the warning secret_whitespace gives
+ * "secret": Harbor's Auth Header and Artifactory's or GitLab's secret token
+ * never end in white space, so such a value never matches. */
+static void other_key_whitespace(struct ydoc *d, const yaml_node_t *k,
+	const yaml_node_t *v, const unsigned char *bytes, size_t len)
+{
+	static const char *const keys[] = { "secret-token", "auth-header",
+		"previous-secret-token", "previous-auth-header" };
+	bool known = false;
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(keys); i++)
+		known = known || key_is(k, keys[i]);
+	if (!known || len == 0 || strchr(" \t\r\n", bytes[len - 1]) == NULL)
+		return;
+	ydoc_warning(d, v, "the value ends in white space (%s); the sender's copy "
+		"almost never does, so requests would not authenticate",
+		bytes[len - 1] == '\n' ? "a newline" : bytes[len - 1] == '\r' ?
+		"a carriage return" : bytes[len - 1] == '\t' ? "a tab" : "a space");
+}
+
 static void secret_value(struct ydoc *d, const yaml_node_t *k, const yaml_node_t *v,
 	enum secret_source src, struct secret_keys *sk)
 {
@@ -420,9 +477,11 @@ static void secret_value(struct ydoc *d, const yaml_node_t *k, const yaml_node_t
 	unsigned char *bytes = secret_bytes(d, v, src, &len);
 	int which = key_is(k, "secret") ? 0 : key_is(k, "previous-secret") ? 1 : -1;
 
+	if (bytes != NULL && which < 0)
+		other_key_whitespace(d, k, v, bytes, len);
 	if (bytes != NULL && which >= 0) {
 		secret_store(sk, which, bytes, len, v, src);
-	} else if (bytes != NULL) {
+	} else if (bytes != NULL && !secret_store_other(d, sk->s, k, bytes, len)) {
 		OPENSSL_cleanse(bytes, len);
 		free(bytes);
 	}
@@ -525,23 +584,54 @@ static const struct yread_field git_fields[] = {
 	SUB_FIELD("strictSemvers", YREAD_BOOL, 0, strict_semvers),
 	SUB_FIELD("allowTags", YREAD_STRING, 0, allow_tags),
 	SUB_LIST("ignoreTags", ignore_tags),
+	SUB_LIST("includePaths", include_paths),
+	SUB_LIST("excludePaths", exclude_paths),
 };
 
-static const struct yread_field repo_fields[] = {
+static const char *const image_strategy_names[] = {
+	[IMAGE_SEMVER] = "SemVer",
+	[IMAGE_DIGEST] = "Digest",
+	[IMAGE_LEXICAL] = "Lexical",
+	[IMAGE_NEWEST_BUILD] = "NewestBuild",
+};
+
+/* What Kargo's image selectors read when a webhook asks whether a tag is
+ * selected (pkg/image); discovery-only fields are ignored. */
+static const struct yread_field image_fields[] = {
 	SUB_FIELD("repoURL", YREAD_STRING, YREAD_REQUIRED | YREAD_NONEMPTY, repo_url),
+	{ "imageSelectionStrategy", YREAD_ENUM, 0,
+		offsetof(struct obj_subscription, image_strategy), 0,
+		image_strategy_names, KW_ARRAY_LEN(image_strategy_names) },
+	SUB_FIELD("constraint", YREAD_STRING, 0, constraint),
+	SUB_LIST("allowTagsRegexes", allow_regexes),
+	SUB_LIST("ignoreTagsRegexes", ignore_regexes),
+	SUB_FIELD("strictSemvers", YREAD_BOOL, 0, strict_semvers),
+	SUB_FIELD("platform", YREAD_STRING, 0, platform),
+	SUB_FIELD("allowTags", YREAD_STRING, 0, allow_tags),
+	SUB_LIST("ignoreTags", ignore_tags),
+};
+
+/* What Kargo's chart selectors read (pkg/helm/chart). */
+static const struct yread_field chart_fields[] = {
+	SUB_FIELD("repoURL", YREAD_STRING, YREAD_REQUIRED | YREAD_NONEMPTY, repo_url),
+	SUB_FIELD("name", YREAD_STRING, 0, chart_name),
+	SUB_FIELD("semverConstraint", YREAD_STRING, 0, semver_constraint),
 };
 
 static const char *const sub_keys[] = { "git", "image", "chart" };
 
 /* [beyond] Kargo refuses to build a tag strategy's selection with the
  * deprecated fields (its webhooks answer 500); here the snapshot refuses
- * the configuration, and this points at the field itself. */
+ * the configuration, and this points at the field itself. Branch (git)
+ * and Digest (image) selections do not read them. */
 static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
 	const struct obj_subscription *s)
 {
 	static const char *const keys[] = { "allowTags", "ignoreTags" };
 
-	if (s->strategy == STRATEGY_NEWEST_FROM_BRANCH)
+	if (s->kind == SUB_GIT && s->strategy == STRATEGY_NEWEST_FROM_BRANCH)
+		return;
+	if (s->kind == SUB_IMAGE && s->image_strategy == IMAGE_DIGEST)
 		return;
 	for (size_t i = 0; i < KW_ARRAY_LEN(keys); i++) {
 		const yaml_node_t *v = ydoc_map_get(d, git, keys[i]);
@@ -576,18 +666,20 @@ static struct obj_pos *list_positions(struct ydoc *d, const yaml_node_t *list,
 	return pos;
 }
 
-/* Where each regex and the constraint are, so that the snapshot names a
- * bad one at its own line. */
-static void keep_positions(struct ydoc *d, const yaml_node_t *git,
+/* Where each regex and the constraint (semverConstraint, or an image's
+ * constraint) are in the subscription's mapping m, so that the snapshot
+ * names a bad one at its own line. */
+static void keep_positions(struct ydoc *d, const yaml_node_t *m,
 	struct obj_subscription *s)
 {
-	const yaml_node_t *c = ydoc_map_get(d, git, "semverConstraint");
+	const char *key = s->kind == SUB_IMAGE ? "constraint" : "semverConstraint";
+	const yaml_node_t *c = ydoc_map_get(d, m, key);
 
-	s->allow_regex_pos = list_positions(d, ydoc_map_get(d, git, "allowTagsRegexes"),
+	s->allow_regex_pos = list_positions(d, ydoc_map_get(d, m, "allowTagsRegexes"),
 		s->n_allow_regexes);
-	s->ignore_regex_pos = list_positions(d, ydoc_map_get(d, git, "ignoreTagsRegexes"),
+	s->ignore_regex_pos = list_positions(d, ydoc_map_get(d, m, "ignoreTagsRegexes"),
 		s->n_ignore_regexes);
-	if (s->semver_constraint != NULL && c != NULL)
+	if (c != NULL && !ydoc_is_null(d, c))
 		s->constraint_pos = ydoc_pos(d, c);
 }
 
@@ -608,16 +700,18 @@ static void decode_subscription(struct ydoc *d, const yaml_node_t *item,
 	v = ydoc_map_get(d, item, sub_keys[k]);
 	old = keypath_str(&d->kp, sub_keys[k]);
 	if (yread_expect_mapping(d, v)) {
-		if (s->kind == SUB_GIT) {
-			/* Kargo's CRD defaults strictSemvers to true
-			 * (+kubebuilder:default=true). */
-			s->strict_semvers = true;
+		/* Kargo's Warehouse webhook defaults strictSemvers to true
+		 * for git and image subscriptions (pkg/subscription). */
+		s->strict_semvers = true;
+		if (s->kind == SUB_GIT)
 			yread_fields(d, v, git_fields, KW_ARRAY_LEN(git_fields), s);
+		else if (s->kind == SUB_IMAGE)
+			yread_fields(d, v, image_fields, KW_ARRAY_LEN(image_fields), s);
+		else
+			yread_fields(d, v, chart_fields, KW_ARRAY_LEN(chart_fields), s);
+		if (s->kind != SUB_CHART)
 			warn_deprecated(d, v, s);
-			keep_positions(d, v, s);
-		} else {
-			yread_fields(d, v, repo_fields, KW_ARRAY_LEN(repo_fields), s);
-		}
+		keep_positions(d, v, s);
 	}
 	keypath_pop(&d->kp, old);
 }

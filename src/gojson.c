@@ -425,11 +425,18 @@ static size_t go_field_index(const struct gojson_field *f, const char *key)
 {
 	size_t i;
 
+	unsigned char k0 = (unsigned char)key[0];
+	/* A name can only match a key starting with its first letter, either
+	 * case, or with the lead byte of U+212A or U+017F: most keys of a
+	 * large body are none of the struct's, and are dismissed here. */
+	bool special = k0 == 0xE2 || k0 == 0xC5;
+
 	for (i = 0; i < f->n_fields; i++)
-		if (strcmp(f->fields[i].name, key) == 0)
+		if (f->fields[i].name[0] == key[0] && strcmp(f->fields[i].name, key) == 0)
 			return i;
 	for (i = 0; i < f->n_fields; i++)
-		if (go_fold_equal(key, f->fields[i].name))
+		if ((special || ascii_lower(f->fields[i].name[0]) == ascii_lower(k0)) &&
+		    go_fold_equal(key, f->fields[i].name))
 			return i;
 	return f->n_fields;
 }
@@ -507,6 +514,61 @@ static int decode_string(struct gojson_decoder *d, const struct gojson_field *f,
 	if (f->slot != GOJSON_NO_SLOT)
 		rec[f->slot] = (struct gojson_span){ start, js->pos - 1 - start };
 	return KW_OK;
+}
+
+/* Go's strconv.ParseInt(s, 10, 64) on a number literal the scanner
+ * accepted: no fraction, no exponent, within int64. */
+static bool go_int64(const unsigned char *s, size_t n)
+{
+	static const char max[] = "9223372036854775807";
+	size_t digits;
+
+	if (n > 0 && s[0] == '-') {
+		s++;
+		n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	digits = n;
+	if (digits < sizeof(max) - 1)
+		return true;
+	/* -9223372036854775808 fits too; the one-off is not worth a case. */
+	return digits == sizeof(max) - 1 && memcmp(s, max, digits) <= 0;
+}
+
+static int decode_int(struct gojson_decoder *d, const struct gojson_field *f,
+	struct gojson_span *rec, const struct gojson_path *path)
+{
+	struct gojson_scan *js = &d->js;
+	size_t start = js->pos;
+	int c = peek(js);
+
+	if (c == 'n')
+		return decode_null(d);
+	if (c != '-' && (c < '0' || c > '9'))
+		return type_error(d, path, "an integer");
+	if (!scan_number(js))
+		return bad_syntax(d);
+	if (!go_int64(js->s + start, js->pos - start))
+		return kw_errf(d->err, KW_EINVAL, "number %.*s does not fit a Go int",
+			(int)(js->pos - start > 40 ? 40 : js->pos - start), js->s + start);
+	if (f->slot != GOJSON_NO_SLOT)
+		rec[f->slot] = (struct gojson_span){ start, js->pos - start };
+	return KW_OK;
+}
+
+static int decode_bool(struct gojson_decoder *d, const struct gojson_path *path)
+{
+	struct gojson_scan *js = &d->js;
+
+	if (peek(js) == 'n')
+		return decode_null(d);
+	if (peek(js) == 't')
+		return scan_word(js, "true") ? KW_OK : bad_syntax(d);
+	if (peek(js) == 'f')
+		return scan_word(js, "false") ? KW_OK : bad_syntax(d);
+	return type_error(d, path, "a boolean");
 }
 
 static void slice_reset(struct gojson_slice *sl)
@@ -592,6 +654,40 @@ static int decode_slice(struct gojson_decoder *d, const struct gojson_field *f,
 	return rc;
 }
 
+/* A []string whose strings are appended to slices[f->slot]. */
+static int decode_strings(struct gojson_decoder *d, const struct gojson_field *f,
+	const struct gojson_path *path)
+{
+	struct gojson_slice *sl = f->slot == GOJSON_NO_SLOT ? NULL : &d->slices[f->slot];
+	struct gojson_path here = { "[]", path };
+	struct gojson_field elem = { f->name, GOJSON_STRING, NULL, 0, 0, 0 };
+	struct gojson_scan *js = &d->js;
+	struct gojson_span unused;
+	bool more = true;
+	int rc = KW_OK;
+
+	if (peek(js) == 'n')
+		return decode_null(d);
+	if (peek(js) != '[')
+		return type_error(d, path, "an array");
+	if (!push_level(js, false))
+		return bad_syntax(d);
+	skip_ws(js);
+	if (pop_level(js, ']'))
+		return KW_OK;
+	while (rc == KW_OK && more) {
+		if (sl != NULL)
+			rc = slice_append(sl, 1);
+		if (rc == KW_OK)
+			rc = decode_string(d, &elem, sl ? sl->elems + sl->n - 1 : &unused, &here);
+		if (rc == KW_OK)
+			rc = slice_next(d, &more);
+	}
+	if (sl != NULL)
+		sl->len = sl->n;
+	return rc;
+}
+
 static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 	struct gojson_span *rec, const struct gojson_path *path)
 {
@@ -603,6 +699,12 @@ static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 		return decode_struct(d, f, rec, path);
 	case GOJSON_SLICE:
 		return decode_slice(d, f, path);
+	case GOJSON_INT:
+		return decode_int(d, f, rec, path);
+	case GOJSON_BOOL:
+		return decode_bool(d, path);
+	case GOJSON_STRINGS:
+		return decode_strings(d, f, path);
 	}
 	return KW_EINVAL;
 }

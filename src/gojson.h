@@ -23,6 +23,11 @@
  *    later, longer array, until a null or [] resets the slice).
  *  - GOJSON_ANY_STRING is for a field outside the mirrored struct: read
  *    when it is a string, ignored otherwise.
+ *  - GOJSON_STRINGS collects: the strings of every array at that field
+ *    (say commits[].added) go to one list, where Go would keep one slice
+ *    per value and replace it on a repeated key. Callers that read it
+ *    (changed paths) take the union, which only ever widens what is
+ *    refreshed.
  *  - Strings come out as Go holds them: invalid UTF-8 becomes U+FFFD and so
  *    does an unpaired surrogate escape. A "\u0000" escape, which a C string
  *    cannot hold, is read as U+0001.
@@ -56,6 +61,12 @@ enum gojson_kind {
 	GOJSON_STRUCT,     /* a Go struct: JSON object or null */
 	GOJSON_SLICE,      /* a Go slice of structs: JSON array or null */
 	GOJSON_ANY_STRING, /* not in Kargo's struct: read when a string, else ignored */
+	GOJSON_INT,        /* a Go int/int64: an integer literal in range, or null;
+	                      its text is noted like a string's */
+	GOJSON_BOOL,       /* a Go bool: true, false or null (type-checked only) */
+	GOJSON_STRINGS,    /* a Go []string: an array of strings, or null; every
+	                      string is appended to slices[slot] (width 1), across
+	                      all the values that hold it (see below) */
 };
 
 #define GOJSON_NO_SLOT (-1) /* a string that is type-checked but never read */
@@ -77,7 +88,7 @@ struct gojson_span {
 	size_t len;
 };
 
-#define GOJSON_MAX_SLOTS 4  /* strings noted per record */
+#define GOJSON_MAX_SLOTS 8  /* strings noted per record (artifactory needs 7) */
 #define GOJSON_MAX_SLICES 4 /* slices per body */
 #define GOJSON_SMALL_SPANS 8
 
@@ -96,6 +107,19 @@ struct gojson_decoder {
 	struct gojson_slice slices[GOJSON_MAX_SLICES];
 	struct kw_err *err;
 };
+
+/* Table entries: a string noted in slot, a type-checked int or bool, a
+ * struct, a slice of structs noting width strings each, a []string
+ * appended to slices[slice]. */
+#define GOJSON_F_STR(n, slot) { (n), GOJSON_STRING, NULL, 0, (slot), 0 }
+#define GOJSON_F_INT(n) { (n), GOJSON_INT, NULL, 0, GOJSON_NO_SLOT, 0 }
+#define GOJSON_F_INT_AT(n, slot) { (n), GOJSON_INT, NULL, 0, (slot), 0 }
+#define GOJSON_F_BOOL(n) { (n), GOJSON_BOOL, NULL, 0, GOJSON_NO_SLOT, 0 }
+#define GOJSON_F_OBJ(n, f) \
+	{ (n), GOJSON_STRUCT, (f), sizeof(f) / sizeof((f)[0]), GOJSON_NO_SLOT, 0 }
+#define GOJSON_F_LIST(n, f, slice, width) \
+	{ (n), GOJSON_SLICE, (f), sizeof(f) / sizeof((f)[0]), (slice), (width) }
+#define GOJSON_F_STRINGS(n, slice) { (n), GOJSON_STRINGS, NULL, 0, (slice), 0 }
 
 /* Prepares d to decode body[0..len); err gets the message of a refusal. */
 void gojson_init(struct gojson_decoder *d, const char *body, size_t len,

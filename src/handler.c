@@ -5,9 +5,10 @@
  */
 #include "handler.h"
 
-#include "bitbucket.h"
+#include "headers.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "receiver.h"
 #include "signature.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -50,13 +51,14 @@ static void answer_text(struct handler_response *resp, int status,
 	strbuf_free(&sb);
 }
 
-static void answer_unsupported(struct handler_response *resp, const char *key)
+static void answer_unsupported(struct handler_response *resp, int status,
+	const char *key)
 {
 	struct strbuf sb;
 
 	strbuf_init(&sb, 1024 * 1024);
 	if (strbuf_printf(&sb, "event type %s is not supported", key) == KW_OK)
-		answer_text(resp, 400, OUTCOME_UNSUPPORTED_EVENT, "error", sb.buf);
+		answer_text(resp, status, OUTCOME_UNSUPPORTED_EVENT, "error", sb.buf);
 	else
 		answer(resp, 500, OUTCOME_ERROR, "{}");
 	strbuf_free(&sb);
@@ -151,14 +153,23 @@ static bool charge_unverified(struct handler_ctx *ctx,
 
 enum handler_step handler_route(struct handler_ctx *ctx,
 	const struct handler_env *env, const char *method, const char *path,
-	const char *client, long long content_length, bool has_signature,
-	struct handler_response *resp)
+	const char *client, long long content_length,
+	const struct header_lookup *headers, struct handler_response *resp)
 {
+	const char *auth;
+
 	ctx->world = env->world;
 	ctx->start = kw_monotonic();
 	if (route_service(env->world, path, resp))
 		return HANDLER_DONE;
 	ctx->snap = world_snapshot(env->world);
+	if (ctx->snap == NULL) {
+		/* A world that has not read its objects yet (the Kubernetes
+		 * caches before their first list) cannot tell who is addressed. */
+		answer(resp, 503, OUTCOME_ERROR, "{\"error\":\"not ready; retry later\"}");
+		resp->retry_after = 1;
+		return HANDLER_DONE;
+	}
 	ctx->receiver = snapshot_find_receiver(ctx->snap, path);
 	rate_check(ctx, env, client);
 	if (ctx->receiver == NULL) {
@@ -168,6 +179,7 @@ enum handler_step handler_route(struct handler_ctx *ctx,
 	}
 	snprintf(ctx->receiver_name, sizeof(ctx->receiver_name), "%s/%s",
 		ctx->receiver->project, ctx->receiver->name);
+	ctx->kind = ctx->receiver->ops->name;
 	if (strcmp(method, "POST") != 0) {
 		if (!charge_unverified(ctx, resp)) {
 			answer(resp, 405, OUTCOME_ERROR, "{\"error\":\"method not allowed\"}");
@@ -180,7 +192,9 @@ enum handler_step handler_route(struct handler_ctx *ctx,
 			handler_too_large(ctx, resp);
 		return HANDLER_DONE;
 	}
-	if (ctx->over_rate && !has_signature && charge_unverified(ctx, resp))
+	auth = ctx->receiver->ops->auth_header;
+	if (ctx->over_rate && auth != NULL && header_get(headers, auth) == NULL &&
+	    charge_unverified(ctx, resp))
 		return HANDLER_DONE;
 	return HANDLER_READ;
 }
@@ -232,27 +246,38 @@ static void log_now(struct handler_ctx *ctx, const struct handler_response *resp
 	world_log_delivery(ctx->world, &d);
 }
 
-static int check_signature(const struct handler_ctx *ctx,
+/* The receiver's kind authenticates; the answers are mapped here. */
+static int check_auth(const struct handler_ctx *ctx,
 	const struct handler_request *req, struct handler_response *resp)
 {
 	const struct snap_receiver *r = ctx->receiver;
+	struct auth_input in = { r->ops, req->headers, r->secret, r->secret_len,
+		req->body, req->body_len };
+	char msg[160];
 
-	if (req->n_signatures > 1) {
-		answer(resp, 400, OUTCOME_BAD_REQUEST,
-			"{\"error\":\"more than one X-Hub-Signature header\"}");
-		return KW_EAUTH;
-	}
-	if (req->signature == NULL || req->signature[0] == '\0') {
+	switch (r->ops->authenticate(&in)) {
+	case AUTH_OK:
+		return KW_OK;
+	case AUTH_REPEATED:
+		snprintf(msg, sizeof(msg), "more than one %s header", r->ops->auth_header);
+		answer_text(resp, 400, OUTCOME_BAD_REQUEST, "error", msg);
+		break;
+	case AUTH_MISSING:
 		answer(resp, 401, OUTCOME_MISSING_SIGNATURE,
 			"{\"error\":\"missing signature\"}");
-		return KW_EAUTH;
-	}
-	if (signature_verify(req->signature, strlen(req->signature), r->secret,
-	    r->secret_len, req->body, req->body_len) != KW_OK) {
+		break;
+	case AUTH_WRONG:
 		answer(resp, 401, OUTCOME_BAD_SIGNATURE, "{\"error\":\"unauthorized\"}");
-		return KW_EAUTH;
+		break;
+	case AUTH_WRONG_BARE:
+		answer(resp, 401, OUTCOME_BAD_SIGNATURE, "{}");
+		break;
+	case AUTH_MISSING_AUTHORIZATION:
+		answer(resp, 401, OUTCOME_MISSING_SIGNATURE,
+			"{\"error\":\"missing authorization\"}");
+		break;
 	}
-	return KW_OK;
+	return KW_EAUTH;
 }
 
 /* "ns/name, ns/name, ... and N more", for the delivery log. */
@@ -274,18 +299,20 @@ static char *describe_targets(const struct refresh_target *t, size_t n)
 
 /* The refresh targets for a parsed event; KW_EINVAL when a Warehouse's
  * selection cannot be built. */
-static int find_targets(struct handler_ctx *ctx,
-	const struct bitbucket_event *ev, size_t *n)
+static int find_targets(struct handler_ctx *ctx, const struct event *ev,
+	size_t *n)
 {
 	const struct obj_set *objs = snapshot_objects(ctx->snap);
 	size_t *idx = NULL;
 	int rc;
 
 	*n = 0;
-	if (ev->kind == BITBUCKET_PUSH) {
+	if (ev->kind == EVENT_PUSH) {
 		ctx->noun = "warehouse";
-		rc = snapshot_match_warehouses(&idx, n, ctx->snap, ctx->receiver,
-			ev->urls, ev->n_urls, ev->refs, ev->n_refs);
+		struct snapshot_push push = { ev->urls, ev->n_urls, ev->refs,
+			ev->n_refs, ev->paths, ev->n_paths };
+
+		rc = snapshot_match_warehouses(&idx, n, ctx->snap, ctx->receiver, &push);
 	} else {
 		ctx->noun = "promotion";
 		rc = ev->n_urls == 0 ? KW_OK :
@@ -302,7 +329,7 @@ static int find_targets(struct handler_ctx *ctx,
 		return KW_ENOMEM;
 	}
 	for (size_t i = 0; i < *n; i++) {
-		if (ev->kind == BITBUCKET_PUSH) {
+		if (ev->kind == EVENT_PUSH) {
 			const struct obj_warehouse *wh = &objs->warehouses[idx[i]];
 
 			ctx->targets[i] = (struct refresh_target){ "Warehouse",
@@ -380,54 +407,95 @@ static int parse_attempt(const char *s)
 	return (end == s || v < 0 || v > 1000000) ? 0 : (int)v;
 }
 
+/* Keeps what the delivery log and duplicate suppression need from the
+ * headers: the event type, the delivery id, the attempt. */
+static void note_delivery(struct handler_ctx *ctx, const struct receiver_ops *ops,
+	const struct header_lookup *h)
+{
+	const char *event = header_get(h, ops->event_header), *id = NULL;
+
+	ctx->event_key = event ? kw_strndup(event, strnlen(event, HANDLER_FIELD_MAX)) : NULL;
+	for (size_t i = 0; id == NULL && ops->delivery_headers[i] != NULL; i++)
+		id = header_get(h, ops->delivery_headers[i]);
+	/* A request id too long to keep whole is not kept at all: a cut one
+	 * could make two deliveries look like one. */
+	if (id != NULL && strnlen(id, HANDLER_FIELD_MAX + 1) <= HANDLER_FIELD_MAX)
+		ctx->request_id = kw_strndup(id, strlen(id));
+	ctx->job.delivery.attempt = parse_attempt(header_get(h, ops->attempt_header));
+}
+
+/* The answer to a parse that did not yield an event to match. The
+ * event type is named whole (ctx->event_key may be cut). */
+static void answer_parse_error(struct handler_ctx *ctx,
+	const struct handler_request *req, const struct event *ev, int rc,
+	struct handler_response *resp)
+{
+	const struct receiver_ops *ops = ctx->receiver->ops;
+	const char *event = header_get(req->headers, ops->event_header);
+
+	if (rc == KW_EUNSUPPORTED && ev->refusal == REFUSE_CUSTOM)
+		answer_text(resp, ev->status, ev->status == 400 ? OUTCOME_BAD_BODY :
+			OUTCOME_UNSUPPORTED_EVENT, "error", ev->error ? ev->error : "");
+	else if (rc == KW_EUNSUPPORTED && ev->refusal == REFUSE_SOURCE)
+		answer(resp, 400, OUTCOME_UNSUPPORTED_EVENT, "{\"error\":\"request does "
+			"not appear to have originated from a supported service\"}");
+	else if (rc == KW_EUNSUPPORTED)
+		answer_unsupported(resp, ops->unsupported_status, ev->name ? ev->name :
+			event ? event : "");
+	else if (rc == KW_EINVAL)
+		answer(resp, 400, OUTCOME_BAD_BODY, "{\"error\":\"invalid request body\"}");
+	else
+		answer_internal(resp);
+}
+
+/* Parses and matches; HANDLER_DONE with resp filled unless there is
+ * something to refresh (*n > 0). */
+static enum handler_step parse_and_match(struct handler_ctx *ctx,
+	const struct handler_request *req, struct handler_response *resp, size_t *n)
+{
+	const struct receiver_ops *ops = ctx->receiver->ops;
+	struct event ev = { .option = ctx->receiver->option };
+	struct kw_err err;
+	int rc = ops->parse(&ev, req->headers, req->body, req->body_len, &err);
+
+	if (ev.name != NULL && ctx->event_key == NULL)
+		ctx->event_key = kw_strndup(ev.name, strnlen(ev.name, HANDLER_FIELD_MAX));
+	if (rc != KW_OK)
+		answer_parse_error(ctx, req, &ev, rc, resp);
+	else if (ev.kind == EVENT_PING)
+		answer_text(resp, 200, OUTCOME_OK, "msg", ops->ping_msg);
+	else if (ev.kind == EVENT_IGNORED)
+		answer(resp, 200, OUTCOME_IGNORED, "{}");
+	else if ((rc = find_targets(ctx, &ev, n)) != KW_OK)
+		answer_internal(resp);
+	else if (*n == 0)
+		answer_refreshed(ctx, resp, 0);
+	event_clear(&ev);
+	return rc == KW_OK && *n > 0 ? HANDLER_WAIT : HANDLER_DONE;
+}
+
 enum handler_step handler_request(struct handler_ctx *ctx,
 	const struct handler_request *req, struct handler_response *resp,
 	void (*done)(struct world_job *job), void *arg)
 {
-	struct bitbucket_event *ev = NULL;
-	struct kw_err err;
+	const struct receiver_ops *ops = ctx->receiver->ops;
+	const char *event = header_get(req->headers, ops->event_header);
 	size_t n = 0;
-	int rc;
 
-	if (req->event_key != NULL && strcmp(req->event_key, "diagnostics:ping") == 0) {
+	if (ops->pong_event != NULL && event != NULL && strcmp(event, ops->pong_event) == 0) {
 		if (!charge_unverified(ctx, resp))
 			answer(resp, 200, OUTCOME_OK, "{\"msg\":\"pong\"}");
 		return HANDLER_DONE;
 	}
-	ctx->event_key = req->event_key ?
-		kw_strndup(req->event_key, strnlen(req->event_key, HANDLER_FIELD_MAX)) : NULL;
-	/* A request id too long to keep whole is not kept at all: a cut one
-	 * could make two deliveries look like one. */
-	if (req->request_id != NULL && strnlen(req->request_id, HANDLER_FIELD_MAX + 1) <= HANDLER_FIELD_MAX)
-		ctx->request_id = strdup(req->request_id);
-	ctx->job.delivery.attempt = parse_attempt(req->attempt);
-	if (check_signature(ctx, req, resp) != KW_OK) {
+	note_delivery(ctx, ops, req->headers);
+	if (check_auth(ctx, req, resp) != KW_OK) {
 		charge_unverified(ctx, resp);
 		goto log;
 	}
 	if (ctx->request_id != NULL && replay(ctx, resp))
 		goto log;
-	rc = bitbucket_parse(&ev, req->event_key ? req->event_key : "", req->body,
-		req->body_len, &err);
-	if (rc == KW_EUNSUPPORTED) {
-		answer_unsupported(resp, req->event_key ? req->event_key : "");
-		goto log;
-	}
-	if (rc == KW_EINVAL) {
-		answer(resp, 400, OUTCOME_BAD_BODY, "{\"error\":\"invalid request body\"}");
-		goto log;
-	}
-	if (rc == KW_OK)
-		rc = find_targets(ctx, ev, &n);
-	bitbucket_event_free(ev);
-	if (rc != KW_OK) {
-		answer_internal(resp);
-		goto log;
-	}
-	if (n > 0)
+	if (parse_and_match(ctx, req, resp, &n) == HANDLER_WAIT)
 		return submit(ctx, n, resp, done, arg);
-	ctx->noun = ctx->noun ? ctx->noun : "warehouse";
-	answer_refreshed(ctx, resp, 0);
 log:
 	log_now(ctx, resp);
 	return HANDLER_DONE;
@@ -443,14 +511,26 @@ void handler_finish(struct handler_ctx *ctx, struct handler_response *resp)
 		answer_refreshed(ctx, resp, job->n_targets);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "{\"error\":\"failed to refresh %zu of %zu %ss\"}",
+	/* Kargo's words: "warehouses" but "promotion(s)". */
+	snprintf(msg, sizeof(msg), "{\"error\":\"failed to refresh %zu of %zu %s\"}",
 		job->status == KW_OK ? job->n_failed : job->n_targets,
-		job->n_targets, ctx->noun);
+		job->n_targets, strcmp(ctx->noun, "promotion") == 0 ? "promotion(s)" :
+		"warehouses");
 	/* The state could not be written (full disk, read-only file): 503
 	 * asks Bitbucket to retry, which it does for 5xx answers. */
 	answer(resp, job->status == KW_OK ? 500 : 503, OUTCOME_ERROR, msg);
 	if (job->status != KW_OK)
 		resp->retry_after = 5;
+	if (job->failed[0] != '\0') {
+		/* The delivery log names what failed (the world's words). */
+		struct strbuf sb;
+
+		strbuf_init(&sb, 8192);
+		strbuf_printf(&sb, "failed: %s; targets: %s", job->failed,
+			ctx->refreshed ? ctx->refreshed : "");
+		free(ctx->refreshed);
+		ctx->refreshed = strbuf_take(&sb);
+	}
 	/* The delivery row went down with the failed transaction; record the
 	 * failure on its own (it may fail too, for the same reason). */
 	log_now(ctx, resp);

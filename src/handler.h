@@ -27,14 +27,13 @@
 struct snapshot;
 struct snap_receiver;
 
+struct header_lookup;
+
 struct handler_request {
 	const char *method;
 	const char *path;
-	const char *event_key;  /* X-Event-Key; NULL when absent */
-	const char *signature;  /* X-Hub-Signature; NULL when absent */
-	size_t n_signatures;    /* how many X-Hub-Signature headers came */
-	const char *request_id; /* X-Request-UUID, else X-Request-Id */
-	const char *attempt;    /* X-Attempt-Number */
+	/* The header fields; the receiver's kind says which it reads. */
+	const struct header_lookup *headers;
 	const char *body;
 	size_t body_len;
 };
@@ -64,6 +63,7 @@ struct handler_ctx {
 	struct world *world;
 	struct snapshot *snap;            /* a reference, held to the end */
 	const struct snap_receiver *receiver;
+	const char *kind;                 /* the receiver's kind (static) */
 	double start;                     /* kw_monotonic() at arrival */
 	const struct handler_env *env;    /* for the rate limits */
 	const char *client;               /* the client's address (borrowed) */
@@ -92,14 +92,15 @@ enum handler_step {
  * limits to unverified requests (see handler.c). client is the client's
  * address as text (behind a trusted proxy, from X-Forwarded-For), borrowed
  * until the request ends. content_length is the announced length, or -1
- * when unknown (chunked); has_signature tells whether an X-Hub-Signature
- * header came. Returns HANDLER_DONE (health, readiness, metrics, 404, 405,
- * 413, 429) or HANDLER_READ.
+ * when unknown (chunked); headers tell whether the field the receiver's
+ * kind authenticates with came (a kind without one counts as signed: its
+ * URL is its secret). Returns HANDLER_DONE (health, readiness, metrics,
+ * 404, 405, 413, 429) or HANDLER_READ.
  */
 enum handler_step handler_route(struct handler_ctx *ctx,
 	const struct handler_env *env, const char *method, const char *path,
-	const char *client, long long content_length, bool has_signature,
-	struct handler_response *resp);
+	const char *client, long long content_length,
+	const struct header_lookup *headers, struct handler_response *resp);
 
 /* What the HTTP layer counted in the request's headers. */
 struct handler_headers {

@@ -15,6 +15,7 @@
 #include "http.h"
 
 #include "handler.h"
+#include "headers.h"
 #include "kw.h"
 #include "log.h"
 #include "metrics.h"
@@ -247,23 +248,31 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* The header lookup (headers.h) over a connection's fields. */
+static const char *mhd_get(const void *src, const char *name)
+{
+	return header((struct MHD_Connection *)src, name);
+}
+
+static size_t mhd_count(const void *src, const char *name)
+{
+	struct header_count hc = { name, 0 };
+
+	MHD_get_connection_values((struct MHD_Connection *)src, MHD_HEADER_KIND,
+		count_header, &hc);
+	return hc.n;
+}
+
 static enum MHD_Result process(struct req *r, const char *method,
 	const char *url)
 {
-	struct header_count sigs = { "X-Hub-Signature", 0 };
+	struct header_lookup headers = { mhd_get, mhd_count, r->conn };
 	struct handler_request hr = { 0 };
 	bool finished;
 
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &sigs);
 	hr.method = method;
 	hr.path = url;
-	hr.event_key = header(r->conn, "X-Event-Key");
-	hr.signature = header(r->conn, "X-Hub-Signature");
-	hr.n_signatures = sigs.n;
-	hr.request_id = header(r->conn, "X-Request-UUID");
-	if (hr.request_id == NULL)
-		hr.request_id = header(r->conn, "X-Request-Id");
-	hr.attempt = header(r->conn, "X-Attempt-Number");
+	hr.headers = &headers;
 	hr.body = r->body.buf ? r->body.buf : "";
 	hr.body_len = r->body.len;
 	conn_set_phase(r->srv, r->conn_track, C_DONE);
@@ -421,9 +430,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		conn_set_phase(srv, r->conn_track, C_BODY);
 		if (reject_headers(r, c))
 			return send_answer(r);
+		struct header_lookup headers = { mhd_get, mhd_count, c };
+
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
-		    content_length(c), header(c, "X-Hub-Signature") != NULL,
-		    &r->resp) != HANDLER_READ)
+		    content_length(c), &headers, &r->resp) != HANDLER_READ)
 			return answer_early(r, c);
 		/* One allocation for an announced body (already bounded by
 		 * handler_route) instead of growing by doubling. */
@@ -453,7 +463,7 @@ static void log_request(const struct req *r, bool sent)
 	log_kv(LOG_INFO, "request", "id", id,
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
 		"client", r->client, "peer", strcmp(r->peer, r->client) ? r->peer : NULL,
-		"event", r->ctx.event_key, "delivery", r->ctx.request_id,
+		"kind", r->ctx.kind, "event", r->ctx.event_key, "delivery", r->ctx.request_id,
 		"status", status, "outcome", outcome_name(r->resp.outcome),
 		"duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
 		NULL);
@@ -471,7 +481,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r->resp.status != 0) {
 		log_request(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 		metrics_request(r->ctx.receiver ? r->ctx.receiver_name : NULL,
-			(int)r->resp.outcome, kw_monotonic() - r->ctx.start);
+			r->ctx.kind, (int)r->resp.outcome, kw_monotonic() - r->ctx.start);
 	}
 	conn_set_phase(srv, r->conn_track, C_HEADERS);
 	free(r->resp.big_body);

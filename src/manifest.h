@@ -46,7 +46,7 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
  * twice through symbolic links is read once) into a new set. Also checks
  * across objects: ProjectConfig name == namespace, unique receiver names, a
  * missing Secret of a receiver the snapshot does not serve (a warning; the
- * snapshot reports the others', objects_receiver_served), no receivers at
+ * snapshot reports the others'), no receivers at
  * all (a warning); a secret ending in white space is a warning too. The
  * ClusterConfig's Secrets are looked up in
  * MANIFEST_DEFAULT_SYSTEM_NAMESPACE. Returns KW_OK when no error was found,

@@ -19,6 +19,7 @@
 
 struct label {
 	char *name;
+	const char *kind; /* a receiver kind's name (static), or "" */
 	atomic_ulong counts[OUTCOME_COUNT];
 };
 
@@ -60,13 +61,16 @@ static size_t name_hash(const char *name)
 	return (size_t)kw_fnv1a(KW_FNV1A_INIT, name, strlen(name));
 }
 
-/* The index slot holding name, or the empty slot where it belongs. */
-static size_t index_find(const char *name, struct label **found)
+/* The index slot holding name of kind, or the empty slot where it
+ * belongs. */
+static size_t index_find(const char *name, const char *kind,
+	struct label **found)
 {
-	size_t i = name_hash(name) & (INDEX_SLOTS - 1);
+	size_t i = (name_hash(name) ^ name_hash(kind)) & (INDEX_SLOTS - 1);
 	struct label *l;
 
-	while ((l = atomic_load(&m.index[i])) != NULL && strcmp(l->name, name) != 0)
+	while ((l = atomic_load(&m.index[i])) != NULL &&
+	       (strcmp(l->name, name) != 0 || strcmp(l->kind, kind) != 0))
 		i = (i + 1) & (INDEX_SLOTS - 1);
 	*found = l;
 	return i;
@@ -74,15 +78,15 @@ static size_t index_find(const char *name, struct label **found)
 
 /* The label's slot, created on first use: a lock-free lookup on the
  * request path, the lock only to add a receiver seen for the first time. */
-static struct label *label_for(const char *name)
+static struct label *label_for(const char *name, const char *kind)
 {
 	struct label *l = NULL;
-	size_t i = index_find(name, &l);
+	size_t i = index_find(name, kind, &l);
 
 	if (l != NULL)
 		return l;
 	pthread_mutex_lock(&m.lock);
-	i = index_find(name, &l);
+	i = index_find(name, kind, &l);
 	if (l == NULL && (m.n_labels < MAX_LABELS || strcmp(name, "other") == 0 ||
 	    name[0] == '\0')) {
 		char *copy = strdup(name);
@@ -90,12 +94,13 @@ static struct label *label_for(const char *name)
 		if (copy != NULL) {
 			l = &m.labels[m.n_labels++];
 			l->name = copy;
+			l->kind = kind;
 			atomic_store(&m.index[i], l);
 		}
 	}
 	pthread_mutex_unlock(&m.lock);
 	if (l == NULL && strcmp(name, "other") != 0)
-		return label_for("other");
+		return label_for("other", "");
 	return l;
 }
 
@@ -107,9 +112,10 @@ static void add_double(_Atomic double *a, double v)
 		;
 }
 
-void metrics_request(const char *receiver, int outcome, double seconds)
+void metrics_request(const char *receiver, const char *kind, int outcome,
+	double seconds)
 {
-	struct label *l = label_for(receiver ? receiver : "");
+	struct label *l = label_for(receiver ? receiver : "", kind ? kind : "");
 	size_t b = 0;
 
 	if (l != NULL && outcome >= 0 && outcome < OUTCOME_COUNT)
@@ -134,7 +140,7 @@ void metrics_connection(int delta)
 static int render_requests(struct strbuf *out)
 {
 	int rc = strbuf_puts(out,
-		"# HELP kargo_webhooks_requests_total Requests answered, by receiver and outcome.\n"
+		"# HELP kargo_webhooks_requests_total Requests answered, by receiver kind, receiver and outcome.\n"
 		"# TYPE kargo_webhooks_requests_total counter\n");
 
 	pthread_mutex_lock(&m.lock);
@@ -144,7 +150,9 @@ static int render_requests(struct strbuf *out)
 
 			if (v == 0)
 				continue;
-			rc = strbuf_puts(out, "kargo_webhooks_requests_total{receiver=");
+			rc = strbuf_printf(out, "kargo_webhooks_requests_total{%s%s%sreceiver=",
+				m.labels[i].kind[0] ? "kind=\"" : "", m.labels[i].kind,
+				m.labels[i].kind[0] ? "\"," : "");
 			if (rc == KW_OK)
 				rc = strbuf_json_string(out, m.labels[i].name, strlen(m.labels[i].name));
 			if (rc == KW_OK)

@@ -1,6 +1,6 @@
 /*
  * metrics.h: counters for /metrics in the Prometheus text format:
- * requests by receiver and outcome, refreshes, a request duration
+ * requests by receiver kind, receiver and outcome, refreshes, a request duration
  * histogram and open connections. Labels are receiver names
  * ("project/name"), never paths, secrets or signatures. Thread-safe.
  */
@@ -16,8 +16,11 @@ struct strbuf;
  * counts start again from zero if it comes back. */
 void metrics_free(void);
 
-/* One answered request. receiver may be NULL (no receiver matched). */
-void metrics_request(const char *receiver, int outcome, double seconds);
+/* One answered request. receiver and kind (a receiver kind's name, a
+ * string that lives as long as the process) may be NULL (no receiver
+ * matched). */
+void metrics_request(const char *receiver, const char *kind, int outcome,
+	double seconds);
 
 /* n objects refreshed. */
 void metrics_refreshed(size_t n);

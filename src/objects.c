@@ -1,7 +1,9 @@
 /*
  * objects.c: freeing and finding the objects of objects.h. Secret bytes are
  * wiped before their memory goes back to the allocator, so a later
- * allocation cannot carry them anywhere.
+ * allocation cannot carry them anywhere. A set may instead borrow its
+ * objects from reference-counted shared sets (the Kubernetes world's
+ * caches), so a new snapshot copies small structs, not strings.
  */
 #include "objects.h"
 
@@ -31,6 +33,7 @@ static void free_config(struct obj_config *c)
 	for (size_t i = 0; i < c->n_receivers; i++) {
 		free(c->receivers[i].name);
 		free(c->receivers[i].kind_name);
+		free(c->receivers[i].option);
 		free(c->receivers[i].secret_name);
 	}
 	free(c->receivers);
@@ -44,6 +47,11 @@ static void free_secret(struct obj_secret *s)
 	free(s->name);
 	wipe_free(s->secret, s->secret_len);
 	wipe_free(s->previous, s->previous_len);
+	for (size_t i = 0; i < s->n_values; i++) {
+		free(s->values[i].key);
+		wipe_free(s->values[i].bytes, s->values[i].len);
+	}
+	free(s->values);
 }
 
 static void free_subscription(struct obj_subscription *s)
@@ -54,7 +62,12 @@ static void free_subscription(struct obj_subscription *s)
 	free_strings(s->ignore_regexes, s->n_ignore_regexes);
 	free(s->allow_regex_pos);
 	free(s->ignore_regex_pos);
+	free_strings(s->include_paths, s->n_include_paths);
+	free_strings(s->exclude_paths, s->n_exclude_paths);
 	free(s->semver_constraint);
+	free(s->constraint);
+	free(s->platform);
+	free(s->chart_name);
 	free(s->allow_tags);
 	free_strings(s->ignore_tags, s->n_ignore_tags);
 }
@@ -84,6 +97,14 @@ void objects_free_set(struct obj_set *set)
 
 	if (set == NULL)
 		return;
+	if (set->shared != NULL) {
+		/* Borrowed objects: only the arrays are this set's own. */
+		for (i = 0; i < set->n_shared; i++)
+			objects_shared_unref(set->shared[i]);
+		free(set->shared);
+		set->n_configs = set->n_secrets = set->n_warehouses = 0;
+		set->n_promotions = 0;
+	}
 	free_strings(set->files, set->n_files);
 	free(set->unknown_kind);
 	for (i = 0; i < set->n_configs; i++)
@@ -101,9 +122,38 @@ void objects_free_set(struct obj_set *set)
 	free(set);
 }
 
-bool objects_receiver_served(const struct obj_receiver *r)
+struct obj_shared *objects_share(struct obj_set *set)
 {
-	return r->kind == RECEIVER_BITBUCKET;
+	struct obj_shared *sh = objects_pack_warehouse(set);
+
+	if (sh != NULL) {
+		objects_free_set(set);
+		return sh;
+	}
+	sh = malloc(sizeof(*sh));
+	if (sh == NULL) {
+		objects_free_set(set);
+		return NULL;
+	}
+	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
+	sh->set = set;
+	sh->packed = false;
+	return sh;
+}
+
+struct obj_shared *objects_shared_ref(struct obj_shared *sh)
+{
+	__atomic_add_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+	return sh;
+}
+
+void objects_shared_unref(struct obj_shared *sh)
+{
+	if (sh == NULL || __atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (!sh->packed)
+		objects_free_set(sh->set);
+	free(sh);
 }
 
 const struct obj_secret *objects_find_secret(const struct obj_set *set,
@@ -119,4 +169,27 @@ const struct obj_secret *objects_find_secret(const struct obj_set *set,
 			return s;
 	}
 	return NULL;
+}
+
+bool objects_secret_value(const struct obj_secret *sec, const char *key,
+	const unsigned char **value, size_t *len)
+{
+	if (strcmp(key, "secret") == 0 && sec->has_secret) {
+		*value = sec->secret;
+		*len = sec->secret_len;
+		return true;
+	}
+	if (strcmp(key, "previous-secret") == 0 && sec->has_previous) {
+		*value = sec->previous;
+		*len = sec->previous_len;
+		return true;
+	}
+	for (size_t i = 0; i < sec->n_values; i++) {
+		if (strcmp(sec->values[i].key, key) == 0) {
+			*value = sec->values[i].bytes;
+			*len = sec->values[i].len;
+			return true;
+		}
+	}
+	return false;
 }

@@ -30,6 +30,7 @@ struct obj_receiver {
 	enum receiver_kind kind;
 	char *kind_name;   /* "bitbucket", "github", ... */
 	char *secret_name; /* secretRef.name; NULL when absent */
+	char *option;      /* artifactory: virtualRepoName; NULL when absent */
 	struct obj_pos pos;
 };
 
@@ -43,6 +44,12 @@ struct obj_config {
 	struct obj_pos pos;
 };
 
+struct obj_secret_value {
+	char *key;
+	unsigned char *bytes;
+	size_t len;
+};
+
 struct obj_secret {
 	char *namespace;
 	char *name;
@@ -54,6 +61,9 @@ struct obj_secret {
 	unsigned char *previous;
 	size_t previous_len;
 	bool has_previous;
+	/* Every other key (secret-token, auth-header, ...), as decoded. */
+	struct obj_secret_value *values;
+	size_t n_values;
 	struct obj_pos pos;
 };
 
@@ -66,24 +76,49 @@ enum commit_strategy {
 
 enum sub_kind { SUB_GIT = 0, SUB_IMAGE, SUB_CHART };
 
+/* An image subscription's imageSelectionStrategy; Kargo defaults it to
+ * SemVer. */
+enum image_strategy {
+	IMAGE_SEMVER = 0,
+	IMAGE_DIGEST,
+	IMAGE_LEXICAL,
+	IMAGE_NEWEST_BUILD,
+};
+
 struct obj_subscription {
 	enum sub_kind kind;
 	char *repo_url; /* as written; NULL when absent */
 	/* git only: */
 	char *branch;   /* NULL when absent */
 	enum commit_strategy strategy;
+	/* git and image: */
 	char **allow_regexes;
 	struct obj_pos *allow_regex_pos; /* one per regex; may be NULL */
 	size_t n_allow_regexes;
 	char **ignore_regexes;
 	struct obj_pos *ignore_regex_pos; /* one per regex; may be NULL */
 	size_t n_ignore_regexes;
-	char *semver_constraint; /* NULL when absent */
-	struct obj_pos constraint_pos; /* line 0 when not recorded */
 	bool strict_semvers;
 	char *allow_tags;  /* deprecated; NULL when absent */
 	char **ignore_tags; /* deprecated */
 	size_t n_ignore_tags;
+	/* git and chart: */
+	char *semver_constraint; /* NULL when absent */
+	/* Where semverConstraint (or an image's constraint) is; line 0 when
+	 * not recorded. */
+	struct obj_pos constraint_pos;
+	/* image only: */
+	enum image_strategy image_strategy;
+	char *constraint; /* semver constraint, or Digest's tag; NULL when absent */
+	char *platform;   /* "os/arch[/variant]"; NULL when absent */
+	/* chart only: */
+	char *chart_name; /* a classic repository's chart; NULL when absent */
+	/* Path filters of push events (Kargo v1.10): "glob:", "regex:" or
+	 * "regexp:" patterns, else a base directory. */
+	char **include_paths;
+	size_t n_include_paths;
+	char **exclude_paths;
+	size_t n_exclude_paths;
 	struct obj_pos pos;
 };
 
@@ -127,15 +162,44 @@ struct obj_set {
 	 * readiness's message. */
 	size_t n_unknown_kinds;
 	char *unknown_kind;
+	/* When set, every object above is a shallow copy of one held by these
+	 * shared sets (the Kubernetes world's caches hand the same parsed
+	 * objects to each new snapshot): freeing the set drops one reference
+	 * to each instead of freeing the objects' strings. */
+	struct obj_shared **shared;
+	size_t n_shared;
 };
+
+/* A set with a reference count, shared by snapshots. */
+struct obj_shared {
+	unsigned long refs; /* atomic: objects_shared_ref/unref */
+	struct obj_set *set;
+	bool packed; /* set and header are one block (objects_pack_warehouse) */
+};
+
+/* Wraps set (taking ownership) with one reference; a set of one
+ * Warehouse without JSON is packed (objects_pack_warehouse). NULL when out
+ * of memory (set is then freed). */
+struct obj_shared *objects_share(struct obj_set *set);
+
+/* A set of one Warehouse without JSON, copied into a single allocation
+ * with one reference (free with objects_shared_unref); NULL when set is
+ * not such a set or memory ran out. set is left as it was. */
+struct obj_shared *objects_pack_warehouse(const struct obj_set *set);
+
+/* Another reference (thread-safe). Returns sh. */
+struct obj_shared *objects_shared_ref(struct obj_shared *sh);
+
+/* Drops a reference; frees the set on the last one. Accepts NULL. */
+void objects_shared_unref(struct obj_shared *sh);
 
 /* Frees everything a set owns, then the set itself. Accepts NULL. */
 void objects_free_set(struct obj_set *set);
 
-/* Whether the snapshot serves receivers of r's kind (Bitbucket's). The
- * snapshot reports a served receiver's missing Secret or key; the loader
- * reports only the others', so each problem is reported once. */
-bool objects_receiver_served(const struct obj_receiver *r);
+/* The bytes under key ("secret", "previous-secret"; borrowed) in *value,
+ * *len; false when the Secret has no such key. */
+bool objects_secret_value(const struct obj_secret *sec, const char *key,
+	const unsigned char **value, size_t *len);
 
 /* The secret named name in namespace, or NULL. */
 const struct obj_secret *objects_find_secret(const struct obj_set *set,

@@ -18,6 +18,7 @@ enum outcome {
 	OUTCOME_NOT_FOUND,
 	OUTCOME_ERROR,
 	OUTCOME_BAD_REQUEST,
+	OUTCOME_IGNORED, /* a known event that asks for nothing (200 {}) */
 	OUTCOME_COUNT
 };
 

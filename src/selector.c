@@ -35,13 +35,17 @@
 
 #include "selector.h"
 
+#include "imagenorm.h"
 #include "kw.h"
 #include "objects.h"
+#include "pathmatch.h"
 #include "semver.h"
 #include "strbuf.h"
 
 #include <pcre2.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,8 +69,27 @@ struct regex_list {
 	size_t n;
 };
 
+/* One includePaths/excludePaths pattern (Kargo's ParsePathPattern). */
+enum path_kind { PATH_GLOB, PATH_REGEX, PATH_BASE_DIR };
+
+struct path_pattern {
+	enum path_kind kind;
+	const char *text;  /* borrowed from the subscription, past its prefix */
+	pcre2_code *re;    /* PATH_REGEX */
+};
+
+struct path_list {
+	struct path_pattern *v;
+	size_t n;
+	bool set; /* the field had patterns (an empty one is nil in Kargo) */
+};
+
 struct selector {
-	enum commit_strategy strategy;
+	enum sub_kind kind;
+	enum commit_strategy strategy;    /* git */
+	enum image_strategy image_strategy; /* image */
+	char *digest_tag; /* image Digest: the one mutable tag; NULL for "" */
+	struct path_list include, exclude; /* git */
 	char *branch; /* NULL: the default branch, main or master */
 	struct regex_list allow;
 	struct regex_list ignore;
@@ -531,8 +554,9 @@ static int regex_compile(pcre2_code **out, const char *pattern,
 	return compile_error(err, field, index, pattern, (const char *)msg);
 }
 
-/* Where the problems of one selection go: every one is reported, at the
- * position of what is wrong when the subscription records it. */
+/* Where the problems of one selection go: every one is reported (Kargo
+ * stops at the first), at the position of what is wrong when the
+ * subscription records it, else at the subscription. */
 struct problems {
 	const struct obj_subscription *sub;
 	void (*report)(void *arg, const struct obj_pos *at, const char *msg);
@@ -540,14 +564,31 @@ struct problems {
 	size_t n;
 };
 
+__attribute__((format(printf, 3, 4)))
 static void problem(struct problems *pr, const struct obj_pos *at,
-	const char *msg)
+	const char *fmt, ...)
 {
+	struct kw_err e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
 	pr->n++;
-	pr->report(pr->arg, at != NULL && at->line > 0 ? at : &pr->sub->pos, msg);
+	pr->report(pr->arg, at != NULL && at->line > 0 ? at : &pr->sub->pos, e.msg);
 }
 
-/* Compiles every pattern, reporting each bad one. KW_OK or KW_ENOMEM. */
+/* A compile failure: KW_ENOMEM, or KW_OK after reporting it. */
+static int compiled(struct problems *pr, const struct obj_pos *at, int rc,
+	const struct kw_err *err)
+{
+	if (rc == KW_EINVAL)
+		problem(pr, at, "%s", err->msg);
+	return rc == KW_EINVAL ? KW_OK : rc;
+}
+
+/* Compiles every pattern, reporting each bad one at pos[i] (pos may be
+ * NULL). KW_OK or KW_ENOMEM. */
 static int regex_list_compile(struct regex_list *list, char *const *patterns,
 	const struct obj_pos *pos, size_t n, const char *field,
 	struct problems *pr)
@@ -561,9 +602,7 @@ static int regex_list_compile(struct regex_list *list, char *const *patterns,
 		int rc = regex_compile(&list->codes[list->n], patterns[list->n],
 			field, list->n, &err);
 
-		if (rc == KW_EINVAL)
-			problem(pr, pos != NULL ? &pos[list->n] : NULL, err.msg);
-		else if (rc != KW_OK)
+		if ((rc = compiled(pr, pos ? &pos[list->n] : NULL, rc, &err)) != KW_OK)
 			return rc;
 	}
 	return KW_OK;
@@ -586,17 +625,75 @@ static int match_context_new(struct selector *sel)
 	return KW_OK;
 }
 
-/* Kargo's newTagBasedSelector, checks in its order (Kargo stops at the
- * first; every one is reported here). */
+/* Kargo's getPathSelectors: "glob:" (doublestar, validated), "regex:"
+ * or "regexp:" (Go regexp), else a base directory. The text stays
+ * borrowed from the subscription, which outlives the selector (both
+ * belong to one snapshot). */
+static int path_list_compile(struct path_list *list, char *const *patterns,
+	size_t n, const char *field, struct problems *pr)
+{
+	if (n == 0)
+		return KW_OK;
+	if ((list->v = calloc(n, sizeof(*list->v))) == NULL)
+		return KW_ENOMEM;
+	list->set = true;
+	for (; list->n < n; list->n++) {
+		struct path_pattern *pp = &list->v[list->n];
+		const char *t = patterns[list->n];
+		struct kw_err err;
+		int rc;
+
+		if (strncmp(t, "glob:", 5) == 0) {
+			pp->kind = PATH_GLOB;
+			pp->text = t + 5;
+			if (!pathmatch_glob_valid(pp->text))
+				problem(pr, NULL, "%s[%zu]: parse error path selector "
+					"\"%s\": syntax error in pattern", field, list->n, t);
+		} else if (strncmp(t, "regex:", 6) == 0 || strncmp(t, "regexp:", 7) == 0) {
+			pp->kind = PATH_REGEX;
+			pp->text = t + (t[5] == ':' ? 6 : 7);
+			rc = regex_compile(&pp->re, pp->text, field, list->n, &err);
+			if ((rc = compiled(pr, NULL, rc, &err)) != KW_OK)
+				return rc;
+		} else {
+			pp->kind = PATH_BASE_DIR;
+			pp->text = t;
+		}
+	}
+	return KW_OK;
+}
+
+static void path_list_free(struct path_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		pcre2_code_free(list->v[i].re);
+	free(list->v);
+}
+
+/* Kargo's newBaseSelector, which every strategy builds first. */
+static int build_path_filters(struct selector *sel, struct problems *pr)
+{
+	const struct obj_subscription *sub = pr->sub;
+	int rc;
+
+	if ((rc = match_context_new(sel)) != KW_OK)
+		return rc;
+	if ((rc = path_list_compile(&sel->include, sub->include_paths,
+	    sub->n_include_paths, "includePaths", pr)) != KW_OK)
+		return rc;
+	return path_list_compile(&sel->exclude, sub->exclude_paths,
+		sub->n_exclude_paths, "excludePaths", pr);
+}
+
+/* Kargo's newTagBasedSelector, checks in its order. */
 static int build_tag_selection(struct selector *sel, struct problems *pr)
 {
 	const struct obj_subscription *sub = pr->sub;
 	int rc;
 
-	if ((rc = match_context_new(sel)) != KW_OK ||
-		(rc = regex_list_compile(&sel->allow, sub->allow_regexes,
-			sub->allow_regex_pos, sub->n_allow_regexes,
-			"allowTagsRegexes", pr)) != KW_OK)
+	if ((rc = regex_list_compile(&sel->allow, sub->allow_regexes,
+		sub->allow_regex_pos, sub->n_allow_regexes, "allowTagsRegexes",
+		pr)) != KW_OK)
 		return rc;
 	if (sub->allow_tags != NULL && sub->allow_tags[0] != '\0')
 		problem(pr, NULL, "allowTags is deprecated and unsupported as of "
@@ -611,27 +708,35 @@ static int build_tag_selection(struct selector *sel, struct problems *pr)
 	return KW_OK;
 }
 
-/* Kargo's newSemverSelector: an empty constraint is no constraint. */
-static int build_semver_selection(struct selector *sel, struct problems *pr)
+/* The constraint c read from field (at where it was written); an empty
+ * one is no constraint. */
+static int build_constraint(struct selector *sel, const char *c,
+	const char *field, const struct obj_pos *at, struct problems *pr)
 {
-	const char *c = pr->sub->semver_constraint;
-	struct kw_err why = { "" }, err;
+	struct kw_err why = { "" };
 	int rc;
 
-	if ((rc = build_tag_selection(sel, pr)) != KW_OK)
-		return rc;
-	sel->strict = pr->sub->strict_semvers;
 	if (c == NULL || c[0] == '\0')
 		return KW_OK;
 	rc = semver_constraint_new(&sel->constraint, c, strlen(c), &why);
 	if (rc == KW_ENOMEM)
 		return rc;
-	if (rc != KW_OK) {
-		kw_errf(&err, rc, "semverConstraint: error parsing semver "
-			"constraint \"%s\": %s", c, why.msg);
-		problem(pr, &pr->sub->constraint_pos, err.msg);
-	}
+	if (rc != KW_OK)
+		problem(pr, at, "%s: error parsing semver constraint \"%s\": %s",
+			field, c, why.msg);
 	return KW_OK;
+}
+
+/* Kargo's newSemverSelector (git's and the image one alike). */
+static int build_semver_selection(struct selector *sel, const char *c,
+	const char *field, const struct obj_pos *at, struct problems *pr)
+{
+	int rc;
+
+	if ((rc = build_tag_selection(sel, pr)) != KW_OK)
+		return rc;
+	sel->strict = pr->sub->strict_semvers;
+	return build_constraint(sel, c, field, at, pr);
 }
 
 static int build_branch_selection(struct selector *sel,
@@ -644,20 +749,106 @@ static int build_branch_selection(struct selector *sel,
 	return KW_OK;
 }
 
-static int build(struct selector *sel, struct problems *pr)
+static int build_git_selection(struct selector *sel, struct problems *pr)
 {
-	switch (pr->sub->strategy) {
+	const struct obj_subscription *sub = pr->sub;
+	int rc = build_path_filters(sel, pr);
+
+	if (rc != KW_OK)
+		return rc;
+	switch (sub->strategy) {
 	case STRATEGY_NEWEST_FROM_BRANCH:
-		return build_branch_selection(sel, pr->sub);
+		return build_branch_selection(sel, sub);
 	case STRATEGY_LEXICAL:
 	case STRATEGY_NEWEST_TAG:
 		return build_tag_selection(sel, pr);
 	case STRATEGY_SEMVER:
-		return build_semver_selection(sel, pr);
+		return build_semver_selection(sel, sub->semver_constraint,
+			"semverConstraint", &sub->constraint_pos, pr);
 	default:
 		problem(pr, NULL, "commitSelectionStrategy: unknown value");
 		return KW_OK;
 	}
+}
+
+/* Kargo's image newBaseSelector: a platform needs a '/', and the
+ * normalized repository must parse as a reference. */
+static int build_image_base(struct problems *pr)
+{
+	const struct obj_subscription *sub = pr->sub;
+	const char *repo = sub->repo_url ? sub->repo_url : "";
+	char *norm = NULL;
+	bool ok = false;
+	int rc;
+
+	if (sub->platform != NULL && sub->platform[0] != '\0' &&
+	    strchr(sub->platform, '/') == NULL)
+		problem(pr, NULL, "platform: error parsing platform constraint "
+			"\"%s\"", sub->platform);
+	rc = imagenorm_image(&norm, repo, strlen(repo));
+	if (rc == KW_OK)
+		rc = imagenorm_reference_ok(&ok, norm, strlen(norm));
+	free(norm);
+	if (rc != KW_OK)
+		return KW_ENOMEM;
+	if (!ok)
+		problem(pr, NULL, "repoURL: error parsing image repo URL \"%s\"", repo);
+	return KW_OK;
+}
+
+/* Kargo's image selector registry: SemVer (also for ""), Lexical and
+ * NewestBuild are tag based; Digest matches its one mutable tag. */
+static int build_image_selection(struct selector *sel, struct problems *pr)
+{
+	const struct obj_subscription *sub = pr->sub;
+	const char *c = sub->constraint;
+	int rc = build_image_base(pr);
+
+	if (rc != KW_OK)
+		return rc;
+	switch (sub->image_strategy) {
+	case IMAGE_SEMVER:
+		return build_semver_selection(sel, c, "constraint", &sub->constraint_pos, pr);
+	case IMAGE_LEXICAL:
+	case IMAGE_NEWEST_BUILD:
+		return build_tag_selection(sel, pr);
+	case IMAGE_DIGEST:
+		if (c != NULL && c[0] != '\0' &&
+		    (sel->digest_tag = kw_strndup(c, strlen(c))) == NULL)
+			return KW_ENOMEM;
+		return KW_OK;
+	default:
+		problem(pr, NULL, "imageSelectionStrategy: unknown value");
+		return KW_OK;
+	}
+}
+
+static bool has_prefix_str(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Kargo's chart.NewSelector: the scheme picks the selector (case
+ * sensitive), the constraint is parsed, then an OCI reference. */
+static int build_chart_selection(struct selector *sel, struct problems *pr)
+{
+	const struct obj_subscription *sub = pr->sub;
+	const char *u = sub->repo_url ? sub->repo_url : "";
+	bool ok = false;
+	int rc;
+
+	if (!has_prefix_str(u, "http://") && !has_prefix_str(u, "https://") &&
+	    !has_prefix_str(u, "oci://"))
+		problem(pr, NULL, "repoURL: repository URL \"%s\" is invalid", u);
+	if ((rc = build_constraint(sel, sub->semver_constraint, "semverConstraint",
+		&sub->constraint_pos, pr)) != KW_OK || !has_prefix_str(u, "oci://"))
+		return rc;
+	rc = imagenorm_oci_reference_ok(&ok, u + 6, strlen(u + 6));
+	if (rc != KW_OK)
+		return KW_ENOMEM;
+	if (!ok)
+		problem(pr, NULL, "repoURL: error parsing repository URL \"%s\"", u);
+	return KW_OK;
 }
 
 int selector_new_each(struct selector **out, const struct obj_subscription *sub,
@@ -669,14 +860,17 @@ int selector_new_each(struct selector **out, const struct obj_subscription *sub,
 	int rc;
 
 	*out = NULL;
-	if (sub->kind != SUB_GIT) {
-		problem(&pr, NULL, "not a git subscription");
-		return KW_EINVAL;
-	}
 	if ((sel = calloc(1, sizeof(*sel))) == NULL)
 		return KW_ENOMEM;
+	sel->kind = sub->kind;
 	sel->strategy = sub->strategy;
-	rc = build(sel, &pr);
+	sel->image_strategy = sub->image_strategy;
+	if (sub->kind == SUB_GIT)
+		rc = build_git_selection(sel, &pr);
+	else if (sub->kind == SUB_IMAGE)
+		rc = build_image_selection(sel, &pr);
+	else
+		rc = build_chart_selection(sel, &pr);
 	if (rc == KW_OK && pr.n > 0)
 		rc = KW_EINVAL;
 	if (rc != KW_OK) {
@@ -715,8 +909,11 @@ void selector_free(struct selector *sel)
 	if (sel == NULL)
 		return;
 	free(sel->branch);
+	free(sel->digest_tag);
 	regex_list_free(&sel->allow);
 	regex_list_free(&sel->ignore);
+	path_list_free(&sel->include);
+	path_list_free(&sel->exclude);
 	semver_constraint_free(sel->constraint);
 	pcre2_match_context_free(sel->mctx);
 	free(sel);
@@ -807,9 +1004,27 @@ static bool branch_selected(const struct selector *sel, const char *ref,
 	return equals(b, n, sel->branch);
 }
 
+/* An image tag: Kargo's MatchesTag of the subscription's strategy. */
+static bool image_tag_selected(const struct selector *sel, const char *tag,
+	size_t len)
+{
+	if (sel->image_strategy == IMAGE_DIGEST)
+		return sel->digest_tag != NULL && equals(tag, len, sel->digest_tag);
+	if (!tag_allowed(sel, tag, len))
+		return false;
+	return sel->image_strategy != IMAGE_SEMVER ||
+		version_selected(sel, tag, len);
+}
+
 bool selector_match(const struct selector *sel, const char *ref, size_t len)
 {
 	const size_t tp = strlen(TAG_PREFIX);
+
+	if (sel->kind == SUB_IMAGE)
+		return image_tag_selected(sel, ref, len);
+	/* Kargo's chart MatchesVersion: NewVersion (loose), the constraint. */
+	if (sel->kind == SUB_CHART)
+		return version_selected(sel, ref, len);
 
 	if (sel->strategy == STRATEGY_NEWEST_FROM_BRANCH)
 		return has_prefix(ref, len, BRANCH_PREFIX) &&
@@ -820,4 +1035,40 @@ bool selector_match(const struct selector *sel, const char *ref, size_t len)
 		return false;
 	return sel->strategy != STRATEGY_SEMVER ||
 		version_selected(sel, ref + tp, len - tp);
+}
+
+/* Whether path matches any pattern of list (Kargo's Matchers.Matches). */
+static bool path_list_match(const struct selector *sel,
+	const struct path_list *list, pcre2_match_data *md, const char *path)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct path_pattern *pp = &list->v[i];
+		bool hit;
+
+		if (pp->kind == PATH_GLOB)
+			hit = pathmatch_glob(pp->text, path);
+		else if (pp->kind == PATH_BASE_DIR)
+			hit = pathmatch_base_dir(pp->text, path);
+		else /* a regex PCRE2 gave up on counts as a match (see the top) */
+			hit = md == NULL || regex_search(pp->re, md, sel->mctx, path,
+				strlen(path)) != 0;
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+bool selector_match_paths(const struct selector *sel, char *const *paths,
+	size_t n)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	bool ok = false;
+
+	for (size_t i = 0; i < n && !ok; i++) {
+		if (sel->include.set && !path_list_match(sel, &sel->include, md, paths[i]))
+			continue;
+		ok = !sel->exclude.set || !path_list_match(sel, &sel->exclude, md, paths[i]);
+	}
+	pcre2_match_data_free(md);
+	return ok;
 }

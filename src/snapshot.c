@@ -7,6 +7,8 @@
 
 #include "kw.h"
 #include "diag.h"
+#include "imagenorm.h"
+#include "receiver.h"
 #include "receiver_url.h"
 #include "selector.h"
 #include "urlnorm.h"
@@ -22,7 +24,8 @@ struct path_entry {
 	size_t receiver;
 };
 
-/* One git subscription, keyed by its normalized repository URL. */
+/* One subscription (git, image or chart), keyed by its repository URL
+ * normalized by its kind's rules: one index, as Kargo's subscribedURLs. */
 struct url_entry {
 	char *url;
 	size_t warehouse;
@@ -110,10 +113,10 @@ static int receiver_fill(struct snap_receiver *r, const char *base_url,
 	struct receiver_url u = { 0 }, bare = { 0 };
 	int rc;
 
-	rc = receiver_url_build(&u, base_url, "bitbucket", r->project, r->name,
+	rc = receiver_url_build(&u, base_url, r->ops->name, r->project, r->name,
 		secret, len, err);
 	if (rc == KW_OK)
-		rc = receiver_url_build(&bare, "", "bitbucket", r->project,
+		rc = receiver_url_build(&bare, "", r->ops->name, r->project,
 			r->name, secret, len, err);
 	if (rc != KW_OK)
 		goto out;
@@ -144,30 +147,33 @@ struct secret_bytes {
 	size_t cur_len, prev_len;
 };
 
-/* Finds the receiver's secret in the objects. A receiver whose Secret or
- * key is missing is not served (its URL answers 404): deleting a Secret is
- * how an operator revokes a leaked secret, so nothing is carried over from
- * an earlier configuration. Reported as a warning; false then. */
+/* Finds the receiver's secret (the value of its kind's key, and the
+ * "previous-" one) in the objects. A receiver whose Secret or key is
+ * missing is not served (its URL answers 404): deleting a Secret is how an
+ * operator revokes a leaked secret, so nothing is carried over from an
+ * earlier configuration. Reported as a warning; false then. */
 static bool find_secret(const struct snapshot *s, const struct obj_config *cfg,
-	const struct obj_receiver *rcv, const char *ns, struct diag_list *dl,
-	struct secret_bytes *out)
+	const struct obj_receiver *rcv, const struct receiver_ops *ops,
+	const char *ns, struct diag_list *dl, struct secret_bytes *out)
 {
 	const struct obj_secret *sec = rcv->secret_name ?
 		objects_find_secret(s->objs, ns, rcv->secret_name) : NULL;
+	char prev_key[64];
 
 	memset(out, 0, sizeof(*out));
-	if (sec != NULL && sec->has_secret) {
-		out->cur = sec->secret;
-		out->cur_len = sec->secret_len;
-		out->prev = sec->has_previous ? sec->previous : NULL;
-		out->prev_len = sec->previous_len;
+	snprintf(prev_key, sizeof(prev_key), "previous-%s", ops->secret_key);
+	if (sec != NULL && objects_secret_value(sec, ops->secret_key, &out->cur,
+	    &out->cur_len)) {
+		if (!objects_secret_value(sec, prev_key, &out->prev, &out->prev_len))
+			out->prev = NULL;
 		return true;
 	}
 	diag_add(dl, DIAG_WARNING, rcv->pos.file, rcv->pos.line, rcv->pos.column,
-		"secretRef", "receiver %s/%s: secret %s/%s %s; receiver not served",
+		"secretRef", "receiver %s/%s: secret %s/%s %s%s%s; receiver not served",
 		cfg->project, rcv->name, ns,
 		rcv->secret_name ? rcv->secret_name : "(none)",
-		sec == NULL ? "not found" : "has no key \"secret\"");
+		sec == NULL ? "not found" : "has no key \"", sec == NULL ? "" :
+		ops->secret_key, sec == NULL ? "" : "\"");
 	return false;
 }
 
@@ -178,17 +184,20 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 
 	for (size_t i = 0; i < cfg->n_receivers; i++) {
 		const struct obj_receiver *rcv = &cfg->receivers[i];
+		const struct receiver_ops *ops = receiver_find(rcv->kind_name);
 		struct snap_receiver base = { 0 };
 		struct secret_bytes sec;
 		struct kw_err err;
 		int rc;
 
-		if (!objects_receiver_served(rcv))
+		if (ops == NULL) /* a kind this program does not serve */
 			continue;
-		if (!find_secret(s, cfg, rcv, ns, dl, &sec)) {
+		if (!find_secret(s, cfg, rcv, ops, ns, dl, &sec)) {
 			s->n_unserved++;
 			continue;
 		}
+		base.ops = ops;
+		base.option = rcv->option;
 		base.project = cfg->project;
 		base.name = rcv->name;
 		base.namespace = ns;
@@ -243,9 +252,10 @@ static int build_receivers(struct snapshot *s,
 }
 
 /* Where a broken selection's problems go: each one is an error at the
- * position of what is wrong. */
+ * position of what is wrong, keyed by the subscription's kind. */
 struct selection_report {
 	const struct obj_warehouse *wh;
+	const char *kind;
 	struct diag_list *dl;
 	bool oom;
 };
@@ -254,19 +264,33 @@ static void report_selection(void *arg, const struct obj_pos *at, const char *ms
 {
 	struct selection_report *r = arg;
 
-	if (diag_add(r->dl, DIAG_ERROR, at->file, at->line, at->column, "git",
+	if (diag_add(r->dl, DIAG_ERROR, at->file, at->line, at->column, r->kind,
 		"warehouse %s/%s: %s", r->wh->namespace, r->wh->name, msg) != KW_OK)
 		r->oom = true;
+}
+
+/* Kargo's WarehousesBySubscribedURLs: each kind by its own rules. */
+static int normalize(char **out, const struct obj_subscription *sub)
+{
+	size_t n = strlen(sub->repo_url);
+
+	if (sub->kind == SUB_IMAGE)
+		return imagenorm_image(out, sub->repo_url, n);
+	if (sub->kind == SUB_CHART)
+		return imagenorm_chart(out, sub->repo_url, n);
+	return urlnorm_git(out, sub->repo_url, n);
 }
 
 static int add_subscription(struct snapshot *s, size_t w,
 	const struct obj_subscription *sub, struct diag_list *dl)
 {
 	struct url_entry *e = &s->urls[s->n_urls];
-	struct selection_report report = { &s->objs->warehouses[w], dl, false };
+	static const char *const kinds[] = { "git", "image", "chart" };
+	struct selection_report report = { &s->objs->warehouses[w], kinds[sub->kind],
+		dl, false };
 	int rc;
 
-	rc = urlnorm_git(&e->url, sub->repo_url, strlen(sub->repo_url));
+	rc = normalize(&e->url, sub);
 	if (rc != KW_OK)
 		return rc;
 	e->warehouse = w;
@@ -297,7 +321,7 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
 		for (size_t i = 0; i < wh->n_subs; i++) {
-			if (wh->subs[i].kind != SUB_GIT || wh->subs[i].repo_url == NULL)
+			if (wh->subs[i].repo_url == NULL)
 				continue;
 			rc = add_subscription(s, w, &wh->subs[i], dl);
 			if (rc != KW_OK)
@@ -522,14 +546,18 @@ static bool chosen_before(const struct idx_list *l, size_t n_sorted, size_t w)
 
 /*
  * One URL's Warehouses, as Kargo's shouldRefresh decides: each Warehouse's
- * subscriptions to this URL in order; the first that matches a ref chooses
- * it, a selection that cannot be built before that is an error. Warehouses
+ * subscriptions to this URL in order; the first that matches a ref (and,
+ * when the push lists changed files, whose path filters let one through)
+ * chooses it, a selection that cannot be built before that is an error. Warehouses
  * chosen through an earlier URL (the first n_sorted of l) are skipped.
  */
 static int match_url(const struct snapshot *s, const struct snap_receiver *r,
-	const char *url, char *const *refs, size_t n_refs, struct idx_list *l,
+	const char *url, const struct snapshot_push *push, struct idx_list *l,
 	size_t n_sorted)
 {
+	char *const *refs = push->refs;
+	size_t n_refs = push->n_refs;
+
 	size_t i = url_lower_bound(s, url);
 
 	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
@@ -542,7 +570,9 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
 		for (; !skip && !chosen && i < end; i++) {
-			chosen = n_refs == 0 || refs_match(&s->urls[i], refs, n_refs);
+			chosen = n_refs == 0 || (refs_match(&s->urls[i], refs, n_refs) &&
+				(push->n_paths == 0 || selector_match_paths(s->urls[i].sel,
+					push->paths, push->n_paths)));
 		}
 		if (chosen && idx_push(l, w) != KW_OK)
 			return KW_ENOMEM;
@@ -553,8 +583,10 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
-	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs)
+	const struct snapshot_push *push)
 {
+	char *const *urls = push->urls;
+	size_t n_urls = push->n_urls;
 	struct idx_list l = { 0 };
 	char **sorted = calloc(n_urls + 1, sizeof(*sorted));
 	int rc = sorted ? KW_OK : KW_ENOMEM;
@@ -565,11 +597,13 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 		qsort(sorted, n_urls, sizeof(*sorted), cmp_str_ptr);
 	}
 	for (size_t u = 0; u < n_urls && rc == KW_OK; u++) {
-		if (u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0)
+		/* Kargo drops duplicate and empty URLs. */
+		if ((u > 0 && strcmp(sorted[u], sorted[u - 1]) == 0) ||
+		    sorted[u][0] == '\0')
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
-		rc = match_url(s, r, sorted[u], refs, n_refs, &l, l.n);
+		rc = match_url(s, r, sorted[u], push, &l, l.n);
 	}
 	free(sorted);
 	if (rc != KW_OK) {

@@ -1,8 +1,8 @@
 /*
  * snapshot.h: everything a request reads, built once from the objects and
  * never mutated afterwards: receivers keyed by path (with secret and scope),
- * git subscriptions keyed by normalized repository URL (so matching never
- * scans), compiled selectors, Running Promotions keyed by pull request URL.
+ * git, image and chart subscriptions keyed by normalized repository URL (so
+ * matching never scans), compiled selectors, Running Promotions keyed by pull request URL.
  * A snapshot is reference-counted: a reload swaps in a new one and the old
  * one is freed when the last request lets go of it.
  */
@@ -15,18 +15,22 @@
 #include "objects.h"
 
 struct diag_list;
+struct receiver_ops;
 
 struct snap_receiver {
+	const struct receiver_ops *ops; /* its kind */
 	const char *project;   /* "" for the ClusterConfig; borrowed */
 	const char *name;      /* borrowed */
 	const char *namespace; /* where its Secret lives; borrowed */
 	const char *secret_name;
+	const char *option;    /* the kind's option (artifactory's
+	                          virtualRepoName); borrowed, NULL when none */
 	bool cluster;          /* refreshes Warehouses in every namespace */
 	bool previous;         /* served with the Secret's previous-secret */
 	char *path;            /* owned */
 	char *alt_path;        /* owned; path without the base path, or NULL */
 	char *url;             /* owned */
-	unsigned char *secret; /* owned; wiped on free */
+	unsigned char *secret; /* owned, the value of ops->secret_key; wiped */
 	size_t secret_len;
 };
 
@@ -84,15 +88,30 @@ const struct snap_receiver *snapshot_find_receiver(const struct snapshot *s,
 	const char *path);
 
 /*
- * The Warehouses the receiver r refreshes for a push of refs to any of
- * urls (normalized): indexes into snapshot_objects(s)->warehouses, sorted
- * and unique, in a new array *out (free()). With no refs every Warehouse
- * found by URL matches. Returns KW_OK, KW_EINVAL when a matched
- * Warehouse's selection could not be built, KW_ENOMEM.
+ * The Warehouses the receiver r refreshes for a push to any of urls
+ * (normalized), as Kargo's refreshWarehouses and shouldRefresh decide:
+ * indexes into snapshot_objects(s)->warehouses, sorted and unique, in a new
+ * array *out (free()). A Warehouse is found by any subscription whose
+ * normalized URL equals one of urls (git, image and chart alike); with
+ * qualifiers (refs) it is chosen when one of those subscriptions selects
+ * one of them (a git ref such as "refs/heads/main", an image tag, a chart
+ * version) and, when the push lists changed paths, its includePaths/
+ * excludePaths let one through (Kargo's MatchesPaths); with none every
+ * Warehouse found by URL is chosen. Returns KW_OK, KW_EINVAL when a
+ * subscription consulted could not build its selection, KW_ENOMEM.
  */
+struct snapshot_push {
+	char *const *urls; /* normalized repository URLs */
+	size_t n_urls;
+	char *const *refs; /* full refs */
+	size_t n_refs;
+	char *const *paths; /* changed files; none: no path filtering */
+	size_t n_paths;
+};
+
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
-	char *const *urls, size_t n_urls, char *const *refs, size_t n_refs);
+	const struct snapshot_push *push);
 
 /* The Running Promotions in r's scope waiting on the pull request url:
  * indexes into snapshot_objects(s)->promotions. KW_OK or KW_ENOMEM. */

@@ -3,7 +3,7 @@
  * by serve (at start and on every reload, through world_embedded_load) and
  * by the commands that read the configuration (receivers, check): which
  * problems stop it, and one list holding every problem once, the loader's
- * and the snapshot's (objects_receiver_served() splits the missing-Secret
+ * and the snapshot's (receiver_find() splits the missing-Secret
  * reports between them).
  */
 #ifndef SNAPSHOT_BUILD_H

@@ -181,12 +181,15 @@ static bool go_is_print(uint32_t r)
 }
 
 /*
- * SanitizeURL(strings.ToLower(in)): lowercase every rune, drop the
- * non-printable ones anywhere, trim spaces at both ends. Go turns each
- * invalid UTF-8 byte into U+FFFD on the way, as this does. A rune of width
- * w never comes out longer than 3 * w bytes, hence the bound.
+ * SanitizeURL(strings.ToLower(in)) (or SanitizeURL(in) without lower):
+ * lowercase every rune, drop the non-printable ones anywhere, trim spaces
+ * at both ends. Go turns each invalid UTF-8 byte into U+FFFD on the way, as
+ * this does. A rune of width w never comes out longer than 3 * w bytes,
+ * hence the bound. Lowercasing keeps a rune printable and never makes a
+ * space, so lowering after sanitizing gives the same bytes.
  */
-static int sanitize(char **out, size_t *out_len, const char *in, size_t len)
+int urlnorm_sanitize(char **out, size_t *out_len, const char *in, size_t len,
+	bool lower)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t i = 0, j = 0, start = 0;
@@ -201,7 +204,8 @@ static int sanitize(char **out, size_t *out_len, const char *in, size_t len)
 		uint32_t r;
 
 		i += utf8_decode(p + i, len - i, &r);
-		r = go_to_lower(r);
+		if (lower)
+			r = go_to_lower(r);
 		if (go_is_print(r))
 			j += utf8_encode((unsigned char *)buf + j, r);
 	}
@@ -1003,7 +1007,7 @@ int urlnorm_git(char **out, const char *in, size_t len)
 
 	*out = NULL;
 	strbuf_init(&sb, 0);
-	rc = sanitize(&clean, &clean_len, in, len);
+	rc = urlnorm_sanitize(&clean, &clean_len, in, len, true);
 	if (rc != KW_OK)
 		goto out;
 	a.cap = clean_len + 1;
@@ -1025,6 +1029,79 @@ out:
 	strbuf_free(&sb);
 	free(a.buf);
 	free(clean);
+	return rc;
+}
+
+/* ---- net/url checks for other normalizers (imagenorm.c) ---- */
+
+/* Runs url.Parse(prefix + in) with an arena sized for it; *u then points
+ * into *buf (free it). False where Go returns an error. */
+static int parse_with_prefix(bool *ok, struct gourl *u, char **buf,
+	char **arena, const char *prefix, const char *in, size_t len)
+{
+	size_t plen = strlen(prefix);
+	struct arena a = { NULL, 0, 0 };
+
+	*ok = false;
+	*buf = NULL;
+	*arena = NULL;
+	if (len > SIZE_MAX - plen - 1)
+		return KW_ENOMEM;
+	*buf = malloc(plen + len + 1);
+	a.cap = plen + len + 1;
+	a.buf = malloc(a.cap);
+	*arena = a.buf;
+	if (*buf == NULL || a.buf == NULL)
+		return KW_ENOMEM;
+	memcpy(*buf, prefix, plen);
+	if (len > 0)
+		memcpy(*buf + plen, in, len);
+	*ok = url_parse(&a, (struct span){ *buf, plen + len }, u);
+	return KW_OK;
+}
+
+int urlnorm_go_parses(bool *ok, const char *in, size_t len)
+{
+	struct gourl u;
+	char *buf, *arena;
+	int rc = parse_with_prefix(ok, &u, &buf, &arena, "", in, len);
+
+	free(buf);
+	free(arena);
+	return rc;
+}
+
+int urlnorm_go_host(char **out, bool *ok, const char *in, size_t len)
+{
+	struct gourl u;
+	char *buf, *arena;
+	int rc = parse_with_prefix(ok, &u, &buf, &arena, "", in, len);
+
+	*out = NULL;
+	if (rc == KW_OK && *ok) {
+		*out = kw_strndup(u.host.n ? u.host.p : "", u.host.n);
+		if (*out == NULL)
+			rc = KW_ENOMEM;
+	}
+	free(buf);
+	free(arena);
+	return rc;
+}
+
+bool urlnorm_go_is_print(uint32_t r)
+{
+	return go_is_print(r);
+}
+
+int urlnorm_go_authority(bool *ok, const char *name, size_t len)
+{
+	struct gourl u;
+	char *buf, *arena;
+	int rc = parse_with_prefix(ok, &u, &buf, &arena, "//", name, len);
+
+	*ok = *ok && u.host.n == len && (len == 0 || memcmp(u.host.p, name, len) == 0);
+	free(buf);
+	free(arena);
 	return rc;
 }
 

@@ -33,6 +33,8 @@ struct world_job {
 	/* Filled by the world before done() is called: */
 	int status;      /* KW_OK, or KW_EIO when nothing was applied */
 	size_t n_failed; /* targets that could not be refreshed */
+	char failed[200]; /* the first failure ("Warehouse ns/name: 403 Forbidden"),
+	                     for the delivery log; "" when none */
 	void (*done)(struct world_job *job); /* called from a world thread */
 	void *arg;
 	struct world_job *next; /* the world's own */

@@ -1,9 +1,9 @@
 /*
  * world_embedded.h: the world of manifest files and a local SQLite state
  * database. Snapshots are built from the manifests (and rebuilt on reload,
- * or when a manifest file changes if watching); refreshes and deliveries go
- * through one writer thread that commits every pending request in one
- * transaction (group commit), so durability does not cap throughput.
+ * or when a manifest file changes if watching); refreshes are rows written
+ * with their delivery by the delivery journal (journal.h: one writer
+ * thread, group commit), so durability does not cap throughput.
  */
 #ifndef WORLD_EMBEDDED_H
 #define WORLD_EMBEDDED_H

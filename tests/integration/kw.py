@@ -31,10 +31,10 @@ def sign(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def receiver_path(project: str, name: str, secret: bytes, base="/") -> str:
+def receiver_path(project: str, name: str, secret: bytes, base="/", kind="bitbucket") -> str:
     h = hashlib.sha256(project.encode() + name.encode() + secret).hexdigest()
     base = "/" + "/".join(p for p in base.split("/") if p)
-    return (base.rstrip("/") + "/bitbucket/" + h)
+    return (base.rstrip("/") + "/" + kind + "/" + h)
 
 
 def write(path, text):

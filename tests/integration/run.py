@@ -596,9 +596,9 @@ def test_receivers_command(tmp):
     eq(p.returncode, 0, "receivers exit: " + p.stderr.decode())
     got = json.loads(p.stdout)
     eq(got, [
-        {"project": "", "name": "cluster-bb",
+        {"project": "", "name": "cluster-bb", "kind": "bitbucket",
          "path": "/webhooks" + CLUSTER_PATH, "url": "https://kargo.example.com/webhooks" + CLUSTER_PATH},
-        {"project": "kargo-demo", "name": "bb",
+        {"project": "kargo-demo", "name": "bb", "kind": "bitbucket",
          "path": "/webhooks" + PATH, "url": "https://kargo.example.com/webhooks" + PATH},
     ], "receivers")
     p = run_cli("receivers", "--manifests", m, "-o", "yaml")

@@ -576,7 +576,7 @@ def test_abuse_metrics_and_no_leaks(tmp):
         for o in OUTCOMES:
             if o in ("rate_limited", "not_found"):
                 continue
-            expect('kargo_webhooks_requests_total{receiver="kargo-demo/bb",outcome="%s"} 1' % o in t,
+            expect('kargo_webhooks_requests_total{kind="bitbucket",receiver="kargo-demo/bb",outcome="%s"} 1' % o in t,
                    "outcome %s counted:\n%s" % (o, t))
         expect('outcome="not_found"} 1' in t, "not found counted")
         expect("# TYPE kargo_webhooks_request_duration_seconds histogram" in t, "histogram")

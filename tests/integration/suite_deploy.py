@@ -210,17 +210,21 @@ def test_deploy_ingress_overlay(tmp):
     eq(len(ing["spec"]["rules"]), 1, "one rule")
     rule = ing["spec"]["rules"][0]
     paths = rule["http"]["paths"]
-    eq(len(paths), 1, "one path")
+    kinds = ["bitbucket", "github", "gitlab", "gitea", "azure"]
+    eq(len(paths), len(kinds), "one path per served kind")
     base = objs[("ConfigMap", NAME)]["data"]["EXTERNAL_WEBHOOK_SERVER_BASE_URL"]
     m = re.fullmatch(r"https?://([^/]+)(/.*)?", base)
     expect(m is not None, "base URL: " + base)
     eq(rule["host"], m.group(1), "Ingress host is the base URL's")
-    eq((paths[0]["path"], paths[0]["pathType"]), ((m.group(2) or "") + "/bitbucket/", "Prefix"),
-       "only Bitbucket receivers are exposed")
-    backend = paths[0]["backend"]["service"]
-    eq(backend["name"], NAME, "backend Service")
-    eq([backend["port"]["number"]], [p["port"] for p in objs[("Service", NAME)]["spec"]["ports"]],
-       "backend port is the Service's")
+    eq([(p["path"], p["pathType"]) for p in paths],
+       [((m.group(2) or "") + "/" + k + "/", "Prefix") for k in kinds],
+       "only receivers are exposed")
+    for p in paths:
+        backend = p["backend"]["service"]
+        eq(backend["name"], NAME, "backend Service")
+        eq([backend["port"]["number"]],
+           [q["port"] for q in objs[("Service", NAME)]["spec"]["ports"]],
+           "backend port is the Service's")
 
 
 def dockerfile_stages():
@@ -316,6 +320,8 @@ def test_install_destdir(tmp):
     docs = ["usr/share/doc/kargo-webhooks/README.md"] + \
         ["usr/share/doc/kargo-webhooks/docs/" + f for f in os.listdir(os.path.join(ROOT, "docs"))
          if f.endswith(".md")] + \
+        ["usr/share/doc/kargo-webhooks/docs/receivers/" + f
+         for f in os.listdir(os.path.join(ROOT, "docs", "receivers")) if f.endswith(".md")] + \
         ["usr/share/doc/kargo-webhooks/examples/" + f
          for f in os.listdir(os.path.join(ROOT, "examples"))]
     want = {"usr/bin/kargo-webhooks": 0o755,

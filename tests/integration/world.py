@@ -60,23 +60,35 @@ def wh(name, ns, url, **git):
     return "\n".join(lines) + "\n"
 
 
-WAREHOUSES = [
-    wh("wh-main", "kargo-demo", "https://bitbucket.org/acme/app.git", branch="main"),
-    wh("wh-default", "kargo-demo", "https://bitbucket.org/Acme/App"),
-    wh("wh-dev", "kargo-demo", "https://bitbucket.org/acme/app", branch="develop"),
-    wh("wh-semver", "kargo-demo", "https://bitbucket.org/acme/app",
-       commitSelectionStrategy="SemVer", semverConstraint="^1.0.0"),
-    wh("wh-tags", "kargo-demo", "https://bitbucket.org/acme/app",
-       commitSelectionStrategy="NewestTag", allowTagsRegexes=["^release-"],
-       ignoreTagsRegexes=["-rc"]),
-    wh("wh-lexical", "kargo-demo", "https://bitbucket.org/acme/app",
-       commitSelectionStrategy="Lexical"),
-    wh("wh-ssh", "kargo-demo", "git@bitbucket.org:acme/app.git", branch="main"),
-    wh("wh-other", "kargo-demo", "https://bitbucket.org/acme/other", branch="main"),
-    wh("wh-server", "kargo-demo", "https://bitbucket.example.com/scm/proj/repo.git",
-       branch="main"),
-    wh("wh-foreign", "other-project", "https://bitbucket.org/acme/app", branch="main"),
+WAREHOUSE_ARGS = [
+    ("wh-main", "kargo-demo", "https://bitbucket.org/acme/app.git", {"branch": "main"}),
+    ("wh-default", "kargo-demo", "https://bitbucket.org/Acme/App", {}),
+    ("wh-dev", "kargo-demo", "https://bitbucket.org/acme/app", {"branch": "develop"}),
+    ("wh-semver", "kargo-demo", "https://bitbucket.org/acme/app",
+     {"commitSelectionStrategy": "SemVer", "semverConstraint": "^1.0.0"}),
+    ("wh-tags", "kargo-demo", "https://bitbucket.org/acme/app",
+     {"commitSelectionStrategy": "NewestTag", "allowTagsRegexes": ["^release-"],
+      "ignoreTagsRegexes": ["-rc"]}),
+    ("wh-lexical", "kargo-demo", "https://bitbucket.org/acme/app",
+     {"commitSelectionStrategy": "Lexical"}),
+    ("wh-ssh", "kargo-demo", "git@bitbucket.org:acme/app.git", {"branch": "main"}),
+    ("wh-other", "kargo-demo", "https://bitbucket.org/acme/other", {"branch": "main"}),
+    ("wh-server", "kargo-demo", "https://bitbucket.example.com/scm/proj/repo.git",
+     {"branch": "main"}),
+    ("wh-foreign", "other-project", "https://bitbucket.org/acme/app", {"branch": "main"}),
 ]
+
+WAREHOUSES = [wh(n, ns, url, **git) for n, ns, url, git in WAREHOUSE_ARGS]
+
+
+def wh_dict(name, ns, url, **git):
+    """The Warehouse of wh() as an object (the Kubernetes tests' form)."""
+    sub = {"repoURL": url}
+    sub.update(git)
+    return {"apiVersion": "kargo.akuity.io/v1alpha1", "kind": "Warehouse",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"subscriptions": [{"git": sub}]}}
+
 
 PROMOTION_YAML = """\
 apiVersion: kargo.akuity.io/v1alpha1

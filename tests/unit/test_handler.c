@@ -3,6 +3,7 @@
  * world also shows that the handler needs nothing but the world.h
  * interface. */
 #include "handler.h"
+#include "headers.h"
 #include "kw.h"
 #include "manifest.h"
 #include "ratelimit.h"
@@ -13,85 +14,7 @@
 
 #include <stdlib.h>
 
-struct fake {
-	struct world base;
-	struct snapshot *snap;
-	int submit_rc;     /* what submit answers */
-	int job_status;    /* what the job ends with */
-	size_t submitted;
-	size_t logged;
-	char last_target[128];
-	int last_logged_status;
-};
-
-static struct snapshot *fake_snapshot(struct world *w)
-{
-	return snapshot_ref(((struct fake *)w)->snap);
-}
-
-static int fake_submit(struct world *w, struct world_job *job)
-{
-	struct fake *f = (struct fake *)w;
-
-	if (f->submit_rc != KW_OK)
-		return f->submit_rc;
-	f->submitted++;
-	snprintf(f->last_target, sizeof(f->last_target), "%s %s/%s",
-		job->targets[0].kind, job->targets[0].namespace, job->targets[0].name);
-	job->status = f->job_status;
-	job->n_failed = 0;
-	job->done(job);
-	return KW_OK;
-}
-
-static void fake_log(struct world *w, const struct delivery_rec *d)
-{
-	struct fake *f = (struct fake *)w;
-
-	f->logged++;
-	f->last_logged_status = d->status;
-}
-
-static int fake_find(struct world *w, const char *receiver, const char *id,
-	int *status, char *answer, size_t len)
-{
-	(void)w;
-	(void)receiver;
-	if (strcmp(id, "seen") != 0)
-		return KW_ENOTFOUND;
-	*status = 200;
-	snprintf(answer, len, "{\"msg\":\"refreshed 7 warehouse(s)\"}\n");
-	return KW_OK;
-}
-
-static int fake_reload(struct world *w)
-{
-	(void)w;
-	return KW_OK;
-}
-
-static bool fake_ready(struct world *w, char *why, size_t len)
-{
-	(void)w;
-	snprintf(why, len, "not today");
-	return false;
-}
-
-static void fake_cancel(struct world *w)
-{
-	(void)w;
-}
-
-static void fake_free(struct world *w)
-{
-	(void)w;
-}
-
-static const struct world_ops fake_ops = {
-	.snapshot = fake_snapshot, .submit = fake_submit, .log_delivery = fake_log,
-	.find_delivery = fake_find, .reload = fake_reload, .ready = fake_ready,
-	.cancel = fake_cancel, .free = fake_free,
-};
+#include "fake_world.h"
 
 static const char manifests[] =
 	"apiVersion: kargo.akuity.io/v1alpha1\n"
@@ -139,17 +62,29 @@ static struct handler_response run(struct fake *f, const char *method,
 	struct handler_ctx ctx = { 0 };
 	struct handler_response resp = { 0 };
 	struct handler_request req = { 0 };
+	const char *kv[6];
+	struct header_pairs pairs = { kv, 0 };
+	struct header_lookup headers = header_pairs_lookup(&pairs);
 	enum handler_step step;
 
+	if (event != NULL) {
+		kv[2 * pairs.n] = "X-Event-Key";
+		kv[2 * pairs.n++ + 1] = event;
+	}
+	if (sig != NULL) {
+		kv[2 * pairs.n] = "X-Hub-Signature";
+		kv[2 * pairs.n++ + 1] = sig;
+	}
+	if (request_id != NULL) {
+		kv[2 * pairs.n] = "X-Request-UUID";
+		kv[2 * pairs.n++ + 1] = request_id;
+	}
 	step = handler_route(&ctx, &env, method, path, "127.0.0.1", (long long)strlen(body),
-		sig != NULL, &resp);
+		&headers, &resp);
 	if (step == HANDLER_READ) {
 		req.method = method;
 		req.path = path;
-		req.event_key = event;
-		req.signature = sig;
-		req.n_signatures = sig ? 1 : 0;
-		req.request_id = request_id;
+		req.headers = &headers;
 		req.body = body;
 		req.body_len = strlen(body);
 		done_called = false;
@@ -220,12 +155,17 @@ static void test_too_large(struct fake *f)
 	struct handler_env env = { &f->base, NULL, NULL };
 	struct handler_ctx ctx = { 0 };
 	struct handler_response resp = { 0 };
+	const char *kv[2] = { "X-Hub-Signature", "sha256=00" };
+	struct header_pairs pairs = { kv, 1 };
+	struct header_lookup signed_headers = header_pairs_lookup(&pairs);
 
-	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097153, true, &resp), HANDLER_DONE);
+	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097153, &signed_headers, &resp),
+		HANDLER_DONE);
 	check_answer(resp, 413, "{\"error\":\"content exceeds limit of 2097152 bytes\"}\n");
 	handler_ctx_clear(&ctx);
 	memset(&resp, 0, sizeof(resp));
-	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097152, true, &resp), HANDLER_READ);
+	CHECK_INT(handler_route(&ctx, &env, "POST", path, "c", 2097152, &signed_headers, &resp),
+		HANDLER_READ);
 	handler_ctx_clear(&ctx);
 }
 

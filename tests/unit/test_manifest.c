@@ -739,7 +739,7 @@ static void make_tree(const char *root)
 		"  - {name: bb, bitbucket: {secretRef: {name: bb-secret}}}\n"
 		"  - {name: missing, bitbucket: {secretRef: {name: nope}}}\n"
 		"  - {name: keyless, bitbucket: {secretRef: {name: keyless}}}\n"
-		"  - {name: gh, github: {secretRef: {name: gh-nope}}}\n"
+		"  - {name: gen, generic: {secretRef: {name: gh-nope}}}\n"
 		"---\n" HDR_KARGO "kind: ClusterConfig\nmetadata: {name: cluster}\n"
 		"spec:\n  webhookReceivers:\n"
 		"  - {name: bb, bitbucket: {secretRef: {name: global}}}\n");

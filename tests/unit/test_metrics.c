@@ -40,12 +40,12 @@ static void test_exposition(void)
 {
 	char *t;
 
-	metrics_request("p/r", OUTCOME_OK, 0.003);
-	metrics_request("p/r", OUTCOME_OK, 0.02);
-	metrics_request("p/r", OUTCOME_BAD_SIGNATURE, 20);
-	metrics_request(NULL, OUTCOME_NOT_FOUND, 0.0001);
-	metrics_request("p/\"q\\", OUTCOME_NO_MATCH, 0.0005);
-	metrics_request("p/r", OUTCOME_COUNT, 0.001); /* out of range: timed only */
+	metrics_request("p/r", "bitbucket", OUTCOME_OK, 0.003);
+	metrics_request("p/r", "bitbucket", OUTCOME_OK, 0.02);
+	metrics_request("p/r", "bitbucket", OUTCOME_BAD_SIGNATURE, 20);
+	metrics_request(NULL, NULL, OUTCOME_NOT_FOUND, 0.0001);
+	metrics_request("p/\"q\\", NULL, OUTCOME_NO_MATCH, 0.0005);
+	metrics_request("p/r", "bitbucket", OUTCOME_COUNT, 0.001); /* out of range: timed only */
 	metrics_refreshed(3);
 	metrics_refreshed(2);
 	metrics_connection(1);
@@ -53,8 +53,8 @@ static void test_exposition(void)
 	metrics_connection(-1);
 	t = render();
 	CHECK_LINE(t, "# TYPE kargo_webhooks_requests_total counter");
-	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"p/r\",outcome=\"ok\"} 2");
-	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"p/r\",outcome=\"bad_signature\"} 1");
+	CHECK_LINE(t, "kargo_webhooks_requests_total{kind=\"bitbucket\",receiver=\"p/r\",outcome=\"ok\"} 2");
+	CHECK_LINE(t, "kargo_webhooks_requests_total{kind=\"bitbucket\",receiver=\"p/r\",outcome=\"bad_signature\"} 1");
 	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"\",outcome=\"not_found\"} 1");
 	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"p/\\\"q\\\\\",outcome=\"no_match\"} 1");
 	/* Outcomes never seen are not printed. */
@@ -83,9 +83,9 @@ static void test_label_bound(void)
 	/* "p/r", "" and "p/\"q\\" hold three of the 1024 labels. */
 	for (int i = 0; i < 1100; i++) {
 		snprintf(name, sizeof(name), "flood/%d", i);
-		metrics_request(name, OUTCOME_RATE_LIMITED, 0.001);
+		metrics_request(name, NULL, OUTCOME_RATE_LIMITED, 0.001);
 	}
-	metrics_request("flood/0", OUTCOME_RATE_LIMITED, 0.001);
+	metrics_request("flood/0", NULL, OUTCOME_RATE_LIMITED, 0.001);
 	t = render();
 	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"flood/0\",outcome=\"rate_limited\"} 2");
 	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"flood/1020\",outcome=\"rate_limited\"} 1");
@@ -100,7 +100,7 @@ static void *count_many(void *arg)
 
 	for (int i = 0; i < 1000; i++) {
 		snprintf(name, sizeof(name), "thread/%d", i % 4);
-		metrics_request(i % 2 ? name : "p/r", OUTCOME_ERROR, 0.01);
+		metrics_request(i % 2 ? name : "p/r", i % 2 ? NULL : "bitbucket", OUTCOME_ERROR, 0.01);
 		metrics_refreshed(1);
 	}
 	return arg;
@@ -118,7 +118,7 @@ static void test_threads(void)
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	t = render();
-	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"p/r\",outcome=\"error\"} 2000");
+	CHECK_LINE(t, "kargo_webhooks_requests_total{kind=\"bitbucket\",receiver=\"p/r\",outcome=\"error\"} 2000");
 	CHECK_LINE(t, "kargo_webhooks_requests_total{receiver=\"other\",outcome=\"error\"} 2000");
 	CHECK_LINE(t, "kargo_webhooks_refreshes_total 4005");
 	free(t);

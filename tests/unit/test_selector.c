@@ -392,7 +392,7 @@ static void test_errors(void)
 	}
 }
 
-static void test_not_git(void)
+static void test_unknown_strategy(void)
 {
 	struct sub_buf b;
 	struct spec s = { .strategy = NFB };
@@ -400,16 +400,83 @@ static void test_not_git(void)
 	struct kw_err err = { "" };
 
 	build(&b, &s);
-	b.sub.kind = SUB_IMAGE;
-	CHECK_INT(selector_new(&sel, &b.sub, &err), KW_EINVAL);
-	CHECK(sel == NULL);
-	CHECK(err.msg[0] != '\0');
-	b.sub.kind = SUB_GIT;
 	b.sub.strategy = (enum commit_strategy)42;
 	CHECK_INT(selector_new(&sel, &b.sub, &err), KW_EINVAL);
 	CHECK(strstr(err.msg, "commitSelectionStrategy") != NULL);
 	CHECK_INT(selector_new(&sel, &b.sub, NULL), KW_EINVAL);
 	selector_free(NULL);
+}
+
+/* Image and chart selections: what Kargo's pkg/image and pkg/helm/chart
+ * selectors refuse to build, and what MatchesTag / MatchesVersion say. */
+struct kind_row {
+	enum sub_kind kind;
+	const char *repo;
+	enum image_strategy strategy;
+	const char *constraint; /* image constraint or chart semverConstraint */
+	const char *platform;
+	const char *q;    /* tag or version; NULL: the build must fail */
+	bool want;
+};
+
+static const struct kind_row kind_rows[] = {
+	{ SUB_IMAGE, "nginx", IMAGE_SEMVER, NULL, NULL, "1.25.3", true },
+	{ SUB_IMAGE, "nginx", IMAGE_SEMVER, NULL, NULL, "1.25", false },
+	{ SUB_IMAGE, "nginx", IMAGE_SEMVER, "~1.24", NULL, "1.25.3", false },
+	{ SUB_IMAGE, "nginx", IMAGE_SEMVER, "~1.24", NULL, "v1.24.9", true },
+	{ SUB_IMAGE, "nginx", IMAGE_LEXICAL, "~1.24", NULL, "anything", true },
+	{ SUB_IMAGE, "nginx", IMAGE_NEWEST_BUILD, NULL, NULL, "sha-1234", true },
+	{ SUB_IMAGE, "nginx", IMAGE_DIGEST, "stable", NULL, "stable", true },
+	{ SUB_IMAGE, "nginx", IMAGE_DIGEST, "stable", NULL, "Stable", false },
+	{ SUB_IMAGE, "nginx", IMAGE_DIGEST, NULL, NULL, "stable", false },
+	{ SUB_IMAGE, "nginx", IMAGE_SEMVER, NULL, "linux/amd64", "1.0.0", true },
+	/* refused as Kargo refuses them */
+	{ SUB_IMAGE, "nginx", IMAGE_SEMVER, NULL, "linux", NULL, false },
+	{ SUB_IMAGE, "nginx", IMAGE_DIGEST, NULL, "linux", NULL, false },
+	{ SUB_IMAGE, "nginx", IMAGE_SEMVER, "not a constraint", NULL, NULL, false },
+	{ SUB_IMAGE, "not an image", IMAGE_SEMVER, NULL, NULL, NULL, false },
+	{ SUB_IMAGE, "x", IMAGE_LEXICAL, NULL, NULL, NULL, false },
+	/* charts: NewVersion (loose), then the constraint */
+	{ SUB_CHART, "oci://ghcr.io/org/chart", 0, NULL, NULL, "v1", true },
+	{ SUB_CHART, "oci://ghcr.io/org/chart", 0, NULL, NULL, "latest", false },
+	{ SUB_CHART, "oci://ghcr.io/org/chart", 0, "^2", NULL, "1.9.0", false },
+	{ SUB_CHART, "https://charts.example.com", 0, "^2", NULL, "2.0.1", true },
+	{ SUB_CHART, "OCI://ghcr.io/org/chart", 0, NULL, NULL, NULL, false },
+	{ SUB_CHART, "ghcr.io/org/chart", 0, NULL, NULL, NULL, false },
+	{ SUB_CHART, "oci://ghcr.io/Org/chart", 0, NULL, NULL, NULL, false },
+	{ SUB_CHART, "oci://ghcr.io/org/chart", 0, "bad", NULL, NULL, false },
+};
+
+static void test_image_and_chart(void)
+{
+	for (size_t i = 0; i < KW_ARRAY_LEN(kind_rows); i++) {
+		const struct kind_row *r = &kind_rows[i];
+		struct obj_subscription sub = { 0 };
+		struct selector *sel = NULL;
+		struct kw_err err = { "" };
+		int rc;
+
+		sub.kind = r->kind;
+		sub.repo_url = (char *)r->repo;
+		sub.image_strategy = r->strategy;
+		sub.strict_semvers = true;
+		sub.platform = (char *)r->platform;
+		if (r->kind == SUB_IMAGE)
+			sub.constraint = (char *)r->constraint;
+		else
+			sub.semver_constraint = (char *)r->constraint;
+		rc = selector_new(&sel, &sub, &err);
+		if (r->q == NULL) {
+			CHECK_MSG(rc == KW_EINVAL && err.msg[0] != '\0',
+				"row %zu (%s) built", i, r->repo);
+			continue;
+		}
+		CHECK_MSG(rc == KW_OK, "row %zu (%s): %s", i, r->repo, err.msg);
+		if (rc == KW_OK)
+			CHECK_MSG(selector_match(sel, r->q, strlen(r->q)) == r->want,
+				"row %zu: %s %s", i, r->repo, r->q);
+		selector_free(sel);
+	}
 }
 
 /*
@@ -489,7 +556,8 @@ int main(void)
 	test_semver_strategy();
 	test_ref_lengths();
 	test_errors();
-	test_not_git();
+	test_unknown_strategy();
+	test_image_and_chart();
 	test_pathological_regex();
 	test_threads();
 	TEST_DONE("test_selector");

@@ -28,7 +28,7 @@
 	"metadata: {name: p, namespace: p}\nspec:\n  webhookReceivers:\n" \
 	"    - {name: r, bitbucket: {secretRef: {name: s}}}\n" \
 	"    - {name: gone, bitbucket: {secretRef: {name: missing}}}\n" \
-	"    - {name: gh, github: {secretRef: {name: s}}}\n" \
+	"    - {name: gen, generic: {secretRef: {name: s}}}\n" \
 	"---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: p}\n" \
 	"stringData: {secret: k, previous-secret: old}\n" \
 	"---\napiVersion: kargo.akuity.io/v1alpha1\nkind: ClusterConfig\n" \
@@ -212,7 +212,11 @@ static void test_match_warehouses(const struct snapshot *s)
 			refs[n_refs] = (char *)row->refs[n_refs];
 			n_refs++;
 		}
-		rc = snapshot_match_warehouses(&idx, &n, s, r, urls, n_urls, refs, n_refs);
+		{
+			struct snapshot_push push = { urls, n_urls, refs, n_refs, NULL, 0 };
+
+			rc = snapshot_match_warehouses(&idx, &n, s, r, &push);
+		}
 		names(got, sizeof(got), s, idx, n, false);
 		CHECK_MSG(rc == KW_OK && strcmp(got, row->want) == 0,
 			"row %zu: got \"%s\", want \"%s\"", t, got, row->want);
@@ -239,7 +243,8 @@ static void test_match_promotions(const struct snapshot *s)
 }
 
 /* Receivers: sorted by project then name (the ClusterConfig's first), one
- * more for a previous secret, none for a missing Secret or another kind;
+ * more for a previous secret, none for a missing Secret or a kind not
+ * served (generic);
  * paths found with and without the base URL's path. */
 static void test_receivers(const struct snapshot *s, const struct diag_list *dl)
 {

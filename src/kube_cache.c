@@ -1,0 +1,573 @@
+/*
+ * kube_cache.c: one collection's list+watch cache (see kube_cache.h). The
+ * map from "namespace/name" to the decoded object is guarded by a mutex
+ * that request threads never take: only the snapshot rebuild reads it.
+ */
+#include "kube_cache.h"
+
+#include "kube.h"
+#include "kw.h"
+#include "log.h"
+#include "manifest.h"
+#include "objects.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NAMES_MAX 256 /* Secrets GET one by one, per namespace */
+
+struct entry {
+	char *key; /* "namespace/name" */
+	char *rv;  /* resourceVersion, kept in GET mode only */
+	struct obj_shared *obj;
+	struct entry *next;
+};
+
+struct map {
+	struct entry **buckets;
+	size_t n_buckets; /* a power of two */
+	size_t n;
+};
+
+struct kube_cache {
+	struct kube_cache_options opts;
+	struct kube_client *client;
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_bool synced;
+	pthread_mutex_t lock; /* guards map */
+	struct map map;
+	char *rv;             /* where the watch resumes */
+	unsigned rand_state;
+};
+
+static void entry_free(struct entry *e)
+{
+	free(e->key);
+	free(e->rv);
+	objects_shared_unref(e->obj);
+	free(e);
+}
+
+static void map_clear(struct map *m)
+{
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct entry *e = m->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+	}
+	free(m->buckets);
+	memset(m, 0, sizeof(*m));
+}
+
+static struct entry **map_slot(struct map *m, const char *key)
+{
+	struct entry **p = &m->buckets[kw_fnv1a(KW_FNV1A_INIT, key, strlen(key)) & (m->n_buckets - 1)];
+
+	while (*p != NULL && strcmp((*p)->key, key) != 0)
+		p = &(*p)->next;
+	return p;
+}
+
+static int map_grow(struct map *m)
+{
+	size_t nb = m->n_buckets ? m->n_buckets * 2 : 64;
+	struct entry **b = calloc(nb, sizeof(*b));
+
+	if (b == NULL)
+		return KW_ENOMEM;
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct entry *e = m->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			e->next = b[kw_fnv1a(KW_FNV1A_INIT, e->key, strlen(e->key)) & (nb - 1)];
+			b[kw_fnv1a(KW_FNV1A_INIT, e->key, strlen(e->key)) & (nb - 1)] = e;
+		}
+	}
+	free(m->buckets);
+	m->buckets = b;
+	m->n_buckets = nb;
+	return KW_OK;
+}
+
+/* Puts obj at key (taking the reference and rv); KW_ENOMEM frees them. */
+static int map_put(struct map *m, const char *key, struct obj_shared *obj,
+	char *rv)
+{
+	struct entry **slot, *e;
+
+	if (m->n >= m->n_buckets && map_grow(m) != KW_OK)
+		goto fail;
+	slot = map_slot(m, key);
+	if (*slot != NULL) {
+		objects_shared_unref((*slot)->obj);
+		free((*slot)->rv);
+		(*slot)->obj = obj;
+		(*slot)->rv = rv;
+		return KW_OK;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL || (e->key = strdup(key)) == NULL) {
+		free(e);
+		goto fail;
+	}
+	e->obj = obj;
+	e->rv = rv;
+	*slot = e;
+	m->n++;
+	return KW_OK;
+fail:
+	objects_shared_unref(obj);
+	free(rv);
+	return KW_ENOMEM;
+}
+
+static void map_remove(struct map *m, const char *key)
+{
+	struct entry **slot, *e;
+
+	if (m->n_buckets == 0)
+		return;
+	slot = map_slot(m, key);
+	if ((e = *slot) == NULL)
+		return;
+	*slot = e->next;
+	entry_free(e);
+	m->n--;
+}
+
+static const char *meta_string(const cJSON *obj, const char *field)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, field);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* "namespace/name" of an object; false when it has no name. */
+static bool object_key(const cJSON *obj, char *key, size_t len)
+{
+	const char *ns = meta_string(obj, "namespace"), *name = meta_string(obj, "name");
+
+	if (name == NULL)
+		return false;
+	return (size_t)snprintf(key, len, "%s/%s", ns ? ns : "", name) < len;
+}
+
+/* Parses text (one object) into a shared one-object set. */
+static struct obj_shared *decode_text(const char *text, size_t len,
+	const char *label, bool keep_object, char *err, size_t err_len)
+{
+	struct obj_set *set = manifest_set_new();
+	struct diag_list dl = { 0 };
+	size_t n;
+
+	if (set == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	set->without_objects = !keep_object;
+	manifest_parse(set, &dl, label, text, len);
+	n = set->n_configs + set->n_secrets + set->n_warehouses + set->n_promotions;
+	if (n == 1) {
+		diag_clear(&dl);
+		return objects_share(set);
+	}
+	snprintf(err, err_len, "not decoded");
+	for (size_t i = 0; i < dl.n; i++)
+		if (dl.items[i].severity == DIAG_ERROR) {
+			snprintf(err, err_len, "%s: %s", dl.items[i].key ? dl.items[i].key : "",
+				dl.items[i].message);
+			break;
+		}
+	diag_clear(&dl);
+	objects_free_set(set);
+	return NULL;
+}
+
+struct obj_shared *kube_cache_decode(const struct cJSON *item,
+	const char *api_version, const char *kind, bool keep_object,
+	char *err, size_t err_len)
+{
+	char *text = cJSON_PrintUnformatted(item), *full = NULL;
+	struct obj_shared *sh;
+	size_t len;
+
+	if (text == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	len = strlen(text);
+	/* JSON is YAML: the text goes to the manifest decoders as it is, with
+	 * apiVersion and kind put in front when the item has none. */
+	if (cJSON_GetObjectItemCaseSensitive(item, "kind") == NULL && len > 2) {
+		size_t flen = len + strlen(api_version) + strlen(kind) + 40;
+
+		full = malloc(flen);
+		if (full != NULL)
+			len = (size_t)snprintf(full, flen, "{\"apiVersion\":\"%s\",\"kind\":\"%s\",%s",
+				api_version, kind, text + 1);
+	}
+	sh = decode_text(full ? full : text, len, kind, keep_object, err, err_len);
+	free(full);
+	free(text);
+	return sh;
+}
+
+/* Decodes one borrowed item, logging why when it is invalid. */
+static struct obj_shared *decode_item(struct kube_cache *c, const cJSON *item,
+	const char *key)
+{
+	char err[512];
+	struct obj_shared *sh = kube_cache_decode(item, c->opts.api_version,
+		c->opts.kind, false, err, sizeof(err));
+
+	if (sh == NULL)
+		log_kv(LOG_WARN, "object ignored: it is not valid", "kind", c->opts.kind,
+			"object", key, "problem", err, NULL);
+	return sh;
+}
+
+static void notify(struct kube_cache *c)
+{
+	if (c->opts.changed != NULL)
+		c->opts.changed(c->opts.arg);
+}
+
+/* Puts one item in m (removed when invalid). */
+static int put_item(struct kube_cache *c, struct map *m, const cJSON *item,
+	char *rv)
+{
+	char key[600];
+	struct obj_shared *sh;
+
+	if (!object_key(item, key, sizeof(key))) {
+		free(rv);
+		return KW_OK;
+	}
+	sh = decode_item(c, item, key);
+	if (sh == NULL) {
+		free(rv);
+		map_remove(m, key);
+		return KW_OK;
+	}
+	return map_put(m, key, sh, rv);
+}
+
+static int list_item(void *arg, const struct cJSON *item)
+{
+	struct kube_cache *c = ((void **)arg)[0];
+	struct map *m = ((void **)arg)[1];
+
+	return put_item(c, m, item, NULL);
+}
+
+static void swap_map(struct kube_cache *c, struct map *fresh)
+{
+	struct map old;
+
+	pthread_mutex_lock(&c->lock);
+	old = c->map;
+	c->map = *fresh;
+	pthread_mutex_unlock(&c->lock);
+	map_clear(&old);
+	memset(fresh, 0, sizeof(*fresh));
+}
+
+static void log_failure(const struct kube_cache *c, const char *what,
+	const struct kube_response *r)
+{
+	char status[16];
+
+	snprintf(status, sizeof(status), "%ld", r->status);
+	log_kv(LOG_WARN, what, "collection", c->opts.label, "status", status,
+		"reason", r->reason, "message", r->message, NULL);
+}
+
+/* Lists the collection into a fresh map and swaps it in. KW_OK; KW_EAUTH
+ * when listing is forbidden; KW_EIO. */
+static int relist(struct kube_cache *c)
+{
+	struct map fresh = { 0 };
+	struct kube_response resp = { 0 };
+	void *args[2] = { c, &fresh };
+	char *rv = NULL;
+	int rc;
+
+	rc = kube_list(c->client, c->opts.path, c->opts.page ? c->opts.page : 500,
+		list_item, args, &rv, &resp);
+	if (rc != KW_OK) {
+		if (resp.status != 403 || c->opts.names == NULL)
+			log_failure(c, "list failed", &resp);
+		rc = resp.status == 403 ? KW_EAUTH : KW_EIO;
+		map_clear(&fresh);
+		free(rv);
+		kube_response_clear(&resp);
+		return rc;
+	}
+	kube_response_clear(&resp);
+	swap_map(c, &fresh);
+	free(c->rv);
+	c->rv = rv;
+	atomic_store(&c->synced, true);
+	notify(c);
+	return KW_OK;
+}
+
+static void on_event(void *arg, const char *type, const struct cJSON *object)
+{
+	struct kube_cache *c = arg;
+	char key[600];
+
+	if (strcmp(type, "BOOKMARK") == 0 || !object_key(object, key, sizeof(key)))
+		return;
+	if (strcmp(type, "DELETED") == 0) {
+		pthread_mutex_lock(&c->lock);
+		map_remove(&c->map, key);
+		pthread_mutex_unlock(&c->lock);
+	} else {
+		struct obj_shared *sh = decode_item(c, object, key);
+
+		pthread_mutex_lock(&c->lock);
+		if (sh == NULL)
+			map_remove(&c->map, key);
+		else
+			map_put(&c->map, key, sh, NULL);
+		pthread_mutex_unlock(&c->lock);
+	}
+	notify(c);
+}
+
+/* Sleeps up to seconds, waking early when stopping. */
+static void nap(struct kube_cache *c, double seconds)
+{
+	for (double t = 0; t < seconds && !atomic_load(&c->stop); t += 0.05)
+		usleep(50 * 1000);
+}
+
+/* The next backoff: 0.8 s doubling to 30 s, with up to 20% jitter. */
+static double next_backoff(struct kube_cache *c, double *backoff)
+{
+	double b = *backoff == 0 ? 0.8 : *backoff * 2;
+
+	*backoff = b > 30 ? 30 : b;
+	return *backoff * (0.8 + 0.2 * (double)(rand_r(&c->rand_state) % 1000) / 1000.0);
+}
+
+/* GETs one object by name into fresh, keeping the old entry when the
+ * answer says nothing new (same resourceVersion) or is a failure. Returns
+ * whether anything changed. The map's lock is not held during the call: a
+ * slow API server must not hold up the snapshot rebuild. */
+static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
+{
+	struct kube_response resp = { 0 };
+	char path[1024], key[600];
+	const char *ns = strstr(c->opts.path, "/namespaces/");
+	struct obj_shared *old = NULL;
+	char *old_rv = NULL;
+	bool changed = false;
+	cJSON *obj;
+
+	snprintf(path, sizeof(path), "%s/%s", c->opts.path, name);
+	snprintf(key, sizeof(key), "%.*s/%s", ns ? (int)strcspn(ns + 12, "/") : 0,
+		ns ? ns + 12 : "", name);
+	pthread_mutex_lock(&c->lock);
+	if (c->map.n_buckets > 0 && *map_slot(&c->map, key) != NULL) {
+		old = objects_shared_ref((*map_slot(&c->map, key))->obj);
+		old_rv = (*map_slot(&c->map, key))->rv;
+		old_rv = old_rv ? strdup(old_rv) : NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (kube_request(c->client, "GET", path, NULL, NULL, 0, &resp) != KW_OK ||
+	    (resp.status != 200 && resp.status != 404)) {
+		if (old != NULL) /* unknown: keep what we had */
+			map_put(fresh, key, objects_shared_ref(old), old_rv ? strdup(old_rv) : NULL);
+	} else if (resp.status == 200 && (obj = cJSON_Parse(resp.body)) != NULL) {
+		const char *rv = meta_string(obj, "resourceVersion");
+
+		if (old != NULL && old_rv != NULL && rv != NULL && strcmp(old_rv, rv) == 0) {
+			map_put(fresh, key, objects_shared_ref(old), strdup(rv));
+		} else {
+			changed = true;
+			put_item(c, fresh, obj, rv ? strdup(rv) : NULL);
+		}
+		cJSON_Delete(obj);
+	} else {
+		changed = old != NULL;
+	}
+	objects_shared_unref(old);
+	free(old_rv);
+	kube_response_clear(&resp);
+	return changed;
+}
+
+/* Listing is forbidden: GET each name the owner wants, every get_ttl. */
+static void get_rounds(struct kube_cache *c)
+{
+	char *names[NAMES_MAX];
+
+	log_kv(LOG_INFO, "listing forbidden; reading objects one by one",
+		"collection", c->opts.label, NULL);
+	while (!atomic_load(&c->stop)) {
+		struct map fresh = { 0 };
+		size_t n = c->opts.names(c->opts.arg, c->opts.path, names, NAMES_MAX);
+		bool changed = false;
+
+		for (size_t i = 0; i < n; i++) {
+			changed = get_one(c, &fresh, names[i]) || changed;
+			free(names[i]);
+		}
+		pthread_mutex_lock(&c->lock);
+		changed = changed || fresh.n != c->map.n;
+		pthread_mutex_unlock(&c->lock);
+		swap_map(c, &fresh);
+		if (changed || !atomic_load(&c->synced)) {
+			atomic_store(&c->synced, true);
+			notify(c);
+		}
+		nap(c, c->opts.get_ttl > 0 ? c->opts.get_ttl : 2);
+	}
+}
+
+/* Watches until the history is gone (relist) or the cache stops. */
+static void watch_loop(struct kube_cache *c)
+{
+	double backoff = 0;
+
+	while (!atomic_load(&c->stop)) {
+		struct kube_response resp = { 0 };
+		int timeout = 300 + (int)(rand_r(&c->rand_state) % 301);
+		enum kube_watch_end end;
+
+		end = kube_watch(c->client, c->opts.path, &c->rv, timeout, on_event, c,
+			&c->stop, &resp);
+		if (end == KUBE_WATCH_FAILED)
+			log_failure(c, "watch failed", &resp);
+		kube_response_clear(&resp);
+		if (end == KUBE_WATCH_EXPIRED || end == KUBE_WATCH_STOPPED)
+			return;
+		if (end == KUBE_WATCH_FAILED)
+			nap(c, next_backoff(c, &backoff));
+		else
+			backoff = 0;
+	}
+}
+
+static void *cache_main(void *arg)
+{
+	struct kube_cache *c = arg;
+	double backoff = 0;
+
+	while (!atomic_load(&c->stop)) {
+		int rc = relist(c);
+
+		if (rc == KW_EAUTH && c->opts.names != NULL) {
+			get_rounds(c);
+			break;
+		}
+		if (rc != KW_OK) {
+			nap(c, next_backoff(c, &backoff));
+			continue;
+		}
+		backoff = 0;
+		watch_loop(c);
+	}
+	return NULL;
+}
+
+static void cache_free(struct kube_cache *c)
+{
+	map_clear(&c->map);
+	free(c->rv);
+	free((char *)c->opts.path);
+	free((char *)c->opts.api_version);
+	free((char *)c->opts.kind);
+	free((char *)c->opts.label);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+int kube_cache_start(struct kube_cache **out, struct kube_client *client,
+	const struct kube_cache_options *opts)
+{
+	struct kube_cache *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL)
+		return KW_ENOMEM;
+	c->opts = *opts;
+	c->client = client;
+	c->rand_state = (unsigned)(size_t)c ^ (unsigned)kw_monotonic();
+	atomic_init(&c->stop, false);
+	atomic_init(&c->synced, false);
+	pthread_mutex_init(&c->lock, NULL);
+	c->opts.path = strdup(opts->path);
+	c->opts.api_version = strdup(opts->api_version);
+	c->opts.kind = strdup(opts->kind);
+	c->opts.label = strdup(opts->label ? opts->label : opts->path);
+	if (c->opts.path == NULL || c->opts.api_version == NULL ||
+	    c->opts.kind == NULL || c->opts.label == NULL ||
+	    pthread_create(&c->thread, NULL, cache_main, c) != 0) {
+		cache_free(c);
+		return KW_ENOMEM;
+	}
+	*out = c;
+	return KW_OK;
+}
+
+void kube_cache_stop(struct kube_cache *c)
+{
+	if (c == NULL)
+		return;
+	atomic_store(&c->stop, true);
+	pthread_join(c->thread, NULL);
+	cache_free(c);
+}
+
+bool kube_cache_synced(struct kube_cache *c)
+{
+	return atomic_load(&c->synced);
+}
+
+size_t kube_cache_count(struct kube_cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->map.n;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+int kube_cache_collect(struct kube_cache *c, struct obj_shared ***v,
+	size_t *n, size_t *cap)
+{
+	int rc = KW_OK;
+
+	pthread_mutex_lock(&c->lock);
+	if (*n + c->map.n > *cap) {
+		size_t ncap = (*n + c->map.n) * 2 + 16;
+		struct obj_shared **nv = realloc(*v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			rc = KW_ENOMEM;
+		else {
+			*v = nv;
+			*cap = ncap;
+		}
+	}
+	for (size_t i = 0; rc == KW_OK && i < c->map.n_buckets; i++)
+		for (struct entry *e = c->map.buckets[i]; e != NULL; e = e->next)
+			(*v)[(*n)++] = objects_shared_ref(e->obj);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}

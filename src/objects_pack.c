@@ -1,0 +1,141 @@
+/*
+ * objects_pack.c: one Warehouse packed into a single allocation for the
+ * Kubernetes world's cache, where 100,000 of them live for the life of
+ * the process: the shared header, its one-object set, the Warehouse, its
+ * subscriptions and every string, laid out back to back. Packing measures
+ * first, then copies, with the same walk.
+ */
+#include "objects.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct packer {
+	char *base; /* NULL while measuring */
+	size_t used;
+};
+
+static void *take(struct packer *k, size_t size)
+{
+	void *p = k->base ? k->base + k->used : NULL;
+
+	k->used += (size + 7) & ~(size_t)7;
+	return p;
+}
+
+static char *pack_str(struct packer *k, const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	if ((d = take(k, n)) != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+static char **pack_strv(struct packer *k, char *const *v, size_t n)
+{
+	char **d;
+
+	if (n == 0)
+		return NULL;
+	d = take(k, n * sizeof(*d));
+	for (size_t i = 0; i < n; i++) {
+		char *s = pack_str(k, v[i]);
+
+		if (d != NULL)
+			d[i] = s;
+	}
+	return d;
+}
+
+/* Positions, with their file (the only one a Warehouse's come from). */
+static struct obj_pos *pack_posv(struct packer *k, const struct obj_pos *v,
+	size_t n, const char *file)
+{
+	struct obj_pos *d;
+
+	if (v == NULL || n == 0)
+		return NULL;
+	if ((d = take(k, n * sizeof(*d))) != NULL)
+		for (size_t i = 0; i < n; i++) {
+			d[i] = v[i];
+			d[i].file = file;
+		}
+	return d;
+}
+
+/* Every pointer of a subscription gets its packed copy; a field added to
+ * struct obj_subscription needs its line here. */
+static void pack_sub(struct packer *k, const struct obj_subscription *a,
+	struct obj_subscription *out, const char *file)
+{
+	struct obj_subscription b = *a;
+
+	b.repo_url = pack_str(k, a->repo_url);
+	b.branch = pack_str(k, a->branch);
+	b.allow_regexes = pack_strv(k, a->allow_regexes, a->n_allow_regexes);
+	b.allow_regex_pos = pack_posv(k, a->allow_regex_pos, a->n_allow_regexes, file);
+	b.ignore_regexes = pack_strv(k, a->ignore_regexes, a->n_ignore_regexes);
+	b.ignore_regex_pos = pack_posv(k, a->ignore_regex_pos, a->n_ignore_regexes, file);
+	b.semver_constraint = pack_str(k, a->semver_constraint);
+	b.constraint_pos.file = file;
+	b.constraint = pack_str(k, a->constraint);
+	b.platform = pack_str(k, a->platform);
+	b.chart_name = pack_str(k, a->chart_name);
+	b.include_paths = pack_strv(k, a->include_paths, a->n_include_paths);
+	b.exclude_paths = pack_strv(k, a->exclude_paths, a->n_exclude_paths);
+	b.allow_tags = pack_str(k, a->allow_tags);
+	b.ignore_tags = pack_strv(k, a->ignore_tags, a->n_ignore_tags);
+	b.pos.file = file;
+	if (out != NULL)
+		*out = b;
+}
+
+/* The walk: returns the header (NULL while measuring). */
+static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src)
+{
+	struct obj_shared *sh = take(k, sizeof(*sh));
+	struct obj_set *set = take(k, sizeof(*set));
+	struct obj_warehouse *w = take(k, sizeof(*w));
+	struct obj_subscription *subs = take(k, src->n_subs * sizeof(*subs));
+	const char *file = pack_str(k, src->pos.file);
+	char *ns = pack_str(k, src->namespace), *name = pack_str(k, src->name);
+
+	for (size_t i = 0; i < src->n_subs; i++)
+		pack_sub(k, &src->subs[i], subs ? &subs[i] : NULL, file);
+	if (sh == NULL)
+		return NULL;
+	memset(set, 0, sizeof(*set));
+	*w = *src;
+	w->namespace = ns;
+	w->name = name;
+	w->subs = src->n_subs ? subs : NULL;
+	w->object = NULL;
+	w->pos.file = file;
+	set->without_objects = true;
+	set->warehouses = w;
+	set->n_warehouses = 1;
+	sh->set = set;
+	sh->packed = true;
+	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
+	return sh;
+}
+
+struct obj_shared *objects_pack_warehouse(const struct obj_set *set)
+{
+	struct packer k = { NULL, 0 };
+
+	if (set->n_warehouses != 1 || set->n_configs || set->n_secrets ||
+	    set->n_promotions || set->shared || set->warehouses[0].object)
+		return NULL;
+	pack(&k, &set->warehouses[0]);
+	if ((k.base = malloc(k.used)) == NULL)
+		return NULL;
+	k.used = 0;
+	return pack(&k, &set->warehouses[0]);
+}
