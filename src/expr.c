@@ -1079,7 +1079,7 @@ static int eval_bool(struct eval *e, const struct node *n, bool *b)
 static int eval_binary(struct eval *e, const struct node *n, struct expr_value *out)
 {
 	struct expr_value a, b;
-	bool x;
+	bool x = false;
 
 	if (n->op == OP_AND || n->op == OP_OR) {
 		if (eval_bool(e, n->a, &x) != KW_OK)
@@ -1170,7 +1170,7 @@ static int eval_array(struct eval *e, const struct node *n, struct expr_value *o
 static int eval(struct eval *e, const struct node *n, struct expr_value *out)
 {
 	struct expr_value a, b;
-	bool c;
+	bool c = false;
 
 	memset(out, 0, sizeof(*out));
 	switch (n->kind) {

@@ -34,10 +34,10 @@ struct handler_request {
 	const char *path;
 	/* The header fields; the receiver's kind says which it reads. */
 	const struct header_lookup *headers;
-	/* The query's arguments (generic's request.params); NULL: none. */
-	const struct header_lookup *query;
 	const char *body;
 	size_t body_len;
+	/* The query's arguments (generic's request.params); NULL: none. */
+	const struct header_lookup *query;
 };
 
 struct handler_response {
