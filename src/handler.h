@@ -1,9 +1,10 @@
 /*
  * handler.h: the order of checks for one request (contract §4) and
  * the only place that maps outcomes to HTTP statuses and bodies. It knows
- * nothing of sockets: the HTTP layer feeds it the request in two steps
- * (route before the body is read, then the whole request) and waits for
- * the world when a refresh must become durable before the answer.
+ * nothing of sockets: the HTTP layer feeds it the request in four steps,
+ * numbered 0 to 3 below (the headers alone, method and path before the
+ * body is read, the whole request, the answer once the world has made the
+ * refresh durable).
  */
 #ifndef HANDLER_H
 #define HANDLER_H
@@ -35,6 +36,8 @@ struct handler_request {
 	const struct header_lookup *headers;
 	const char *body;
 	size_t body_len;
+	/* The query's arguments (generic's request.params); NULL: none. */
+	const struct header_lookup *query;
 };
 
 struct handler_response {
@@ -106,12 +109,16 @@ struct handler_headers {
 	size_t n_fields;          /* header fields */
 	size_t n_content_length;  /* Content-Length fields */
 	bool transfer_encoding;   /* a Transfer-Encoding field came */
+	size_t line_len;          /* bytes of the request line */
+	size_t head_len;          /* bytes of request line and header fields */
+	size_t limit;             /* --header-limit; 0: none */
 };
 
-/* Step 0, before routing: refuses requests on their headers alone: too
- * many fields (431), or an ambiguous body length (400: request
- * smuggling, RFC 9112 section 6.3). true when resp holds the refusal; the
- * connection should then be closed after it. */
+/* Step 0, before routing: refuses requests on their headers alone: a
+ * request line (414) or head (431) over the limit, too many fields (431),
+ * or an ambiguous body length (400: request smuggling, RFC 9112 section
+ * 6.3). true when resp holds the refusal; the connection should then be
+ * closed after it. */
 bool handler_reject_headers(const struct handler_headers *h,
 	struct handler_response *resp);
 

@@ -15,6 +15,7 @@
 #include "urlnorm.h"
 
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,24 @@ static int build_receivers(struct snapshot *s,
 	return KW_OK;
 }
 
+/* Where a broken selection's problems go: each one is an error at the
+ * position of what is wrong, keyed by the subscription's kind. */
+struct selection_report {
+	const struct obj_warehouse *wh;
+	const char *kind;
+	struct diag_list *dl;
+	bool oom;
+};
+
+static void report_selection(void *arg, const struct obj_pos *at, const char *msg)
+{
+	struct selection_report *r = arg;
+
+	if (diag_add(r->dl, DIAG_ERROR, at->file, at->line, at->column, r->kind,
+		"warehouse %s/%s: %s", r->wh->namespace, r->wh->name, msg) != KW_OK)
+		r->oom = true;
+}
+
 /* Kargo's WarehousesBySubscribedURLs: each kind by its own rules. */
 static int normalize(char **out, const struct obj_subscription *sub)
 {
@@ -296,9 +315,11 @@ static struct sel_slot *sel_slot(struct sel_table *t, const char *key, size_t le
 }
 
 /* The selector of sub's selection: found, or compiled and kept in s->sels
- * (*sel NULL and rc KW_EINVAL with err when it cannot be built). */
+ * (*sel NULL and rc KW_EINVAL when it cannot be built: each problem then
+ * goes to report, every time, so every broken subscription is named). */
 static int find_selector(struct snapshot *s, struct sel_table *t,
-	const struct obj_subscription *sub, struct selector **sel, struct kw_err *err)
+	const struct obj_subscription *sub, struct selector **sel,
+	struct selection_report *report)
 {
 	struct sel_slot *slot;
 	int rc;
@@ -312,7 +333,7 @@ static int find_selector(struct snapshot *s, struct sel_table *t,
 		*sel = slot->sel;
 		return KW_OK;
 	}
-	rc = selector_new(sel, sub, err);
+	rc = selector_new_each(sel, sub, report_selection, report);
 	if (rc != KW_OK)
 		return rc;
 	s->sels[s->n_sels++] = *sel;
@@ -326,7 +347,9 @@ static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
 	const struct obj_subscription *sub, struct diag_list *dl)
 {
 	struct url_entry *e = &s->urls[s->n_urls];
-	struct kw_err err;
+	static const char *const kinds[] = { "git", "image", "chart" };
+	struct selection_report report = { &s->objs->warehouses[w], kinds[sub->kind],
+		dl, false };
 	int rc;
 
 	rc = normalize(&e->url, sub);
@@ -334,24 +357,13 @@ static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
 		return rc;
 	e->warehouse = w;
 	e->sub = (size_t)(sub - s->objs->warehouses[w].subs);
-	rc = find_selector(s, t, sub, &e->sel, &err);
-	if (rc == KW_ENOMEM) {
+	rc = find_selector(s, t, sub, &e->sel, &report);
+	if (rc == KW_ENOMEM || report.oom) {
 		free(e->url);
-		return rc;
+		return KW_ENOMEM;
 	}
-	if (rc != KW_OK) {
-		const struct obj_warehouse *wh = &s->objs->warehouses[w];
-
-		static const char *const kinds[] = { "git", "image", "chart" };
-
+	if (rc != KW_OK)
 		s->n_broken++;
-		if (diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
-			sub->pos.column, kinds[sub->kind], "warehouse %s/%s: %s",
-			wh->namespace, wh->name, err.msg) != KW_OK) {
-			free(e->url);
-			return KW_ENOMEM;
-		}
-	}
 	s->n_urls++;
 	return KW_OK;
 }
@@ -480,6 +492,42 @@ size_t snapshot_unserved(const struct snapshot *s)
 	return s->n_unserved;
 }
 
+/* snprintf at buf + used; the new length, kept below len. */
+__attribute__((format(printf, 4, 5)))
+static size_t text_append(char *buf, size_t len, size_t used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return used;
+	return used + (size_t)n < len ? used + (size_t)n : len - 1;
+}
+
+void snapshot_warnings_text(const struct snapshot *s, char *buf, size_t len)
+{
+	const struct obj_set *o = s->objs;
+	size_t used = 0, configured = 0;
+
+	for (size_t i = 0; i < o->n_configs; i++)
+		configured += o->configs[i].n_receivers;
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (configured == 0)
+		used = text_append(buf, len, used, "no receivers configured");
+	if (s->n_unserved > 0)
+		used = text_append(buf, len, used, "%s%zu receiver(s) not served: their "
+			"Secret or its key is missing", used ? "; " : "", s->n_unserved);
+	if (o->n_unknown_kinds > 0)
+		text_append(buf, len, used, "%s%zu object(s) of unknown kargo.akuity.io "
+			"kinds skipped (first: %s)", used ? "; " : "", o->n_unknown_kinds,
+			o->unknown_kind ? o->unknown_kind : "?");
+}
+
 struct snapshot *snapshot_ref(struct snapshot *s)
 {
 	atomic_fetch_add(&s->refs, 1);
@@ -569,13 +617,34 @@ static void idx_finish(struct idx_list *l, size_t **out, size_t *n_out)
 	*n_out = n;
 }
 
-static bool refs_match(const struct url_entry *e, char *const *refs,
+/* The first ref the subscription's selection takes, or NULL. */
+static const char *refs_match(const struct url_entry *e, char *const *refs,
 	size_t n_refs)
 {
 	for (size_t i = 0; i < n_refs; i++)
 		if (selector_match(e->sel, refs[i], strlen(refs[i])))
-			return true;
-	return false;
+			return refs[i];
+	return NULL;
+}
+
+static void trace_one(const struct snapshot_trace *t,
+	const struct obj_warehouse *wh, const char *url, bool chosen,
+	const char *why, const char *ref)
+{
+	if (t != NULL)
+		t->fn(t->arg, wh->namespace, wh->name, url, chosen, why, ref);
+}
+
+/* Why a Warehouse in scope was or was not chosen. */
+static const char *trace_why(size_t n_refs, const char *ref, bool filtered)
+{
+	if (n_refs == 0)
+		return "the event names no refs: every subscriber is refreshed";
+	if (ref != NULL)
+		return "a pushed ref matches a subscription's selection";
+	return filtered ? "a pushed ref matches, but no changed path passes its "
+		"includePaths/excludePaths" :
+		"no pushed ref matches its subscriptions (branch, tag regexes, semver)";
 }
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -597,7 +666,7 @@ static bool chosen_before(const struct idx_list *l, size_t n_sorted, size_t w)
  */
 static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 	const char *url, const struct snapshot_push *push, struct idx_list *l,
-	size_t n_sorted)
+	size_t n_sorted, const struct snapshot_trace *t)
 {
 	char *const *refs = push->refs;
 	size_t n_refs = push->n_refs;
@@ -606,18 +675,29 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 
 	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
 		size_t w = s->urls[i].warehouse, end = i;
-		bool skip = !in_scope(r, s->objs->warehouses[w].namespace) ||
-			chosen_before(l, n_sorted, w);
-		bool chosen = false;
+		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+		bool out = !in_scope(r, wh->namespace);
+		bool skip = out || chosen_before(l, n_sorted, w);
+		bool chosen = false, filtered = false;
+		const char *ref = NULL;
 
 		while (end < s->n_urls && s->urls[end].warehouse == w &&
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
 		for (; !skip && !chosen && i < end; i++) {
-			chosen = n_refs == 0 || (refs_match(&s->urls[i], refs, n_refs) &&
-				(push->n_paths == 0 || selector_match_paths(s->urls[i].sel,
-					push->paths, push->n_paths)));
+			bool paths_ok;
+
+			ref = n_refs == 0 ? NULL : refs_match(&s->urls[i], refs, n_refs);
+			paths_ok = ref == NULL || push->n_paths == 0 ||
+				selector_match_paths(s->urls[i].sel, push->paths, push->n_paths);
+			chosen = n_refs == 0 || (ref != NULL && paths_ok);
+			filtered = filtered || (ref != NULL && !paths_ok);
 		}
+		if (out)
+			trace_one(t, wh, url, false, "another project's Warehouse", NULL);
+		else if (!skip)
+			trace_one(t, wh, url, chosen, trace_why(n_refs, chosen ? ref : NULL,
+				filtered), chosen ? ref : NULL);
 		if (chosen && idx_push(l, w) != KW_OK)
 			return KW_ENOMEM;
 		i = end;
@@ -628,6 +708,13 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
 	const struct snapshot_push *push)
+{
+	return snapshot_match_warehouses_traced(out, n_out, s, r, push, NULL);
+}
+
+int snapshot_match_warehouses_traced(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	const struct snapshot_push *push, const struct snapshot_trace *trace)
 {
 	char *const *urls = push->urls;
 	size_t n_urls = push->n_urls;
@@ -647,7 +734,7 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
-		rc = match_url(s, r, sorted[u], push, &l, l.n);
+		rc = match_url(s, r, sorted[u], push, &l, l.n, trace);
 	}
 	free(sorted);
 	if (rc != KW_OK) {

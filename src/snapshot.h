@@ -63,6 +63,12 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
  * missing. */
 size_t snapshot_unserved(const struct snapshot *s);
 
+/* What readiness reports about a snapshot that serves despite warnings,
+ * into buf ("" when there are none): receivers left out (missing Secret or
+ * key), no receivers at all, objects of unknown kargo.akuity.io kinds
+ * skipped. The log has each warning with its position. */
+void snapshot_warnings_text(const struct snapshot *s, char *buf, size_t len);
+
 /* Takes another reference (thread-safe). Returns s. */
 struct snapshot *snapshot_ref(struct snapshot *s);
 
@@ -106,6 +112,21 @@ struct snapshot_push {
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
 	const struct snapshot_push *push);
+
+/* Told, for each Warehouse subscribed to a pushed URL, whether it was
+ * chosen and why (a fixed English sentence), with the ref that chose it
+ * (or NULL): what --log-level debug shows when a push "refreshed 0". */
+struct snapshot_trace {
+	void (*fn)(void *arg, const char *namespace, const char *name,
+		const char *url, bool chosen, const char *why, const char *ref);
+	void *arg;
+};
+
+/* snapshot_match_warehouses, telling trace (may be NULL) about every
+ * candidate. */
+int snapshot_match_warehouses_traced(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	const struct snapshot_push *push, const struct snapshot_trace *trace);
 
 /* The Running Promotions in r's scope waiting on the pull request url:
  * indexes into snapshot_objects(s)->promotions. KW_OK or KW_ENOMEM. */

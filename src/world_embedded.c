@@ -12,6 +12,7 @@
 #include "kw.h"
 #include "log.h"
 #include "manifest.h"
+#include "snapshot_build.h"
 #include "store.h"
 #include "world.h"
 
@@ -53,13 +54,8 @@ int world_embedded_load(struct snapshot **out,
 	struct obj_set *objs = NULL;
 	int rc;
 
-	*out = NULL;
 	rc = manifest_load_with(&objs, dl, opts->manifest_paths, opts->n_manifest_paths, &mo);
-	if (rc != KW_OK || dl->n_errors > 0) {
-		objects_free_set(objs);
-		return rc == KW_ENOMEM ? rc : KW_EINVAL;
-	}
-	return snapshot_new(out, objs, &opts->snap, dl);
+	return snapshot_build(out, objs, rc, &opts->snap, false, dl);
 }
 
 static struct snapshot *embedded_snapshot(struct world *w)
@@ -77,25 +73,21 @@ static void log_diags(const struct diag_list *dl)
 {
 	for (size_t i = 0; i < dl->n; i++) {
 		const struct diag *d = &dl->items[i];
-		char pos[64];
+		char line[24], column[24];
 
-		snprintf(pos, sizeof(pos), "%zu:%zu", d->line, d->column);
+		snprintf(line, sizeof(line), "%zu", d->line);
+		snprintf(column, sizeof(column), "%zu", d->column);
 		log_kv(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN,
-			"manifest problem", "file", d->file, "pos", pos, "key", d->key,
-			"problem", d->message, NULL);
+			"manifest problem", "file", d->file, "#line", line, "#column", column,
+			"key", d->key, "problem", d->message, NULL);
 	}
 }
 
-/* Readiness names receivers left out because their Secret is missing. */
+/* Readiness names what the configuration serves without (receivers left
+ * out, none at all, unknown kinds skipped). */
 static void set_unserved_reason(struct embedded *e, const struct snapshot *s)
 {
-	size_t n = snapshot_unserved(s);
-
-	if (n == 0)
-		e->degraded[0] = '\0';
-	else
-		snprintf(e->degraded, sizeof(e->degraded),
-			"%zu receiver(s) not served: their Secret or its key is missing", n);
+	snapshot_warnings_text(s, e->degraded, sizeof(e->degraded));
 }
 
 static int embedded_reload(struct world *w)
@@ -139,10 +131,8 @@ static bool embedded_ready(struct world *w, char *why, size_t why_len)
 {
 	struct embedded *e = from_world(w);
 
-	if (!journal_writable(e->journal)) {
-		snprintf(why, why_len, "state database is not writable");
+	if (!journal_writable_why(e->journal, why, why_len))
 		return false;
-	}
 	pthread_mutex_lock(&e->snap_lock);
 	snprintf(why, why_len, "%s", e->degraded);
 	pthread_mutex_unlock(&e->snap_lock);
@@ -311,8 +301,10 @@ int world_embedded_new(struct world **out,
 	rc = world_embedded_load(&e->snap, opts, dl);
 	if (rc == KW_EINVAL)
 		kw_errf(err, rc, "the configuration has %zu error(s)", dl->n_errors);
-	if (rc == KW_OK)
+	if (rc == KW_OK) {
+		set_unserved_reason(e, e->snap);
 		rc = journal_open(&e->journal, &jo, err);
+	}
 	if (rc == KW_OK)
 		rc = start_watcher(e, err);
 	if (rc != KW_OK) {
