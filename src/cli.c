@@ -773,7 +773,8 @@ static int load_objects(struct obj_set **objs, struct diag_list *dl,
 static int load_snapshot(struct snapshot **out, const struct opts *o,
 	bool *skipped)
 {
-	struct snapshot_options so = { o->base_url, o->system_namespace };
+	struct snapshot_options so = { .base_url = o->base_url,
+		.system_namespace = o->system_namespace };
 	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
 	int rc;
@@ -1331,7 +1332,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 {
 	struct world_embedded_options wo = {
 		.manifest_paths = o->manifests, .n_manifest_paths = o->n_manifests,
-		.state_path = o->state, .snap = { o->base_url, o->system_namespace },
+		.state_path = o->state, .snap = { .base_url = o->base_url, .system_namespace = o->system_namespace },
 		.deliveries_keep = o->deliveries_keep, .queue_max = o->queue_max,
 		.watch = o->watch, .sync_normal = o->sync_normal,
 	};

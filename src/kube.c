@@ -175,7 +175,14 @@ static CURL *handle_new(struct kube_client *c)
 	if (h == NULL)
 		return NULL;
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* A connection that died without FIN or RST (a lost node, a NAT
+	 * dropping the flow) is found within about a minute (15 s idle, then
+	 * probes every 5 s, which Linux gives up after 9), not only at the
+	 * watch's timeout minutes later: meanwhile a deleted Secret would stay
+	 * valid. */
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 15L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 5L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (k->insecure) {

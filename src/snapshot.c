@@ -54,6 +54,7 @@ struct snapshot {
 	size_t n_prs;
 	size_t n_unserved; /* receivers left out: no Secret or no key */
 	size_t n_broken;   /* subscriptions whose selection cannot be built */
+	bool serve_broken; /* snapshot_options.serve_broken */
 };
 
 static int cmp_path(const void *a, const void *b)
@@ -362,8 +363,13 @@ static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
 		free(e->url);
 		return KW_ENOMEM;
 	}
-	if (rc != KW_OK)
+	if (rc != KW_OK) {
 		s->n_broken++;
+		if (s->serve_broken) { /* left out: it never matches */
+			free(e->url);
+			return KW_OK;
+		}
+	}
 	s->n_urls++;
 	return KW_OK;
 }
@@ -472,12 +478,13 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	}
 	atomic_init(&s->refs, 1);
 	s->objs = objs;
+	s->serve_broken = opts->serve_broken;
 	rc = build_receivers(s, opts, dl);
 	if (rc == KW_OK)
 		rc = build_urls(s, dl);
 	if (rc == KW_OK)
 		rc = build_prs(s);
-	if (rc == KW_OK && s->n_broken > 0)
+	if (rc == KW_OK && s->n_broken > 0 && !s->serve_broken)
 		rc = KW_EINVAL; /* every broken selection was reported first */
 	if (rc != KW_OK) {
 		snapshot_free(s);
@@ -522,6 +529,10 @@ void snapshot_warnings_text(const struct snapshot *s, char *buf, size_t len)
 	if (s->n_unserved > 0)
 		used = text_append(buf, len, used, "%s%zu receiver(s) not served: their "
 			"Secret or its key is missing", used ? "; " : "", s->n_unserved);
+	if (s->n_broken > 0)
+		used = text_append(buf, len, used, "%s%zu subscription(s) not served: "
+			"their selection cannot be built (see the log)", used ? "; " : "",
+			s->n_broken);
 	if (o->n_unknown_kinds > 0)
 		text_append(buf, len, used, "%s%zu object(s) of unknown kargo.akuity.io "
 			"kinds skipped (first: %s)", used ? "; " : "", o->n_unknown_kinds,

@@ -39,6 +39,12 @@ struct snapshot;
 struct snapshot_options {
 	const char *base_url;         /* EXTERNAL_WEBHOOK_SERVER_BASE_URL */
 	const char *system_namespace; /* SYSTEM_RESOURCES_NAMESPACE */
+	/* Kubernetes: a subscription whose selection cannot be built is
+	 * reported and left out (it never matches) instead of refusing the
+	 * snapshot. In a cluster its author is not the operator, and the
+	 * snapshot it would freeze is nobody's choice (a deleted Secret
+	 * would stay valid). */
+	bool serve_broken;
 };
 
 struct snapshot;

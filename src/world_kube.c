@@ -180,6 +180,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* The "namespace/name" of every receiver's Secret in v's configs. */
 static int secret_refs(char ***out, size_t *n_out, struct obj_shared *const *v,
 	size_t n, const char *system_ns)
@@ -204,8 +211,12 @@ static int secret_refs(char ***out, size_t *n_out, struct obj_shared *const *v,
 				if (c->receivers[r].secret_name == NULL || ns == NULL)
 					continue;
 				len = strlen(ns) + strlen(c->receivers[r].secret_name) + 2;
-				if ((refs[k] = malloc(len)) == NULL)
-					continue;
+				if ((refs[k] = malloc(len)) == NULL) {
+					/* a dropped reference would 404 its receiver:
+					 * keep the old sources instead */
+					free_strings(refs, k);
+					return KW_ENOMEM;
+				}
 				snprintf(refs[k++], len, "%s/%s", ns, c->receivers[r].secret_name);
 			}
 		}
@@ -213,13 +224,6 @@ static int secret_refs(char ***out, size_t *n_out, struct obj_shared *const *v,
 	*out = refs;
 	*n_out = k;
 	return KW_OK;
-}
-
-static void free_strings(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* The namespaces to read Secrets from: the ProjectConfigs' own and the
@@ -619,7 +623,11 @@ static void rebuild(struct kube_world *w)
 		rc = snapshot_new(&s, set, &w->opts.snap, &dl);
 	log_snapshot_diags(w, &dl);
 	diag_clear(&dl);
-	if (rc == KW_OK) {
+	if (rc != KW_OK) { /* say why, rather than "not synced", until one is built */
+		pthread_mutex_lock(&w->snap_lock);
+		snprintf(w->why, sizeof(w->why), "the snapshot cannot be built (see the log)");
+		pthread_mutex_unlock(&w->snap_lock);
+	} else {
 		char ms[32], count[32];
 
 		swap_snapshot(w, s);
@@ -786,7 +794,7 @@ static void *patch_main(void *arg)
 	struct kube_world *w = arg;
 
 	for (;;) {
-		struct waiter *sent;
+		struct waiter *sent, *orphans = NULL;
 		struct patch *p;
 		char token[KW_TIME_SIZE], why[1200] = "";
 		int outcome;
@@ -813,14 +821,20 @@ static void *patch_main(void *arg)
 
 		pthread_mutex_lock(&w->patch_lock);
 		p->in_flight = false;
-		if (p->waiting != NULL) {
+		if (p->waiting != NULL && !w->cancelled) {
 			queue_patch(w, p); /* pushes that came while it was in flight */
 		} else {
+			/* Done; when shutting down, jobs that joined while it
+			 * was in flight get no new patch but a 503 (kube_cancel
+			 * fails them, or this if it came first). */
+			orphans = p->waiting;
+			p->waiting = NULL;
 			*patch_slot(w, p->path) = p->hnext;
 			patch_free(p);
 		}
 		pthread_mutex_unlock(&w->patch_lock);
 		patch_done(w, sent, outcome, why);
+		patch_done(w, orphans, 1, "shutting down");
 	}
 	return NULL;
 }
@@ -932,8 +946,33 @@ static bool kube_ready(struct world *ww, char *why, size_t why_len)
 	return synced;
 }
 
+/* The jobs waiting for the next send of records now in flight, as one
+ * list (taken off the records): at shutdown they must not start a new
+ * patch. */
+static struct waiter *take_waiting_in_flight(struct kube_world *w)
+{
+	struct waiter *all = NULL;
+
+	pthread_mutex_lock(&w->patch_lock);
+	for (size_t i = 0; i < PATCH_BUCKETS; i++)
+		for (struct patch *p = w->buckets[i]; p != NULL; p = p->hnext) {
+			struct waiter *last = p->waiting;
+
+			if (!p->in_flight || last == NULL)
+				continue;
+			while (last->next != NULL)
+				last = last->next;
+			last->next = all;
+			all = p->waiting;
+			p->waiting = NULL;
+		}
+	pthread_mutex_unlock(&w->patch_lock);
+	return all;
+}
+
 /* Jobs whose patches have not started fail at once (503, retried by the
- * sender); patches in flight finish within the call timeout. */
+ * sender), also those waiting behind a patch in flight; patches in flight
+ * finish within the call timeout. */
 static void kube_cancel(struct world *ww)
 {
 	struct kube_world *w = from_world(ww);
@@ -961,6 +1000,7 @@ static void kube_cancel(struct world *ww)
 		pthread_mutex_unlock(&w->patch_lock);
 		patch_done(w, sent, 1, "shutting down");
 	}
+	patch_done(w, take_waiting_in_flight(w), 1, "shutting down");
 	journal_cancel(w->journal);
 }
 
@@ -1054,10 +1094,15 @@ static int start_threads(struct kube_world *w, struct kw_err *err)
 	for (; w->n_workers < n; w->n_workers++)
 		if (pthread_create(&w->workers[w->n_workers], NULL, patch_main, w) != 0)
 			return kw_errf(err, KW_ENOMEM, "cannot start the patch workers");
+	/* The caches first: the rebuild thread reads w->caches, and
+	 * starting it afterwards orders those writes before its reads (a
+	 * cache that syncs meanwhile only leaves w->dirty set). */
+	if (start_caches(w) != KW_OK)
+		return KW_ENOMEM;
 	if (pthread_create(&w->rebuilder, NULL, rebuild_main, w) != 0)
 		return kw_errf(err, KW_ENOMEM, "cannot start the rebuild thread");
 	w->rebuilder_started = true;
-	return start_caches(w);
+	return KW_OK;
 }
 
 int world_kube_new(struct world **out, const struct world_kube_options *opts,
@@ -1075,6 +1120,7 @@ int world_kube_new(struct world **out, const struct world_kube_options *opts,
 		return KW_ENOMEM;
 	w->base.ops = &kube_ops;
 	w->opts = *opts;
+	w->opts.snap.serve_broken = true; /* one broken Warehouse freezes nothing */
 	pthread_mutex_init(&w->ns_lock, NULL);
 	pthread_mutex_init(&w->snap_lock, NULL);
 	pthread_mutex_init(&w->rebuild_lock, NULL);

@@ -424,8 +424,87 @@ def test_kube_rbac_matches_deploy(tmp):
     eq(sorted(granted - used - kargo_gets), [], "granted but never used")
 
 
+
+BROKEN = {"apiVersion": API, "kind": "Warehouse",
+          "metadata": {"name": "wh-bad", "namespace": "kargo-demo"},
+          "spec": {"subscriptions": [{"git": {
+              "repoURL": "https://bitbucket.org/acme/app",
+              "commitSelectionStrategy": "NewestTag",
+              "allowTagsRegexes": ["(unclosed"]}}]}}
+
+
+def test_kube_broken_warehouse_does_not_freeze_revocation(tmp):
+    """One Warehouse with a selection that cannot be built (anyone's, in any
+    project) must not freeze the snapshot: a Secret deleted afterwards is
+    revoked (404). (review-kube.md #2)"""
+    os.makedirs(os.path.join(tmp, "srv"))
+    k = Kube(tmp)
+    try:
+        eq(k.push()[0], 200, "served")
+        k.fk.put(BROKEN)
+        k.fk.delete("Secret", "kargo-demo", "bb-secret")
+        poll(lambda: k.push()[0], lambda s: s == 404, seconds=10,
+             what="deleted secret revoked although wh-bad is broken")
+    finally:
+        k.close(expect_code=None)
+
+
+def test_kube_broken_warehouse_at_start_still_ready(tmp):
+    """A broken Warehouse present before the first sync must not keep the
+    whole server unready (every project's receivers 503 forever); /readyz
+    names it. (review-kube.md #2)"""
+    os.makedirs(os.path.join(tmp, "srv"))
+    k = Kube(tmp, objs=objects() + [BROKEN], wait=False)
+    try:
+        st, _, body = poll(lambda: k.srv.request("GET", "/readyz"), lambda r: r[0] == 200,
+                           seconds=10, what="/readyz 200 with one broken Warehouse")
+        expect("selection cannot be built" in body.decode(errors="replace"),
+               "/readyz names the broken selection: %r" % body)
+        eq(k.push()[0], 200, "the valid Warehouses are served")
+    finally:
+        k.close(expect_code=None)
+
+
+def test_kube_sigterm_fails_pushes_behind_a_patch_in_flight(tmp):
+    """A push that arrives while its Warehouses' PATCHes are in flight
+    waits for the next PATCH; when the shutdown grace period ends first, it
+    is answered 503 (the sender retries) and no new PATCH starts.
+    (review-kube.md #8)"""
+    os.makedirs(os.path.join(tmp, "srv"))
+    k = Kube(tmp, env={"GRACEFUL_SHUTDOWN_TIMEOUT": "1s"})  # ends before A's PATCH
+    try:
+        msg = jbody(k.push()[2]).get("msg", "")
+        n = int(re.search(r"refreshed (\d+) warehouse", msg).group(1))
+        k.fk.clear_calls()
+        k.fk.set_patch_delay(3)
+        answers = {}
+
+        def one(tag):
+            answers[tag] = k.push()[0]
+
+        def patches():
+            return len([c for c in k.fk.calls() if c[0] == "patch"])
+
+        a = threading.Thread(target=one, args=("a",))
+        a.start()
+        poll(patches, lambda m: m == n, what="A's %d PATCHes in flight" % n)
+        b = threading.Thread(target=one, args=("b",))
+        b.start()
+        time.sleep(0.3)  # B reaches the server and waits behind A's PATCHes
+        k.srv.signal(signal.SIGTERM)
+        a.join(60)
+        b.join(60)
+        eq(answers.get("b"), 503, "B, waiting behind a patch in flight, answered 503")
+        eq(k.srv.proc.wait(60), 0, "exit status")
+        eq(answers.get("a"), 200, "A, in flight at SIGTERM, finished")
+        eq(patches(), n, "no PATCH started after SIGTERM")
+    finally:
+        k.close(expect_code=None)
+
 TESTS = [
     test_kube_same_answers_as_embedded,
+    test_kube_broken_warehouse_does_not_freeze_revocation,
+    test_kube_broken_warehouse_at_start_still_ready,
     test_kube_refresh_is_a_merge_patch,
     test_kube_readiness_before_sync,
     test_kube_patch_failures,
@@ -436,6 +515,7 @@ TESTS = [
     test_kube_secrets_by_get_when_list_forbidden,
     test_kube_push_storm_coalesced,
     test_kube_sigterm_with_patches_in_flight,
+    test_kube_sigterm_fails_pushes_behind_a_patch_in_flight,
     test_kube_read_commands,
     test_kube_rbac_matches_deploy,  # last: it reads the calls of the others
 ]

@@ -141,7 +141,7 @@ static const struct pr_row pr_rows[] = {
 static struct snapshot *build_rc(const char *const *docs, size_t n_docs,
 	const char *base, struct diag_list *dl, int want)
 {
-	struct snapshot_options so = { base, "kargo-system-resources" };
+	struct snapshot_options so = { .base_url = base, .system_namespace = "kargo-system-resources" };
 	struct obj_set *set = manifest_set_new();
 	struct snapshot *s = NULL;
 
@@ -331,6 +331,59 @@ static void test_broken_selections(void)
 	diag_clear(&dl);
 }
 
+/* The matches of one push to url with ref, as "ns/name ...". */
+static void match_one(char *got, size_t len, const struct snapshot *s,
+	const char *url, const char *ref)
+{
+	char *urls[1] = { (char *)url }, *refs[1] = { (char *)ref };
+	struct snapshot_push push = { urls, 1, refs, 1, NULL, 0 };
+	const struct snap_receiver *r = receiver(s, "p/r");
+	size_t *idx = NULL, n = 0;
+
+	got[0] = '\0';
+	CHECK(r != NULL);
+	if (r != NULL && snapshot_match_warehouses(&idx, &n, s, r, &push) == KW_OK)
+		names(got, len, s, idx, n, false);
+	free(idx);
+}
+
+/* Kubernetes mode (serve_broken): the same broken selections are reported
+ * just as often, but the snapshot is built and only they are left out, so
+ * one user's broken Warehouse freezes nobody's configuration. */
+static void test_broken_selections_served(void)
+{
+	static const char *const broken[] = { RECEIVERS,
+		WH("p", "ok", GIT("repoURL: '" AB "', branch: main")),
+		WH("p", "bad-regex", GIT("repoURL: '" AB "', branch: main")
+			GIT("repoURL: '" AB "', commitSelectionStrategy: NewestTag,"
+			" allowTagsRegexes: ['(unclosed']")),
+		WH("p", "bad-constraint", GIT("repoURL: '" U2 "', commitSelectionStrategy: SemVer,"
+			" semverConstraint: 'not one'")) };
+	struct snapshot_options so = { .base_url = "http://h",
+		.system_namespace = "kargo-system-resources", .serve_broken = true };
+	struct obj_set *set = manifest_set_new();
+	struct diag_list dl = { 0 };
+	struct snapshot *s = NULL;
+	char got[256], text[512];
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(broken); i++)
+		manifest_parse(set, &dl, "t.yaml", broken[i], strlen(broken[i]));
+	CHECK_INT(snapshot_new(&s, set, &so, &dl), KW_OK);
+	CHECK_INT(dl.n_errors, 2);
+	diag_clear(&dl);
+	if (s == NULL)
+		return;
+	match_one(got, sizeof(got), s, AB, "refs/heads/main");
+	CHECK_STR(got, "p/ok p/bad-regex"); /* through its good subscription */
+	match_one(got, sizeof(got), s, AB, "refs/tags/v1.0.0");
+	CHECK_STR(got, "");
+	match_one(got, sizeof(got), s, U2, "refs/tags/v1.0.0");
+	CHECK_STR(got, "");
+	snapshot_warnings_text(s, text, sizeof(text));
+	CHECK(strstr(text, "2 subscription(s) not served") != NULL);
+	snapshot_unref(s);
+}
+
 /* check reports every problem of the selections, each bad regex at its own
  * line: two bad regexes in one list, a bad constraint, and a bad regex in a
  * later subscription of the same Warehouse (issue 8 item 3). */
@@ -432,6 +485,7 @@ int main(void)
 	test_match_promotions(s);
 	test_secret_deleted();
 	test_broken_selections();
+	test_broken_selections_served();
 	test_every_problem();
 	test_warnings_text();
 	/* A reference taken outlives the creator's. */
