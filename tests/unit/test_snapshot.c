@@ -304,19 +304,21 @@ static void test_secret_deleted(void)
 	}
 }
 
+/* Two Warehouses whose selections cannot be built, one beside them. */
+static const char *const broken[] = { RECEIVERS,
+	WH("p", "ok", GIT("repoURL: '" AB "', branch: main")),
+	WH("p", "bad-regex", GIT("repoURL: '" AB "', branch: main")
+		GIT("repoURL: '" AB "', commitSelectionStrategy: NewestTag,"
+		" allowTagsRegexes: ['(unclosed']")),
+	WH("p", "bad-constraint", GIT("repoURL: '" U2 "', commitSelectionStrategy: SemVer,"
+		" semverConstraint: 'not one'")) };
+
 /* A selection that cannot be built (bad regex, bad constraint, a
  * deprecated field on a tag strategy) is an error, each one reported at
  * its subscription, and no snapshot is built: no Warehouse is ever served
  * broken. */
 static void test_broken_selections(void)
 {
-	static const char *const broken[] = { RECEIVERS,
-		WH("p", "ok", GIT("repoURL: '" AB "', branch: main")),
-		WH("p", "bad-regex", GIT("repoURL: '" AB "', branch: main")
-			GIT("repoURL: '" AB "', commitSelectionStrategy: NewestTag,"
-			" allowTagsRegexes: ['(unclosed']")),
-		WH("p", "bad-constraint", GIT("repoURL: '" U2 "', commitSelectionStrategy: SemVer,"
-			" semverConstraint: 'not one'")) };
 	struct diag_list dl = { 0 };
 	struct snapshot *s = build_rc(broken, KW_ARRAY_LEN(broken), "http://h", &dl, KW_EINVAL);
 	size_t git = 0;
@@ -352,13 +354,6 @@ static void match_one(char *got, size_t len, const struct snapshot *s,
  * one user's broken Warehouse freezes nobody's configuration. */
 static void test_broken_selections_served(void)
 {
-	static const char *const broken[] = { RECEIVERS,
-		WH("p", "ok", GIT("repoURL: '" AB "', branch: main")),
-		WH("p", "bad-regex", GIT("repoURL: '" AB "', branch: main")
-			GIT("repoURL: '" AB "', commitSelectionStrategy: NewestTag,"
-			" allowTagsRegexes: ['(unclosed']")),
-		WH("p", "bad-constraint", GIT("repoURL: '" U2 "', commitSelectionStrategy: SemVer,"
-			" semverConstraint: 'not one'")) };
 	struct snapshot_options so = { .base_url = "http://h",
 		.system_namespace = "kargo-system-resources", .serve_broken = true };
 	struct obj_set *set = manifest_set_new();
