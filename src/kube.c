@@ -620,7 +620,7 @@ int kube_list(struct kube_client *c, const char *path, size_t limit,
 	bool bad = false;
 
 	*resource_version = NULL;
-	snprintf(params, sizeof(params), "limit=%zu", limit ? limit : 500);
+	snprintf(params, sizeof(params), "limit=%zu", limit ? limit : KUBE_LIST_LIMIT);
 	do {
 		url = with_query(path, params, "continue", cont);
 		free(cont);

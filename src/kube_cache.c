@@ -22,10 +22,10 @@
 #define NAMES_MAX 256 /* Secrets GET one by one, per namespace */
 
 struct entry {
-	char *key; /* "namespace/name" */
 	char *rv;  /* resourceVersion, kept in GET mode only */
 	struct obj_shared *obj;
 	struct entry *next;
+	char key[]; /* "namespace/name": one allocation with the entry */
 };
 
 struct map {
@@ -48,7 +48,6 @@ struct kube_cache {
 
 static void entry_free(struct entry *e)
 {
-	free(e->key);
 	free(e->rv);
 	objects_shared_unref(e->obj);
 	free(e);
@@ -115,12 +114,12 @@ static int map_put(struct map *m, const char *key, struct obj_shared *obj,
 		(*slot)->rv = rv;
 		return KW_OK;
 	}
-	e = calloc(1, sizeof(*e));
-	if (e == NULL || (e->key = strdup(key)) == NULL) {
-		free(e);
+	e = malloc(sizeof(*e) + strlen(key) + 1);
+	if (e == NULL)
 		goto fail;
-	}
+	memcpy(e->key, key, strlen(key) + 1);
 	e->obj = obj;
+	e->next = NULL;
 	e->rv = rv;
 	*slot = e;
 	m->n++;
@@ -281,7 +280,7 @@ static int relist(struct kube_cache *c)
 	char *rv = NULL;
 	int rc;
 
-	rc = kube_list(c->client, c->opts.path, c->opts.page ? c->opts.page : 500,
+	rc = kube_list(c->client, c->opts.path, c->opts.page ? c->opts.page : KUBE_LIST_LIMIT,
 		list_item, args, &rv, &resp);
 	if (rc != KW_OK) {
 		if (resp.status != 403 || c->opts.names == NULL)

@@ -26,7 +26,7 @@ struct kube_cache_options {
 	const char *api_version; /* given to items that carry none */
 	const char *kind;        /* "Warehouse", "Secret", ... */
 	const char *label;       /* for logs: "warehouses", "secrets in x" */
-	size_t page;             /* list limit; 0: 500 */
+	size_t page;             /* list limit; 0: KUBE_LIST_LIMIT */
 	/* Called (from the cache's thread) after the contents changed or the
 	 * first list completed. */
 	void (*changed)(void *arg);

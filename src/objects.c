@@ -137,6 +137,7 @@ struct obj_shared *objects_share(struct obj_set *set)
 	}
 	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
 	sh->set = set;
+	sh->warehouse = NULL;
 	sh->packed = false;
 	return sh;
 }

@@ -170,11 +170,13 @@ struct obj_set {
 	size_t n_shared;
 };
 
-/* A set with a reference count, shared by snapshots. */
+/* A set with a reference count, shared by snapshots; or, packed, one
+ * Warehouse without a set around it (100,000 sets would cost 10 MB). */
 struct obj_shared {
 	unsigned long refs; /* atomic: objects_shared_ref/unref */
-	struct obj_set *set;
-	bool packed; /* set and header are one block (objects_pack_warehouse) */
+	struct obj_set *set; /* NULL when packed */
+	const struct obj_warehouse *warehouse; /* packed: the Warehouse */
+	bool packed; /* warehouse and header are one block (objects_pack_warehouse) */
 };
 
 /* Wraps set (taking ownership) with one reference; a set of one

@@ -1,8 +1,9 @@
 /*
  * objects_pack.c: one Warehouse packed into a single allocation for the
  * Kubernetes world's cache, where 100,000 of them live for the life of
- * the process: the shared header, its one-object set, the Warehouse, its
- * subscriptions and every string, laid out back to back. Packing measures
+ * the process: the shared header, the Warehouse, its subscriptions and
+ * every string, laid out back to back (no obj_set: the header points at
+ * the Warehouse). Packing measures
  * first, then copies, with the same walk.
  */
 #include "objects.h"
@@ -100,7 +101,6 @@ static void pack_sub(struct packer *k, const struct obj_subscription *a,
 static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src)
 {
 	struct obj_shared *sh = take(k, sizeof(*sh));
-	struct obj_set *set = take(k, sizeof(*set));
 	struct obj_warehouse *w = take(k, sizeof(*w));
 	struct obj_subscription *subs = take(k, src->n_subs * sizeof(*subs));
 	const char *file = pack_str(k, src->pos.file);
@@ -110,17 +110,14 @@ static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src
 		pack_sub(k, &src->subs[i], subs ? &subs[i] : NULL, file);
 	if (sh == NULL)
 		return NULL;
-	memset(set, 0, sizeof(*set));
 	*w = *src;
 	w->namespace = ns;
 	w->name = name;
 	w->subs = src->n_subs ? subs : NULL;
 	w->object = NULL;
 	w->pos.file = file;
-	set->without_objects = true;
-	set->warehouses = w;
-	set->n_warehouses = 1;
-	sh->set = set;
+	sh->set = NULL;
+	sh->warehouse = w;
 	sh->packed = true;
 	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
 	return sh;

@@ -120,6 +120,23 @@ static struct kube_world *from_world(struct world *w)
 
 /* --- building sets from shared objects --- */
 
+/* What a shared object holds besides a packed Warehouse: its set, or
+ * nothing. */
+static const struct obj_set *set_of(const struct obj_shared *sh)
+{
+	static const struct obj_set none;
+
+	return sh->set != NULL ? sh->set : &none;
+}
+
+/* Its Warehouses: a packed one, or its set's. */
+static size_t warehouses_of(const struct obj_shared *sh,
+	const struct obj_warehouse **out)
+{
+	*out = sh->set != NULL ? sh->set->warehouses : sh->warehouse;
+	return sh->set != NULL ? sh->set->n_warehouses : 1;
+}
+
 /* A set of shallow copies of the objects of v[0..n), taking the
  * references (also on failure). */
 static int set_from_shared(struct obj_set **out, struct obj_shared **v, size_t n)
@@ -137,10 +154,12 @@ static int set_from_shared(struct obj_set **out, struct obj_shared **v, size_t n
 	set->shared = v;
 	set->n_shared = n;
 	for (size_t i = 0; i < n; i++) {
-		nc += v[i]->set->n_configs;
-		ns += v[i]->set->n_secrets;
-		nw += v[i]->set->n_warehouses;
-		np += v[i]->set->n_promotions;
+		const struct obj_warehouse *wh;
+
+		nc += set_of(v[i])->n_configs;
+		ns += set_of(v[i])->n_secrets;
+		nw += warehouses_of(v[i], &wh);
+		np += set_of(v[i])->n_promotions;
 	}
 	set->configs = calloc(nc + 1, sizeof(*set->configs));
 	set->secrets = calloc(ns + 1, sizeof(*set->secrets));
@@ -151,14 +170,16 @@ static int set_from_shared(struct obj_set **out, struct obj_shared **v, size_t n
 		return KW_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct obj_set *s = v[i]->set;
+		const struct obj_set *s = set_of(v[i]);
+		const struct obj_warehouse *wh;
+		size_t nwh = warehouses_of(v[i], &wh);
 
 		for (size_t j = 0; j < s->n_configs; j++)
 			set->configs[set->n_configs++] = s->configs[j];
 		for (size_t j = 0; j < s->n_secrets; j++)
 			set->secrets[set->n_secrets++] = s->secrets[j];
-		for (size_t j = 0; j < s->n_warehouses; j++)
-			set->warehouses[set->n_warehouses++] = s->warehouses[j];
+		for (size_t j = 0; j < nwh; j++)
+			set->warehouses[set->n_warehouses++] = wh[j];
 		for (size_t j = 0; j < s->n_promotions; j++)
 			set->promotions[set->n_promotions++] = s->promotions[j];
 	}
@@ -195,14 +216,14 @@ static int secret_refs(char ***out, size_t *n_out, struct obj_shared *const *v,
 	char **refs;
 
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < v[i]->set->n_configs; j++)
-			cap += v[i]->set->configs[j].n_receivers;
+		for (size_t j = 0; j < set_of(v[i])->n_configs; j++)
+			cap += set_of(v[i])->configs[j].n_receivers;
 	refs = calloc(cap + 1, sizeof(*refs));
 	if (refs == NULL)
 		return KW_ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < v[i]->set->n_configs; j++) {
-			const struct obj_config *c = &v[i]->set->configs[j];
+		for (size_t j = 0; j < set_of(v[i])->n_configs; j++) {
+			const struct obj_config *c = &set_of(v[i])->configs[j];
 			const char *ns = c->cluster ? system_ns : c->namespace;
 
 			for (size_t r = 0; r < c->n_receivers; r++) {
@@ -236,9 +257,9 @@ static size_t secret_namespaces(const char **out, size_t max,
 	if (max > 0)
 		out[k++] = system_ns;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < v[i]->set->n_configs && k < max; j++)
-			if (!v[i]->set->configs[j].cluster && v[i]->set->configs[j].namespace)
-				out[k++] = v[i]->set->configs[j].namespace;
+		for (size_t j = 0; j < set_of(v[i])->n_configs && k < max; j++)
+			if (!set_of(v[i])->configs[j].cluster && set_of(v[i])->configs[j].namespace)
+				out[k++] = set_of(v[i])->configs[j].namespace;
 	qsort(out, k, sizeof(*out), cmp_str);
 	for (size_t i = 0; i < k; i++)
 		if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
@@ -271,7 +292,7 @@ static int load_collection(struct kube_client *c, const char *path,
 	struct load_ctx *lc, struct kube_response *resp)
 {
 	char *rv = NULL;
-	int rc = kube_list(c, path, 500, load_item, lc, &rv, resp);
+	int rc = kube_list(c, path, KUBE_LIST_LIMIT, load_item, lc, &rv, resp);
 
 	free(rv);
 	return rc != KW_OK ? rc : lc->rc;

@@ -402,6 +402,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # As kube-apiserver (Go sets TCP_NODELAY on every connection): the
+        # headers and the body go out in two writes, and with Nagle the
+        # body waits for the client's delayed ACK of the headers, 40 ms a
+        # response (8 s of a 100,000-object list in pages of 500).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
 
     def finish(self):
