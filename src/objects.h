@@ -86,11 +86,16 @@ enum image_strategy {
 };
 
 struct obj_subscription {
+	/* The fields every subscription has come first: objects_pack.c keeps
+	 * only this head when every field after branch is empty. */
 	enum sub_kind kind;
+	enum commit_strategy strategy; /* git */
+	enum image_strategy image_strategy; /* image */
+	bool strict_semvers; /* git and image */
+	struct obj_pos pos;
 	char *repo_url; /* as written; NULL when absent */
 	/* git only: */
 	char *branch;   /* NULL when absent */
-	enum commit_strategy strategy;
 	/* git and image: */
 	char **allow_regexes;
 	struct obj_pos *allow_regex_pos; /* one per regex; may be NULL */
@@ -98,7 +103,6 @@ struct obj_subscription {
 	char **ignore_regexes;
 	struct obj_pos *ignore_regex_pos; /* one per regex; may be NULL */
 	size_t n_ignore_regexes;
-	bool strict_semvers;
 	char *allow_tags;  /* deprecated; NULL when absent */
 	char **ignore_tags; /* deprecated */
 	size_t n_ignore_tags;
@@ -108,7 +112,6 @@ struct obj_subscription {
 	 * not recorded. */
 	struct obj_pos constraint_pos;
 	/* image only: */
-	enum image_strategy image_strategy;
 	char *constraint; /* semver constraint, or Digest's tag; NULL when absent */
 	char *platform;   /* "os/arch[/variant]"; NULL when absent */
 	/* chart only: */
@@ -119,14 +122,16 @@ struct obj_subscription {
 	size_t n_include_paths;
 	char **exclude_paths;
 	size_t n_exclude_paths;
-	struct obj_pos pos;
 };
 
 struct obj_warehouse {
 	char *namespace;
 	char *name;
-	struct obj_subscription *subs;
+	struct obj_subscription *subs; /* NULL when packed_subs holds them */
 	size_t n_subs;
+	/* A packed Warehouse's subscriptions, each as long as its fields
+	 * need (objects_pack.c); read them with objects_subscription(). */
+	const unsigned char *packed_subs;
 	struct cJSON *object; /* the whole manifest, for `get`; may be NULL */
 	struct obj_pos pos;
 };
@@ -188,6 +193,11 @@ struct obj_shared *objects_share(struct obj_set *set);
  * with one reference (free with objects_shared_unref); NULL when set is
  * not such a set or memory ran out. set is left as it was. */
 struct obj_shared *objects_pack_warehouse(const struct obj_set *set);
+
+/* Subscription i of w: &w->subs[i], or for a packed Warehouse its copy
+ * in *tmp (strings borrowed from w's block). */
+const struct obj_subscription *objects_subscription(
+	const struct obj_warehouse *w, size_t i, struct obj_subscription *tmp);
 
 /* Another reference (thread-safe). Returns sh. */
 struct obj_shared *objects_shared_ref(struct obj_shared *sh);

@@ -8,6 +8,7 @@
  */
 #include "objects.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,23 +98,99 @@ static void pack_sub(struct packer *k, const struct obj_subscription *a,
 		*out = b;
 }
 
+/* A subscription is kept as long as its fields need: the head of struct
+ * obj_subscription when every field after it is empty (a git
+ * subscription to a branch, most of them: 64 bytes instead of 232), else
+ * the whole struct. Decided from the bytes of the source, so a field
+ * added to the tail can only make it whole. */
+#define SUB_HEAD offsetof(struct obj_subscription, allow_regexes)
+
+static size_t sub_len(const struct obj_subscription *a)
+{
+	struct obj_subscription c;
+	const unsigned char *p = (const unsigned char *)&c;
+
+	memcpy(&c, a, sizeof(c));
+	if (c.constraint_pos.line == 0) /* a file without a line says nothing */
+		c.constraint_pos.file = NULL;
+	for (size_t i = SUB_HEAD; i < sizeof(c); i++)
+		if (p[i] != 0)
+			return sizeof(c);
+	return SUB_HEAD;
+}
+
+/* The records of src's subscriptions, back to back (each its length,
+ * then that many bytes of the struct), then their strings. Returns where
+ * the records start (NULL while measuring). */
+static unsigned char *pack_subs(struct packer *k, const struct obj_warehouse *src,
+	const char *file)
+{
+	unsigned char *first = k->base ? (unsigned char *)k->base + k->used : NULL;
+	unsigned char *rec = first;
+
+	for (size_t i = 0; i < src->n_subs; i++)
+		take(k, sizeof(size_t) + sub_len(&src->subs[i]));
+	for (size_t i = 0; i < src->n_subs; i++) {
+		size_t len = sub_len(&src->subs[i]);
+		struct obj_subscription b;
+
+		pack_sub(k, &src->subs[i], rec != NULL ? &b : NULL, file);
+		if (rec == NULL)
+			continue;
+		memcpy(rec, &len, sizeof(len));
+		memcpy(rec + sizeof(size_t), &b, len);
+		rec += sizeof(size_t) + ((len + 7) & ~(size_t)7);
+	}
+	return first;
+}
+
+const struct obj_subscription *objects_subscription(
+	const struct obj_warehouse *w, size_t i, struct obj_subscription *tmp)
+{
+	const unsigned char *rec = w->packed_subs;
+	size_t len;
+
+	if (rec == NULL)
+		return &w->subs[i];
+	for (; i > 0; i--) {
+		memcpy(&len, rec, sizeof(len));
+		rec += sizeof(size_t) + ((len + 7) & ~(size_t)7);
+	}
+	memcpy(&len, rec, sizeof(len));
+	memset(tmp, 0, sizeof(*tmp));
+	memcpy(tmp, rec + sizeof(size_t), len);
+	if (len < sizeof(*tmp))
+		tmp->constraint_pos.file = tmp->pos.file;
+	return tmp;
+}
+
+/* The name positions point to. The Kubernetes caches name each object's
+ * "file" after its kind: 100,000 Warehouses share this one copy. */
+static const char *pack_file(struct packer *k, const char *file)
+{
+	static const char kind[] = "Warehouse";
+
+	if (file != NULL && strcmp(file, kind) == 0)
+		return kind;
+	return pack_str(k, file);
+}
+
 /* The walk: returns the header (NULL while measuring). */
 static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src)
 {
 	struct obj_shared *sh = take(k, sizeof(*sh));
 	struct obj_warehouse *w = take(k, sizeof(*w));
-	struct obj_subscription *subs = take(k, src->n_subs * sizeof(*subs));
-	const char *file = pack_str(k, src->pos.file);
+	const char *file = pack_file(k, src->pos.file);
 	char *ns = pack_str(k, src->namespace), *name = pack_str(k, src->name);
+	unsigned char *subs = pack_subs(k, src, file);
 
-	for (size_t i = 0; i < src->n_subs; i++)
-		pack_sub(k, &src->subs[i], subs ? &subs[i] : NULL, file);
 	if (sh == NULL)
 		return NULL;
 	*w = *src;
 	w->namespace = ns;
 	w->name = name;
-	w->subs = src->n_subs ? subs : NULL;
+	w->subs = NULL;
+	w->packed_subs = src->n_subs ? subs : NULL;
 	w->object = NULL;
 	w->pos.file = file;
 	sh->set = NULL;

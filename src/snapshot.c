@@ -345,7 +345,7 @@ static int find_selector(struct snapshot *s, struct sel_table *t,
 }
 
 static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
-	const struct obj_subscription *sub, struct diag_list *dl)
+	size_t i, const struct obj_subscription *sub, struct diag_list *dl)
 {
 	struct url_entry *e = &s->urls[s->n_urls];
 	static const char *const kinds[] = { "git", "image", "chart" };
@@ -357,7 +357,7 @@ static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
 	if (rc != KW_OK)
 		return rc;
 	e->warehouse = w;
-	e->sub = (size_t)(sub - s->objs->warehouses[w].subs);
+	e->sub = i;
 	rc = find_selector(s, t, sub, &e->sel, &report);
 	if (rc == KW_ENOMEM || report.oom) {
 		free(e->url);
@@ -393,11 +393,13 @@ static int add_warehouses(struct snapshot *s, struct sel_table *t,
 		const struct obj_warehouse *wh = &s->objs->warehouses[w];
 
 		for (size_t i = 0; i < wh->n_subs; i++) {
+			struct obj_subscription tmp; /* a packed one, unpacked */
+			const struct obj_subscription *sub = objects_subscription(wh, i, &tmp);
 			int rc;
 
-			if (wh->subs[i].repo_url == NULL)
+			if (sub->repo_url == NULL)
 				continue;
-			rc = add_subscription(s, t, w, &wh->subs[i], dl);
+			rc = add_subscription(s, t, w, i, sub, dl);
 			if (rc != KW_OK)
 				return rc;
 		}

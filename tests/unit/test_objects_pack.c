@@ -97,8 +97,12 @@ static void test_packed_reads_the_same(void)
 	CHECK_STR(b->name, a->name);
 	CHECK_INT(b->n_subs, a->n_subs);
 	CHECK_INT(a->n_subs, 5);
-	for (size_t i = 0; i < a->n_subs && i < b->n_subs; i++)
-		same_sub(&a->subs[i], &b->subs[i]);
+	CHECK(b->subs == NULL && b->packed_subs != NULL);
+	for (size_t i = 0; i < a->n_subs && i < b->n_subs; i++) {
+		struct obj_subscription tmp;
+
+		same_sub(&a->subs[i], objects_subscription(b, i, &tmp));
+	}
 	objects_free_set(ref);
 	objects_shared_unref(objects_shared_ref(sh));
 	objects_shared_unref(sh);
