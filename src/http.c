@@ -1,7 +1,7 @@
 /*
  * http.c: libmicrohttpd glue (see http.h). One struct req per request
- * carries it through three calls of the access handler: route on the
- * headers, collect the body (bounded), then answer, possibly after a
+ * carries it through the handler's four steps (handler.h): refuse or route
+ * on the headers, collect the body (bounded), then answer, possibly after a
  * suspension while the world commits the refresh.
  *
  * libmicrohttpd 0.9.75 only knows an inactivity timeout, which a client
@@ -229,6 +229,9 @@ static void job_done(struct world_job *job)
 struct header_count {
 	const char *name; /* NULL: count every header */
 	size_t n;
+	size_t want;        /* the value to keep, by index */
+	const char *value;  /* that value, once reached */
+	bool exact;         /* names compared case-sensitively (query) */
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
@@ -237,9 +240,12 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	struct header_count *hc = cls;
 
 	(void)kind;
-	(void)value;
-	if (hc->name == NULL || strcasecmp(key, hc->name) == 0)
+	if (hc->name == NULL || (hc->exact ? strcmp(key, hc->name) :
+	    strcasecmp(key, hc->name)) == 0) {
+		if (hc->n == hc->want && hc->value == NULL)
+			hc->value = value ? value : "";
 		hc->n++;
+	}
 	return MHD_YES;
 }
 
@@ -256,23 +262,54 @@ static const char *mhd_get(const void *src, const char *name)
 
 static size_t mhd_count(const void *src, const char *name)
 {
-	struct header_count hc = { name, 0 };
+	struct header_count hc = { name, 0, 0, NULL, false };
 
 	MHD_get_connection_values((struct MHD_Connection *)src, MHD_HEADER_KIND,
 		count_header, &hc);
 	return hc.n;
 }
 
+static const char *mhd_nth(const void *src, const char *name, size_t i)
+{
+	struct header_count hc = { name, 0, i, NULL, false };
+
+	MHD_get_connection_values((struct MHD_Connection *)src, MHD_HEADER_KIND,
+		count_header, &hc);
+	return hc.value;
+}
+
+/* The query's arguments (the generic receiver's request.params): the
+ * first value of a name, compared exactly as Go's url.Values. */
+static const char *mhd_query_get(const void *src, const char *name)
+{
+	struct header_count hc = { name, 0, 0, NULL, true };
+
+	MHD_get_connection_values((struct MHD_Connection *)src,
+		MHD_GET_ARGUMENT_KIND, count_header, &hc);
+	return hc.value;
+}
+
+static size_t mhd_query_count(const void *src, const char *name)
+{
+	struct header_count hc = { name, 0, 0, NULL, true };
+
+	MHD_get_connection_values((struct MHD_Connection *)src,
+		MHD_GET_ARGUMENT_KIND, count_header, &hc);
+	return hc.n;
+}
+
 static enum MHD_Result process(struct req *r, const char *method,
 	const char *url)
 {
-	struct header_lookup headers = { mhd_get, mhd_count, r->conn };
+	struct header_lookup headers = { mhd_get, mhd_count, r->conn, mhd_nth };
+	struct header_lookup query = { mhd_query_get, mhd_query_count, r->conn, NULL };
 	struct handler_request hr = { 0 };
 	bool finished;
 
 	hr.method = method;
 	hr.path = url;
 	hr.headers = &headers;
+	hr.query = &query;
 	hr.body = r->body.buf ? r->body.buf : "";
 	hr.body_len = r->body.len;
 	conn_set_phase(r->srv, r->conn_track, C_DONE);
@@ -349,8 +386,8 @@ static struct req *req_new(struct http_server *srv, struct MHD_Connection *c)
  * the connection is closed after the answer. */
 static bool reject_headers(struct req *r, struct MHD_Connection *c)
 {
-	struct header_count all = { NULL, 0 };
-	struct header_count lengths = { "Content-Length", 0 };
+	struct header_count all = { NULL, 0, 0, NULL, false };
+	struct header_count lengths = { "Content-Length", 0, 0, NULL, false };
 	struct handler_headers h;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &all);
@@ -430,7 +467,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		conn_set_phase(srv, r->conn_track, C_BODY);
 		if (reject_headers(r, c))
 			return send_answer(r);
-		struct header_lookup headers = { mhd_get, mhd_count, c };
+		struct header_lookup headers = { mhd_get, mhd_count, c, mhd_nth };
 
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
 		    content_length(c), &headers, &r->resp) != HANDLER_READ)
