@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 60
 
 DEPS_STAMP := build/.deps
 
-.PHONY: all run check check-unit check-fuzz check-integration fuzz bench bench-kinds clean deps format \
+.PHONY: all run check check-unit check-fuzz check-integration fuzz bench bench-kinds clean deps \
 	install uninstall
 
 all: kargo-webhooks
@@ -146,9 +146,6 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kargo-webhooks $(DESTDIR)$(UNITDIR)/kargo-webhooks.service \
 		$(DESTDIR)$(SYSUSERSDIR)/kargo-webhooks.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
-
-format:
-	clang-format -i src/*.c src/*.h src/receivers/*.c tests/unit/*.c fuzz/*.c
 
 clean:
 	rm -rf build/release build/asan build/tsan build/fuzz build/debug build/bench kargo-webhooks

@@ -6,7 +6,9 @@ set -eu
 what=${1:-build}
 pkgs="build-essential pkg-config libmicrohttpd-dev libcjson-dev libyaml-dev \
 libsqlite3-dev libpcre2-dev libssl-dev libcurl4-openssl-dev curl python3 clang \
-libclang-rt-14-dev openssl"
+libclang-rt-14-dev openssl unicode-data"
+# unicode-data (Unicode 15.0.0, as Go 1.21-1.26) feeds
+# scripts/gen_urlnorm_tables.py and its check in make check.
 # kubectl drives the fake API server in the tests (Debian's kubernetes-client);
 # a kubectl installed otherwise (e.g. a cloud SDK's) owns the same path.
 command -v kubectl >/dev/null 2>&1 || pkgs="$pkgs kubernetes-client"

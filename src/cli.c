@@ -17,6 +17,7 @@
 #include "receiver_url.h"
 #include "signature.h"
 #include "snapshot.h"
+#include "snapshot_build.h"
 #include "store.h"
 #include "strbuf.h"
 #include "world.h"
@@ -727,26 +728,16 @@ static int load_snapshot(struct snapshot **out, const struct opts *o,
 	bool *skipped)
 {
 	struct snapshot_options so = { o->base_url, o->system_namespace };
-	struct diag_list dl = { 0 }, sdl = { 0 };
+	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
 	int rc;
 
-	*out = NULL;
 	rc = load_objects(&objs, &dl, o, false);
-	print_diags(&dl, true);
-	if (rc != KW_OK || dl.n_errors > 0) {
-		objects_free_set(objs);
-		diag_clear(&dl);
-		return 1;
-	}
-	rc = snapshot_new(out, objs, &so, &sdl);
-	print_diags(&sdl, false);
+	rc = snapshot_build(out, objs, rc, &so, false, &dl);
+	print_diags(&dl, false);
 	*skipped = rc == KW_OK && snapshot_unserved(*out) > 0;
 	diag_clear(&dl);
-	diag_clear(&sdl);
-	if (rc != KW_OK)
-		return 1;
-	return 0;
+	return rc != KW_OK;
 }
 
 static cJSON *receivers_json(const struct snapshot *s)
@@ -842,45 +833,30 @@ static int cmd_check(int argc, char **argv)
 	static const int allowed[] = { O_MANIFESTS, O_KUBECONFIG, O_BASE_URL,
 		O_SYSTEM_NS, 0 };
 	struct snapshot_options so;
-	struct diag_list dl = { 0 }, sdl = { 0 };
+	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
 	struct snapshot *s = NULL;
 	struct opts o;
 	size_t errors;
-	int rc;
+	int rc, src;
 
 	rc = parse_opts(&o, argc, argv, allowed, usage_check);
 	if (rc != 0 || need_manifests(&o) != 0)
 		return rc > 0 ? 0 : 2;
 	rc = load_objects(&objs, &dl, &o, true);
-	print_diags(&dl, false);
-	errors = dl.n_errors;
 	so.base_url = o.base_url;
 	so.system_namespace = o.system_namespace;
-	/* Compiling the snapshot finds bad regexes, bad constraints and a bad
-	 * base URL; its missing-Secret reports repeat the manifest warnings. */
-	if (rc == KW_ENOMEM) {
-		objects_free_set(objs);
-	} else {
-		int src = snapshot_new(&s, objs, &so, &sdl);
-		size_t before = errors;
-
-		for (size_t i = 0; i < sdl.n; i++) {
-			struct diag_list one = { &sdl.items[i], 1, 0 };
-
-			if (sdl.items[i].severity != DIAG_ERROR)
-				continue;
-			diag_print(&one, stderr);
-			errors++;
-		}
-		if (src != KW_OK && errors == before) {
-			fprintf(stderr, "kargo-webhooks: %s\n", kw_status_str(src));
-			errors++;
-		}
+	/* Building the snapshot finds bad regexes, bad constraints and
+	 * receiver URLs that cannot be made, with the manifests' own problems. */
+	src = snapshot_build(&s, objs, rc, &so, true, &dl);
+	print_diags(&dl, false);
+	errors = dl.n_errors;
+	if (src != KW_OK && errors == 0 && rc == KW_OK) {
+		fprintf(stderr, "kargo-webhooks: %s\n", kw_status_str(src));
+		errors++;
 	}
 	snapshot_unref(s);
 	diag_clear(&dl);
-	diag_clear(&sdl);
 	if (rc == KW_EIO || rc == KW_ENOMEM)
 		errors += errors == 0;
 	printf("%zu error(s)\n", errors);

@@ -179,9 +179,11 @@ static int set_cluster_namespace(struct obj_set *set, const char *ns)
 	return KW_OK;
 }
 
-/* A receiver whose Secret or key is missing has no URL (Kargo leaves it out
- * of status.webhookReceivers): a warning, since the Secret may be created
- * apart from these files. Only Bitbucket's key is known here. */
+/* A receiver whose Secret is missing has no URL (Kargo leaves it out of
+ * status.webhookReceivers): a warning, since the Secret may be created
+ * apart from these files. Only for the receivers the snapshot does not
+ * serve: it reports its own (Secret or key missing, "not served"), in
+ * embedded and Kubernetes mode alike. */
 static int check_receiver_secrets(const struct obj_set *set, struct diag_list *dl)
 {
 	for (size_t i = 0; i < set->n_configs; i++) {
@@ -190,14 +192,12 @@ static int check_receiver_secrets(const struct obj_set *set, struct diag_list *d
 		for (size_t j = 0; j < c->n_receivers; j++) {
 			const struct obj_receiver *r = &c->receivers[j];
 			const struct obj_secret *s;
-			const struct receiver_ops *ops;
-			const unsigned char *value;
-			size_t len;
 			char key[160];
 			struct diag_shown a, b;
 			int rc = KW_OK;
 
-			if (r->secret_name == NULL)
+			/* A kind the program serves: the snapshot reports it. */
+			if (r->secret_name == NULL || receiver_find(r->kind_name) != NULL)
 				continue;
 			s = objects_find_secret(set, c->namespace, r->secret_name);
 			snprintf(key, sizeof(key), "spec.webhookReceivers[%zu].%s.secretRef.name",
@@ -206,11 +206,6 @@ static int check_receiver_secrets(const struct obj_set *set, struct diag_list *d
 				rc = diag_add(dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.column,
 					key, "secret %s/%s not found", diag_show(&a, c->namespace),
 					diag_show(&b, r->secret_name));
-			else if ((ops = receiver_find(r->kind_name)) != NULL &&
-				 !objects_secret_value(s, ops->secret_key, &value, &len))
-				rc = diag_add(dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.column,
-					key, "secret %s/%s has no key %s", diag_show(&a, c->namespace),
-					diag_show(&b, r->secret_name), ops->secret_key);
 			if (rc != KW_OK)
 				return rc;
 		}

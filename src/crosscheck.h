@@ -2,8 +2,9 @@
  * crosscheck.h: the checks a manifest set needs across its objects, once
  * every file is read: one object per kind, namespace and name (the first
  * read is kept, the others reported and dropped), the ClusterConfig's
- * Secrets namespace, and each receiver's Secret and key (a warning: the
- * Secret may be created apart from these files).
+ * Secrets namespace, and the Secret of each receiver the snapshot does not
+ * serve (a warning: the Secret may be created apart from these files; the
+ * snapshot reports the served receivers' own).
  */
 #ifndef CROSSCHECK_H
 #define CROSSCHECK_H

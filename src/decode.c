@@ -647,6 +647,42 @@ static void warn_deprecated(struct ydoc *d, const yaml_node_t *git,
 	}
 }
 
+/* The position of each of a list's n items; NULL unless the list was read
+ * whole (a list with a bad item makes the object invalid anyway). */
+static struct obj_pos *list_positions(struct ydoc *d, const yaml_node_t *list,
+	size_t n)
+{
+	struct obj_pos *pos;
+
+	if (n == 0 || list == NULL || list->type != YAML_SEQUENCE_NODE ||
+		ydoc_list_len(list) != n)
+		return NULL;
+	if ((pos = calloc(n, sizeof(*pos))) == NULL) {
+		d->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		pos[i] = ydoc_pos(d, ydoc_node(d, list->data.sequence.items.start[i]));
+	return pos;
+}
+
+/* Where each regex and the constraint (semverConstraint, or an image's
+ * constraint) are in the subscription's mapping m, so that the snapshot
+ * names a bad one at its own line. */
+static void keep_positions(struct ydoc *d, const yaml_node_t *m,
+	struct obj_subscription *s)
+{
+	const char *key = s->kind == SUB_IMAGE ? "constraint" : "semverConstraint";
+	const yaml_node_t *c = ydoc_map_get(d, m, key);
+
+	s->allow_regex_pos = list_positions(d, ydoc_map_get(d, m, "allowTagsRegexes"),
+		s->n_allow_regexes);
+	s->ignore_regex_pos = list_positions(d, ydoc_map_get(d, m, "ignoreTagsRegexes"),
+		s->n_ignore_regexes);
+	if (c != NULL && !ydoc_is_null(d, c))
+		s->constraint_pos = ydoc_pos(d, c);
+}
+
 static void decode_subscription(struct ydoc *d, const yaml_node_t *item,
 	struct obj_subscription *s)
 {
@@ -675,6 +711,7 @@ static void decode_subscription(struct ydoc *d, const yaml_node_t *item,
 			yread_fields(d, v, chart_fields, KW_ARRAY_LEN(chart_fields), s);
 		if (s->kind != SUB_CHART)
 			warn_deprecated(d, v, s);
+		keep_positions(d, v, s);
 	}
 	keypath_pop(&d->kp, old);
 }
@@ -896,6 +933,65 @@ static void decode_items(struct ydoc *d, const yaml_node_t *n)
 	keypath_pop(&d->kp, old);
 }
 
+/* The kinds of kargo.akuity.io (Kargo's CRDs, charts/kargo/resources/crds):
+ * an object of another kind in that group is a typo, not someone else's. */
+static const char *const kargo_kinds[] = {
+	"AnalysisRunRequest", "ClusterConfig", "ClusterPromotionTask", "Freight",
+	"Project", "ProjectConfig", "Promotion", "PromotionRequest",
+	"PromotionSet", "PromotionTask", "PromotionTemplate", "PromotionWindow",
+	"Receiver", "Stage", "Target", "TargetPromotion", "Warehouse",
+};
+
+/* Whether a and b are at most two single-letter edits apart (a typo). */
+static bool near(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[33], prev;
+
+	if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
+		return false;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j], best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb] <= 2;
+}
+
+/* A kind in kargo.akuity.io that Kargo does not have: a warning (the
+ * object is skipped, as kubectl would refuse it), counted in the set. */
+static void unknown_kargo_kind(struct ydoc *d, const yaml_node_t *kind_node,
+	const char *kind)
+{
+	const char *guess = NULL;
+	size_t old;
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(kargo_kinds); i++) {
+		if (strcmp(kind, kargo_kinds[i]) == 0)
+			return;
+		if (guess == NULL && near(kind, kargo_kinds[i]))
+			guess = kargo_kinds[i];
+	}
+	old = keypath_str(&d->kp, "kind");
+	ydoc_warning(d, kind_node, "kargo.akuity.io has no kind \"%s\"%s%s%s; "
+		"the object is skipped", kind, guess ? " (" : "", guess ? guess : "",
+		guess ? "?)" : "");
+	keypath_pop(&d->kp, old);
+	if (d->set->n_unknown_kinds++ == 0 &&
+		(d->set->unknown_kind = strdup(kind)) == NULL)
+		d->oom = true;
+}
+
 static bool is_list_kind(const char *kind)
 {
 	size_t len = strlen(kind);
@@ -904,7 +1000,7 @@ static bool is_list_kind(const char *kind)
 }
 
 static void decode_kind(struct ydoc *d, const yaml_node_t *n, const char *api,
-	const yaml_node_t *api_node, const char *kind)
+	const yaml_node_t *api_node, const char *kind, const yaml_node_t *kind_node)
 {
 	cJSON *json = NULL;
 
@@ -927,12 +1023,14 @@ static void decode_kind(struct ydoc *d, const yaml_node_t *n, const char *api,
 		cJSON_Delete(json);
 		return;
 	}
+	if (same_group(api, KARGO_API))
+		unknown_kargo_kind(d, kind_node, kind);
 }
 
 void decode_object(struct ydoc *d, const yaml_node_t *n)
 {
 	char *api = NULL, *kind = NULL;
-	const yaml_node_t *api_node = NULL;
+	const yaml_node_t *api_node = NULL, *kind_node = NULL;
 	bool ok;
 
 	if (n->type != YAML_MAPPING_NODE) {
@@ -941,11 +1039,12 @@ void decode_object(struct ydoc *d, const yaml_node_t *n)
 		return;
 	}
 	ok = yread_string(d, n, "apiVersion", YREAD_REQUIRED | YREAD_NONEMPTY, &api, &api_node);
-	ok = yread_string(d, n, "kind", YREAD_REQUIRED | YREAD_NONEMPTY, &kind, NULL) && ok;
+	ok = yread_string(d, n, "kind", YREAD_REQUIRED | YREAD_NONEMPTY, &kind,
+		&kind_node) && ok;
 	if (ok && is_list_kind(kind))
 		decode_items(d, n);
 	else if (ok)
-		decode_kind(d, n, api, api_node, kind);
+		decode_kind(d, n, api, api_node, kind, kind_node);
 	free(api);
 	free(kind);
 }

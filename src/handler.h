@@ -1,9 +1,10 @@
 /*
  * handler.h: the order of checks for one request (contract §4) and
  * the only place that maps outcomes to HTTP statuses and bodies. It knows
- * nothing of sockets: the HTTP layer feeds it the request in two steps
- * (route before the body is read, then the whole request) and waits for
- * the world when a refresh must become durable before the answer.
+ * nothing of sockets: the HTTP layer feeds it the request in four steps,
+ * numbered 0 to 3 below (the headers alone, method and path before the
+ * body is read, the whole request, the answer once the world has made the
+ * refresh durable).
  */
 #ifndef HANDLER_H
 #define HANDLER_H

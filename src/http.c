@@ -1,7 +1,7 @@
 /*
  * http.c: libmicrohttpd glue (see http.h). One struct req per request
- * carries it through three calls of the access handler: route on the
- * headers, collect the body (bounded), then answer, possibly after a
+ * carries it through the handler's four steps (handler.h): refuse or route
+ * on the headers, collect the body (bounded), then answer, possibly after a
  * suspension while the world commits the refresh.
  *
  * libmicrohttpd 0.9.75 only knows an inactivity timeout, which a client

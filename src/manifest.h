@@ -41,35 +41,35 @@ int manifest_parse(struct obj_set *set, struct diag_list *dl,
 
 /*
  * Loads every path (a file, or a folder walked as dirwalk.h says: *.yaml,
- * *.yml and *.json, sorted, recursively) into a new set. Also checks across objects:
- * ProjectConfig name == namespace, unique receiver names, a missing Secret or
- * key (a warning), a secret ending in white space (a warning). Returns KW_OK
- * when no error was found, KW_EINVAL when some were (*out is still filled
- * with the valid objects), KW_EIO for an unreadable path (reported in dl),
- * KW_ENOMEM.
+ * *.yml and *.json, sorted, recursively; names starting with "." such as
+ * the ..data links of a mounted ConfigMap are skipped, and a file reached
+ * twice through symbolic links is read once) into a new set. Also checks
+ * across objects: ProjectConfig name == namespace, unique receiver names, a
+ * missing Secret of a receiver the snapshot does not serve (a warning; the
+ * snapshot reports the others'), no receivers at
+ * all (a warning); a secret ending in white space is a warning too. The
+ * ClusterConfig's Secrets are looked up in
+ * MANIFEST_DEFAULT_SYSTEM_NAMESPACE. Returns KW_OK when no error was found,
+ * KW_EINVAL when some were (*out is still filled with the valid objects),
+ * KW_EIO for an unreadable path (reported in dl), KW_ENOMEM.
  */
 int manifest_load(struct obj_set **out, struct diag_list *dl,
 	const char *const *paths, size_t n_paths);
 
-/*
- * manifest_load() with the namespace where the
- * ClusterConfig's Secrets live (SYSTEM_RESOURCES_NAMESPACE; NULL means
- * MANIFEST_DEFAULT_SYSTEM_NAMESPACE, which manifest_load() uses). The
+/* manifest_load() with the namespace where the ClusterConfig's Secrets
+ * live (SYSTEM_RESOURCES_NAMESPACE; NULL means the default): the
  * ClusterConfig's obj_config.namespace is set to it before the Secrets of
- * its receivers are looked up. Folders skip entries whose names start with
- * "." (such as the ..data links of a mounted ConfigMap); a file or folder
- * reached twice (through symbolic links) is read once.
- */
+ * its receivers are looked up. */
+int manifest_load_ns(struct obj_set **out, struct diag_list *dl,
+	const char *const *paths, size_t n_paths, const char *system_namespace);
+
 struct manifest_options {
 	const char *system_namespace; /* NULL: kargo-system-resources */
 	bool keep_objects;            /* keep each object's JSON (for `get`) */
 };
 
-/* manifest_load_ns with options: serve keeps no JSON copies. */
+/* manifest_load_ns() with options: serve keeps no JSON copies. */
 int manifest_load_with(struct obj_set **out, struct diag_list *dl,
 	const char *const *paths, size_t n_paths, const struct manifest_options *mo);
-
-int manifest_load_ns(struct obj_set **out, struct diag_list *dl,
-	const char *const *paths, size_t n_paths, const char *system_namespace);
 
 #endif

@@ -125,6 +125,19 @@ static void load_problem(void *ctx, const char *path, int err, const char *msg)
 		load_error(ld, path, true, "%s", msg);
 }
 
+/* A configuration with no receivers serves nothing: a warning (it may be
+ * on purpose, while receivers are being written). */
+static bool warn_no_receivers(const struct obj_set *set, struct diag_list *dl,
+	const char *where)
+{
+	for (size_t i = 0; i < set->n_configs; i++)
+		if (set->configs[i].n_receivers > 0)
+			return true;
+	return diag_add(dl, DIAG_WARNING, where, 0, 0, NULL, "no receivers: no "
+		"ProjectConfig or ClusterConfig defines a webhook receiver, so every "
+		"webhook request answers 404") == KW_OK;
+}
+
 int manifest_load_ns(struct obj_set **out, struct diag_list *dl,
 	const char *const *paths, size_t n_paths, const char *system_namespace)
 {
@@ -154,6 +167,9 @@ int manifest_load_with(struct obj_set **out, struct diag_list *dl,
 		ld.oom = true;
 	if (!ld.oom && crosscheck_set(ld.set, dl, system_namespace != NULL ? system_namespace
 		: MANIFEST_DEFAULT_SYSTEM_NAMESPACE) != KW_OK)
+		ld.oom = true;
+	if (!ld.oom && !ld.io_error &&
+		!warn_no_receivers(ld.set, dl, n_paths > 0 ? paths[0] : NULL))
 		ld.oom = true;
 	if (ld.oom) {
 		objects_free_set(ld.set);

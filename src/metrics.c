@@ -41,11 +41,6 @@ static struct {
 	atomic_long connections;
 } m = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-int metrics_init(void)
-{
-	return KW_OK;
-}
-
 void metrics_free(void)
 {
 	pthread_mutex_lock(&m.lock);

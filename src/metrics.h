@@ -11,8 +11,9 @@
 
 struct strbuf;
 
-/* Call once before threads start; metrics_free() at the end. */
-int metrics_init(void);
+/* The counters are static and ready from the start (no init call).
+ * metrics_free(), at the end, releases the receiver labels; a label's
+ * counts start again from zero if it comes back. */
 void metrics_free(void);
 
 /* One answered request. receiver and kind (a receiver kind's name, a

@@ -60,6 +60,8 @@ static void free_subscription(struct obj_subscription *s)
 	free(s->branch);
 	free_strings(s->allow_regexes, s->n_allow_regexes);
 	free_strings(s->ignore_regexes, s->n_ignore_regexes);
+	free(s->allow_regex_pos);
+	free(s->ignore_regex_pos);
 	free_strings(s->include_paths, s->n_include_paths);
 	free_strings(s->exclude_paths, s->n_exclude_paths);
 	free(s->semver_constraint);
@@ -104,6 +106,7 @@ void objects_free_set(struct obj_set *set)
 		set->n_promotions = 0;
 	}
 	free_strings(set->files, set->n_files);
+	free(set->unknown_kind);
 	for (i = 0; i < set->n_configs; i++)
 		free_config(&set->configs[i]);
 	free(set->configs);

@@ -93,8 +93,10 @@ struct obj_subscription {
 	enum commit_strategy strategy;
 	/* git and image: */
 	char **allow_regexes;
+	struct obj_pos *allow_regex_pos; /* one per regex; may be NULL */
 	size_t n_allow_regexes;
 	char **ignore_regexes;
+	struct obj_pos *ignore_regex_pos; /* one per regex; may be NULL */
 	size_t n_ignore_regexes;
 	bool strict_semvers;
 	char *allow_tags;  /* deprecated; NULL when absent */
@@ -102,6 +104,9 @@ struct obj_subscription {
 	size_t n_ignore_tags;
 	/* git and chart: */
 	char *semver_constraint; /* NULL when absent */
+	/* Where semverConstraint (or an image's constraint) is; line 0 when
+	 * not recorded. */
+	struct obj_pos constraint_pos;
 	/* image only: */
 	enum image_strategy image_strategy;
 	char *constraint; /* semver constraint, or Digest's tag; NULL when absent */
@@ -152,6 +157,11 @@ struct obj_set {
 	size_t n_warehouses;
 	struct obj_promotion *promotions;
 	size_t n_promotions;
+	/* Objects of kinds that kargo.akuity.io does not have (a typo such as
+	 * "Warehose"): skipped with a warning; the first kind's name kept for
+	 * readiness's message. */
+	size_t n_unknown_kinds;
+	char *unknown_kind;
 	/* When set, every object above is a shallow copy of one held by these
 	 * shared sets (the Kubernetes world's caches hand the same parsed
 	 * objects to each new snapshot): freeing the set drops one reference

@@ -53,6 +53,24 @@ static char **pack_strv(struct packer *k, char *const *v, size_t n)
 	return d;
 }
 
+/* Positions, with their file (the only one a Warehouse's come from). */
+static struct obj_pos *pack_posv(struct packer *k, const struct obj_pos *v,
+	size_t n, const char *file)
+{
+	struct obj_pos *d;
+
+	if (v == NULL || n == 0)
+		return NULL;
+	if ((d = take(k, n * sizeof(*d))) != NULL)
+		for (size_t i = 0; i < n; i++) {
+			d[i] = v[i];
+			d[i].file = file;
+		}
+	return d;
+}
+
+/* Every pointer of a subscription gets its packed copy; a field added to
+ * struct obj_subscription needs its line here. */
 static void pack_sub(struct packer *k, const struct obj_subscription *a,
 	struct obj_subscription *out, const char *file)
 {
@@ -61,8 +79,16 @@ static void pack_sub(struct packer *k, const struct obj_subscription *a,
 	b.repo_url = pack_str(k, a->repo_url);
 	b.branch = pack_str(k, a->branch);
 	b.allow_regexes = pack_strv(k, a->allow_regexes, a->n_allow_regexes);
+	b.allow_regex_pos = pack_posv(k, a->allow_regex_pos, a->n_allow_regexes, file);
 	b.ignore_regexes = pack_strv(k, a->ignore_regexes, a->n_ignore_regexes);
+	b.ignore_regex_pos = pack_posv(k, a->ignore_regex_pos, a->n_ignore_regexes, file);
 	b.semver_constraint = pack_str(k, a->semver_constraint);
+	b.constraint_pos.file = file;
+	b.constraint = pack_str(k, a->constraint);
+	b.platform = pack_str(k, a->platform);
+	b.chart_name = pack_str(k, a->chart_name);
+	b.include_paths = pack_strv(k, a->include_paths, a->n_include_paths);
+	b.exclude_paths = pack_strv(k, a->exclude_paths, a->n_exclude_paths);
 	b.allow_tags = pack_str(k, a->allow_tags);
 	b.ignore_tags = pack_strv(k, a->ignore_tags, a->n_ignore_tags);
 	b.pos.file = file;

@@ -16,9 +16,11 @@
  *   not empty. (Kargo's semver selector strips "refs/tags/" twice before
  *   the regexes, but a tag that still starts with it cannot parse as a
  *   version, so stripping once gives the same answers.)
- * - Building fails, in Kargo's order, on a bad allow regex, a non-empty
- *   deprecated allowTags, a bad ignore regex, deprecated ignoreTags, then a
- *   bad constraint. NewestFromBranch looks at none of these fields.
+ * - Building fails on a bad allow regex, a non-empty deprecated allowTags,
+ *   a bad ignore regex, deprecated ignoreTags or a bad constraint. Kargo
+ *   stops at the first, in that order; here every one is reported, each
+ *   bad regex at its own position. NewestFromBranch looks at none of these
+ *   fields.
  *
  * Regexes are Go RE2 syntax in Kargo. Each is translated for PCRE2, refusing
  * what Go refuses and rewriting what PCRE2 would read differently (see
@@ -41,7 +43,9 @@
 #include "strbuf.h"
 
 #include <pcre2.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -550,18 +554,55 @@ static int regex_compile(pcre2_code **out, const char *pattern,
 	return compile_error(err, field, index, pattern, (const char *)msg);
 }
 
+/* Where the problems of one selection go: every one is reported (Kargo
+ * stops at the first), at the position of what is wrong when the
+ * subscription records it, else at the subscription. */
+struct problems {
+	const struct obj_subscription *sub;
+	void (*report)(void *arg, const struct obj_pos *at, const char *msg);
+	void *arg;
+	size_t n;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void problem(struct problems *pr, const struct obj_pos *at,
+	const char *fmt, ...)
+{
+	struct kw_err e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	pr->n++;
+	pr->report(pr->arg, at != NULL && at->line > 0 ? at : &pr->sub->pos, e.msg);
+}
+
+/* A compile failure: KW_ENOMEM, or KW_OK after reporting it. */
+static int compiled(struct problems *pr, const struct obj_pos *at, int rc,
+	const struct kw_err *err)
+{
+	if (rc == KW_EINVAL)
+		problem(pr, at, "%s", err->msg);
+	return rc == KW_EINVAL ? KW_OK : rc;
+}
+
+/* Compiles every pattern, reporting each bad one at pos[i] (pos may be
+ * NULL). KW_OK or KW_ENOMEM. */
 static int regex_list_compile(struct regex_list *list, char *const *patterns,
-	size_t n, const char *field, struct kw_err *err)
+	const struct obj_pos *pos, size_t n, const char *field,
+	struct problems *pr)
 {
 	if (n == 0)
 		return KW_OK;
 	if ((list->codes = calloc(n, sizeof(*list->codes))) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	for (; list->n < n; list->n++) {
+		struct kw_err err;
 		int rc = regex_compile(&list->codes[list->n], patterns[list->n],
-			field, list->n, err);
+			field, list->n, &err);
 
-		if (rc != KW_OK)
+		if ((rc = compiled(pr, pos ? &pos[list->n] : NULL, rc, &err)) != KW_OK)
 			return rc;
 	}
 	return KW_OK;
@@ -574,10 +615,10 @@ static void regex_list_free(struct regex_list *list)
 	free(list->codes);
 }
 
-static int match_context_new(struct selector *sel, struct kw_err *err)
+static int match_context_new(struct selector *sel)
 {
 	if ((sel->mctx = pcre2_match_context_create(NULL)) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	pcre2_set_match_limit(sel->mctx, REGEX_MATCH_LIMIT);
 	pcre2_set_depth_limit(sel->mctx, REGEX_DEPTH_LIMIT);
 	pcre2_set_heap_limit(sel->mctx, REGEX_HEAP_LIMIT_KIB);
@@ -589,29 +630,30 @@ static int match_context_new(struct selector *sel, struct kw_err *err)
  * borrowed from the subscription, which outlives the selector (both
  * belong to one snapshot). */
 static int path_list_compile(struct path_list *list, char *const *patterns,
-	size_t n, const char *field, struct kw_err *err)
+	size_t n, const char *field, struct problems *pr)
 {
 	if (n == 0)
 		return KW_OK;
 	if ((list->v = calloc(n, sizeof(*list->v))) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	list->set = true;
 	for (; list->n < n; list->n++) {
 		struct path_pattern *pp = &list->v[list->n];
 		const char *t = patterns[list->n];
+		struct kw_err err;
 		int rc;
 
 		if (strncmp(t, "glob:", 5) == 0) {
 			pp->kind = PATH_GLOB;
 			pp->text = t + 5;
 			if (!pathmatch_glob_valid(pp->text))
-				return kw_errf(err, KW_EINVAL, "%s[%zu]: parse error path "
-					"selector \"%s\": syntax error in pattern", field,
-					list->n, t);
+				problem(pr, NULL, "%s[%zu]: parse error path selector "
+					"\"%s\": syntax error in pattern", field, list->n, t);
 		} else if (strncmp(t, "regex:", 6) == 0 || strncmp(t, "regexp:", 7) == 0) {
 			pp->kind = PATH_REGEX;
 			pp->text = t + (t[5] == ':' ? 6 : 7);
-			if ((rc = regex_compile(&pp->re, pp->text, field, list->n, err)) != KW_OK)
+			rc = regex_compile(&pp->re, pp->text, field, list->n, &err);
+			if ((rc = compiled(pr, NULL, rc, &err)) != KW_OK)
 				return rc;
 		} else {
 			pp->kind = PATH_BASE_DIR;
@@ -629,44 +671,47 @@ static void path_list_free(struct path_list *list)
 }
 
 /* Kargo's newBaseSelector, which every strategy builds first. */
-static int build_path_filters(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+static int build_path_filters(struct selector *sel, struct problems *pr)
 {
+	const struct obj_subscription *sub = pr->sub;
 	int rc;
 
-	if ((rc = match_context_new(sel, err)) != KW_OK)
+	if ((rc = match_context_new(sel)) != KW_OK)
 		return rc;
 	if ((rc = path_list_compile(&sel->include, sub->include_paths,
-	    sub->n_include_paths, "includePaths", err)) != KW_OK)
+	    sub->n_include_paths, "includePaths", pr)) != KW_OK)
 		return rc;
 	return path_list_compile(&sel->exclude, sub->exclude_paths,
-		sub->n_exclude_paths, "excludePaths", err);
+		sub->n_exclude_paths, "excludePaths", pr);
 }
 
 /* Kargo's newTagBasedSelector, checks in its order. */
-static int build_tag_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+static int build_tag_selection(struct selector *sel, struct problems *pr)
 {
+	const struct obj_subscription *sub = pr->sub;
 	int rc;
 
 	if ((rc = regex_list_compile(&sel->allow, sub->allow_regexes,
-		sub->n_allow_regexes, "allowTagsRegexes", err)) != KW_OK)
+		sub->allow_regex_pos, sub->n_allow_regexes, "allowTagsRegexes",
+		pr)) != KW_OK)
 		return rc;
 	if (sub->allow_tags != NULL && sub->allow_tags[0] != '\0')
-		return kw_errf(err, KW_EINVAL, "allowTags is deprecated and "
-			"unsupported as of v1.11.0; use allowTagsRegexes instead");
+		problem(pr, NULL, "allowTags is deprecated and unsupported as of "
+			"v1.11.0; use allowTagsRegexes instead");
 	if ((rc = regex_list_compile(&sel->ignore, sub->ignore_regexes,
-		sub->n_ignore_regexes, "ignoreTagsRegexes", err)) != KW_OK)
+		sub->ignore_regex_pos, sub->n_ignore_regexes, "ignoreTagsRegexes",
+		pr)) != KW_OK)
 		return rc;
 	if (sub->n_ignore_tags > 0)
-		return kw_errf(err, KW_EINVAL, "ignoreTags is deprecated and "
-			"unsupported as of v1.11.0; use ignoreTagsRegexes instead");
+		problem(pr, NULL, "ignoreTags is deprecated and unsupported as of "
+			"v1.11.0; use ignoreTagsRegexes instead");
 	return KW_OK;
 }
 
-/* The constraint c read from field; an empty one is no constraint. */
+/* The constraint c read from field (at where it was written); an empty
+ * one is no constraint. */
 static int build_constraint(struct selector *sel, const char *c,
-	const char *field, struct kw_err *err)
+	const char *field, const struct obj_pos *at, struct problems *pr)
 {
 	struct kw_err why = { "" };
 	int rc;
@@ -675,62 +720,62 @@ static int build_constraint(struct selector *sel, const char *c,
 		return KW_OK;
 	rc = semver_constraint_new(&sel->constraint, c, strlen(c), &why);
 	if (rc == KW_ENOMEM)
-		return kw_errf(err, rc, "out of memory");
+		return rc;
 	if (rc != KW_OK)
-		return kw_errf(err, rc, "%s: error parsing semver constraint "
-			"\"%s\": %s", field, c, why.msg);
+		problem(pr, at, "%s: error parsing semver constraint \"%s\": %s",
+			field, c, why.msg);
 	return KW_OK;
 }
 
 /* Kargo's newSemverSelector (git's and the image one alike). */
-static int build_semver_selection(struct selector *sel,
-	const struct obj_subscription *sub, const char *c, const char *field,
-	struct kw_err *err)
+static int build_semver_selection(struct selector *sel, const char *c,
+	const char *field, const struct obj_pos *at, struct problems *pr)
 {
 	int rc;
 
-	if ((rc = build_tag_selection(sel, sub, err)) != KW_OK)
+	if ((rc = build_tag_selection(sel, pr)) != KW_OK)
 		return rc;
-	sel->strict = sub->strict_semvers;
-	return build_constraint(sel, c, field, err);
+	sel->strict = pr->sub->strict_semvers;
+	return build_constraint(sel, c, field, at, pr);
 }
 
 static int build_branch_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+	const struct obj_subscription *sub)
 {
 	if (sub->branch == NULL || sub->branch[0] == '\0')
 		return KW_OK;
 	if ((sel->branch = strdup(sub->branch)) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	return KW_OK;
 }
 
-static int build_git_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+static int build_git_selection(struct selector *sel, struct problems *pr)
 {
-	int rc = build_path_filters(sel, sub, err);
+	const struct obj_subscription *sub = pr->sub;
+	int rc = build_path_filters(sel, pr);
 
 	if (rc != KW_OK)
 		return rc;
 	switch (sub->strategy) {
 	case STRATEGY_NEWEST_FROM_BRANCH:
-		return build_branch_selection(sel, sub, err);
+		return build_branch_selection(sel, sub);
 	case STRATEGY_LEXICAL:
 	case STRATEGY_NEWEST_TAG:
-		return build_tag_selection(sel, sub, err);
+		return build_tag_selection(sel, pr);
 	case STRATEGY_SEMVER:
-		return build_semver_selection(sel, sub, sub->semver_constraint,
-			"semverConstraint", err);
+		return build_semver_selection(sel, sub->semver_constraint,
+			"semverConstraint", &sub->constraint_pos, pr);
 	default:
-		return kw_errf(err, KW_EINVAL, "commitSelectionStrategy: unknown value");
+		problem(pr, NULL, "commitSelectionStrategy: unknown value");
+		return KW_OK;
 	}
 }
 
 /* Kargo's image newBaseSelector: a platform needs a '/', and the
  * normalized repository must parse as a reference. */
-static int build_image_base(const struct obj_subscription *sub,
-	struct kw_err *err)
+static int build_image_base(struct problems *pr)
 {
+	const struct obj_subscription *sub = pr->sub;
 	const char *repo = sub->repo_url ? sub->repo_url : "";
 	char *norm = NULL;
 	bool ok = false;
@@ -738,43 +783,43 @@ static int build_image_base(const struct obj_subscription *sub,
 
 	if (sub->platform != NULL && sub->platform[0] != '\0' &&
 	    strchr(sub->platform, '/') == NULL)
-		return kw_errf(err, KW_EINVAL, "platform: error parsing platform "
-			"constraint \"%s\"", sub->platform);
+		problem(pr, NULL, "platform: error parsing platform constraint "
+			"\"%s\"", sub->platform);
 	rc = imagenorm_image(&norm, repo, strlen(repo));
 	if (rc == KW_OK)
 		rc = imagenorm_reference_ok(&ok, norm, strlen(norm));
 	free(norm);
 	if (rc != KW_OK)
-		return kw_errf(err, rc, "out of memory");
+		return KW_ENOMEM;
 	if (!ok)
-		return kw_errf(err, KW_EINVAL, "repoURL: error parsing image repo "
-			"URL \"%s\"", repo);
+		problem(pr, NULL, "repoURL: error parsing image repo URL \"%s\"", repo);
 	return KW_OK;
 }
 
 /* Kargo's image selector registry: SemVer (also for ""), Lexical and
  * NewestBuild are tag based; Digest matches its one mutable tag. */
-static int build_image_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+static int build_image_selection(struct selector *sel, struct problems *pr)
 {
+	const struct obj_subscription *sub = pr->sub;
 	const char *c = sub->constraint;
-	int rc = build_image_base(sub, err);
+	int rc = build_image_base(pr);
 
 	if (rc != KW_OK)
 		return rc;
 	switch (sub->image_strategy) {
 	case IMAGE_SEMVER:
-		return build_semver_selection(sel, sub, c, "constraint", err);
+		return build_semver_selection(sel, c, "constraint", &sub->constraint_pos, pr);
 	case IMAGE_LEXICAL:
 	case IMAGE_NEWEST_BUILD:
-		return build_tag_selection(sel, sub, err);
+		return build_tag_selection(sel, pr);
 	case IMAGE_DIGEST:
 		if (c != NULL && c[0] != '\0' &&
 		    (sel->digest_tag = kw_strndup(c, strlen(c))) == NULL)
-			return kw_errf(err, KW_ENOMEM, "out of memory");
+			return KW_ENOMEM;
 		return KW_OK;
 	default:
-		return kw_errf(err, KW_EINVAL, "imageSelectionStrategy: unknown value");
+		problem(pr, NULL, "imageSelectionStrategy: unknown value");
+		return KW_OK;
 	}
 }
 
@@ -785,53 +830,78 @@ static bool has_prefix_str(const char *s, const char *prefix)
 
 /* Kargo's chart.NewSelector: the scheme picks the selector (case
  * sensitive), the constraint is parsed, then an OCI reference. */
-static int build_chart_selection(struct selector *sel,
-	const struct obj_subscription *sub, struct kw_err *err)
+static int build_chart_selection(struct selector *sel, struct problems *pr)
 {
+	const struct obj_subscription *sub = pr->sub;
 	const char *u = sub->repo_url ? sub->repo_url : "";
 	bool ok = false;
 	int rc;
 
 	if (!has_prefix_str(u, "http://") && !has_prefix_str(u, "https://") &&
 	    !has_prefix_str(u, "oci://"))
-		return kw_errf(err, KW_EINVAL, "repoURL: repository URL \"%s\" "
-			"is invalid", u);
-	if ((rc = build_constraint(sel, sub->semver_constraint,
-		"semverConstraint", err)) != KW_OK || !has_prefix_str(u, "oci://"))
+		problem(pr, NULL, "repoURL: repository URL \"%s\" is invalid", u);
+	if ((rc = build_constraint(sel, sub->semver_constraint, "semverConstraint",
+		&sub->constraint_pos, pr)) != KW_OK || !has_prefix_str(u, "oci://"))
 		return rc;
 	rc = imagenorm_oci_reference_ok(&ok, u + 6, strlen(u + 6));
 	if (rc != KW_OK)
-		return kw_errf(err, rc, "out of memory");
+		return KW_ENOMEM;
 	if (!ok)
-		return kw_errf(err, KW_EINVAL, "repoURL: error parsing repository "
-			"URL \"%s\"", u);
+		problem(pr, NULL, "repoURL: error parsing repository URL \"%s\"", u);
 	return KW_OK;
 }
 
-int selector_new(struct selector **out, const struct obj_subscription *sub,
-	struct kw_err *err)
+int selector_new_each(struct selector **out, const struct obj_subscription *sub,
+	void (*report)(void *arg, const struct obj_pos *at, const char *msg),
+	void *arg)
 {
+	struct problems pr = { sub, report, arg, 0 };
 	struct selector *sel;
 	int rc;
 
 	*out = NULL;
 	if ((sel = calloc(1, sizeof(*sel))) == NULL)
-		return kw_errf(err, KW_ENOMEM, "out of memory");
+		return KW_ENOMEM;
 	sel->kind = sub->kind;
 	sel->strategy = sub->strategy;
 	sel->image_strategy = sub->image_strategy;
 	if (sub->kind == SUB_GIT)
-		rc = build_git_selection(sel, sub, err);
+		rc = build_git_selection(sel, &pr);
 	else if (sub->kind == SUB_IMAGE)
-		rc = build_image_selection(sel, sub, err);
+		rc = build_image_selection(sel, &pr);
 	else
-		rc = build_chart_selection(sel, sub, err);
+		rc = build_chart_selection(sel, &pr);
+	if (rc == KW_OK && pr.n > 0)
+		rc = KW_EINVAL;
 	if (rc != KW_OK) {
 		selector_free(sel);
 		return rc;
 	}
 	*out = sel;
 	return KW_OK;
+}
+
+/* selector_new's reporter: the first problem becomes err. */
+static void keep_first(void *arg, const struct obj_pos *at, const char *msg)
+{
+	struct kw_err *err = arg;
+
+	(void)at;
+	if (err != NULL && err->msg[0] == '\0')
+		kw_errf(err, KW_EINVAL, "%s", msg);
+}
+
+int selector_new(struct selector **out, const struct obj_subscription *sub,
+	struct kw_err *err)
+{
+	int rc;
+
+	if (err != NULL)
+		err->msg[0] = '\0';
+	rc = selector_new_each(out, sub, keep_first, err);
+	if (rc == KW_ENOMEM)
+		kw_errf(err, rc, "out of memory");
+	return rc;
 }
 
 void selector_free(struct selector *sel)

@@ -13,14 +13,23 @@
 #include <stddef.h>
 
 struct kw_err;
+struct obj_pos;
 struct obj_subscription;
 struct selector;
 
 /*
- * Compiles sub's selection (sub->kind must be SUB_GIT). KW_EINVAL with err
- * for a bad regex, a bad constraint or a deprecated field (allowTags,
- * ignoreTags) on a tag strategy; KW_ENOMEM.
+ * Compiles sub's selection (git, image or chart), calling report for every
+ * problem, where Kargo stops at the first: each bad regex (at its own
+ * position), a bad constraint (at its value), a deprecated field
+ * (allowTags, ignoreTags) on a tag strategy, a bad path filter, platform or
+ * repository URL. A position the subscription does not record is sub->pos.
+ * KW_EINVAL after reporting them all, KW_ENOMEM.
  */
+int selector_new_each(struct selector **out, const struct obj_subscription *sub,
+	void (*report)(void *arg, const struct obj_pos *at, const char *msg),
+	void *arg);
+
+/* selector_new_each() with the first problem in err. */
 int selector_new(struct selector **out, const struct obj_subscription *sub,
 	struct kw_err *err);
 

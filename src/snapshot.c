@@ -14,6 +14,7 @@
 #include "urlnorm.h"
 
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,24 @@ static int build_receivers(struct snapshot *s,
 	return KW_OK;
 }
 
+/* Where a broken selection's problems go: each one is an error at the
+ * position of what is wrong, keyed by the subscription's kind. */
+struct selection_report {
+	const struct obj_warehouse *wh;
+	const char *kind;
+	struct diag_list *dl;
+	bool oom;
+};
+
+static void report_selection(void *arg, const struct obj_pos *at, const char *msg)
+{
+	struct selection_report *r = arg;
+
+	if (diag_add(r->dl, DIAG_ERROR, at->file, at->line, at->column, r->kind,
+		"warehouse %s/%s: %s", r->wh->namespace, r->wh->name, msg) != KW_OK)
+		r->oom = true;
+}
+
 /* Kargo's WarehousesBySubscribedURLs: each kind by its own rules. */
 static int normalize(char **out, const struct obj_subscription *sub)
 {
@@ -266,7 +285,9 @@ static int add_subscription(struct snapshot *s, size_t w,
 	const struct obj_subscription *sub, struct diag_list *dl)
 {
 	struct url_entry *e = &s->urls[s->n_urls];
-	struct kw_err err;
+	static const char *const kinds[] = { "git", "image", "chart" };
+	struct selection_report report = { &s->objs->warehouses[w], kinds[sub->kind],
+		dl, false };
 	int rc;
 
 	rc = normalize(&e->url, sub);
@@ -274,24 +295,14 @@ static int add_subscription(struct snapshot *s, size_t w,
 		return rc;
 	e->warehouse = w;
 	e->sub = (size_t)(sub - s->objs->warehouses[w].subs);
-	rc = selector_new(&e->sel, sub, &err);
-	if (rc == KW_ENOMEM) {
+	rc = selector_new_each(&e->sel, sub, report_selection, &report);
+	if (rc == KW_ENOMEM || report.oom) {
+		selector_free(e->sel);
 		free(e->url);
-		return rc;
+		return KW_ENOMEM;
 	}
-	if (rc != KW_OK) {
-		const struct obj_warehouse *wh = &s->objs->warehouses[w];
-
-		static const char *const kinds[] = { "git", "image", "chart" };
-
+	if (rc != KW_OK)
 		s->n_broken++;
-		if (diag_add(dl, DIAG_ERROR, sub->pos.file, sub->pos.line,
-			sub->pos.column, kinds[sub->kind], "warehouse %s/%s: %s",
-			wh->namespace, wh->name, err.msg) != KW_OK) {
-			free(e->url);
-			return KW_ENOMEM;
-		}
-	}
 	s->n_urls++;
 	return KW_OK;
 }
@@ -387,6 +398,42 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 size_t snapshot_unserved(const struct snapshot *s)
 {
 	return s->n_unserved;
+}
+
+/* snprintf at buf + used; the new length, kept below len. */
+__attribute__((format(printf, 4, 5)))
+static size_t text_append(char *buf, size_t len, size_t used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return used;
+	return used + (size_t)n < len ? used + (size_t)n : len - 1;
+}
+
+void snapshot_warnings_text(const struct snapshot *s, char *buf, size_t len)
+{
+	const struct obj_set *o = s->objs;
+	size_t used = 0, configured = 0;
+
+	for (size_t i = 0; i < o->n_configs; i++)
+		configured += o->configs[i].n_receivers;
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (configured == 0)
+		used = text_append(buf, len, used, "no receivers configured");
+	if (s->n_unserved > 0)
+		used = text_append(buf, len, used, "%s%zu receiver(s) not served: their "
+			"Secret or its key is missing", used ? "; " : "", s->n_unserved);
+	if (o->n_unknown_kinds > 0)
+		text_append(buf, len, used, "%s%zu object(s) of unknown kargo.akuity.io "
+			"kinds skipped (first: %s)", used ? "; " : "", o->n_unknown_kinds,
+			o->unknown_kind ? o->unknown_kind : "?");
 }
 
 struct snapshot *snapshot_ref(struct snapshot *s)

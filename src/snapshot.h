@@ -63,6 +63,12 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
  * missing. */
 size_t snapshot_unserved(const struct snapshot *s);
 
+/* What readiness reports about a snapshot that serves despite warnings,
+ * into buf ("" when there are none): receivers left out (missing Secret or
+ * key), no receivers at all, objects of unknown kargo.akuity.io kinds
+ * skipped. The log has each warning with its position. */
+void snapshot_warnings_text(const struct snapshot *s, char *buf, size_t len);
+
 /* Takes another reference (thread-safe). Returns s. */
 struct snapshot *snapshot_ref(struct snapshot *s);
 

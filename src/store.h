@@ -31,8 +31,10 @@ struct delivery_rec {
 };
 
 /* Opens (creating when needed) the database at path. read_only: for the
- * commands that only look. KW_EIO with err when it cannot be opened or is
- * not ours. */
+ * commands that only look. KW_EIO with err when it cannot be opened or a
+ * statement cannot be prepared: tables of our names with other columns,
+ * or (read_only) our tables missing. A foreign database is not recognized
+ * as such: a writable open adds our tables to any SQLite file. */
 int store_open(struct store **out, const char *path, bool read_only,
 	struct kw_err *err);
 

@@ -12,6 +12,7 @@
 #include "kw.h"
 #include "log.h"
 #include "manifest.h"
+#include "snapshot_build.h"
 #include "store.h"
 #include "world.h"
 
@@ -53,13 +54,8 @@ int world_embedded_load(struct snapshot **out,
 	struct obj_set *objs = NULL;
 	int rc;
 
-	*out = NULL;
 	rc = manifest_load_with(&objs, dl, opts->manifest_paths, opts->n_manifest_paths, &mo);
-	if (rc != KW_OK || dl->n_errors > 0) {
-		objects_free_set(objs);
-		return rc == KW_ENOMEM ? rc : KW_EINVAL;
-	}
-	return snapshot_new(out, objs, &opts->snap, dl);
+	return snapshot_build(out, objs, rc, &opts->snap, false, dl);
 }
 
 static struct snapshot *embedded_snapshot(struct world *w)
@@ -86,16 +82,11 @@ static void log_diags(const struct diag_list *dl)
 	}
 }
 
-/* Readiness names receivers left out because their Secret is missing. */
+/* Readiness names what the configuration serves without (receivers left
+ * out, none at all, unknown kinds skipped). */
 static void set_unserved_reason(struct embedded *e, const struct snapshot *s)
 {
-	size_t n = snapshot_unserved(s);
-
-	if (n == 0)
-		e->degraded[0] = '\0';
-	else
-		snprintf(e->degraded, sizeof(e->degraded),
-			"%zu receiver(s) not served: their Secret or its key is missing", n);
+	snapshot_warnings_text(s, e->degraded, sizeof(e->degraded));
 }
 
 static int embedded_reload(struct world *w)
@@ -311,8 +302,10 @@ int world_embedded_new(struct world **out,
 	rc = world_embedded_load(&e->snap, opts, dl);
 	if (rc == KW_EINVAL)
 		kw_errf(err, rc, "the configuration has %zu error(s)", dl->n_errors);
-	if (rc == KW_OK)
+	if (rc == KW_OK) {
+		set_unserved_reason(e, e->snap);
 		rc = journal_open(&e->journal, &jo, err);
+	}
 	if (rc == KW_OK)
 		rc = start_watcher(e, err);
 	if (rc != KW_OK) {

@@ -920,7 +920,10 @@ static bool kube_ready(struct world *ww, char *why, size_t why_len)
 
 	pthread_mutex_lock(&w->snap_lock);
 	synced = w->snap != NULL;
-	snprintf(why, why_len, "%s", synced ? "" : (w->why[0] ? w->why : "caches not synced yet"));
+	if (synced) /* served with warnings: named, still ready */
+		snapshot_warnings_text(w->snap, why, why_len);
+	else
+		snprintf(why, why_len, "%s", w->why[0] ? w->why : "caches not synced yet");
 	pthread_mutex_unlock(&w->snap_lock);
 	if (synced && !journal_writable(w->journal)) {
 		snprintf(why, why_len, "state database is not writable");

@@ -34,6 +34,7 @@ for r in build/$flavour/replay/*; do
 	name=$(basename "$r")
 	run "$r" "$r" "fuzz/corpus/$name"
 done
+run urlnorm_tables sh tests/urlnorm_tables.sh
 run integration python3 tests/integration/run.py build/$flavour/kargo-webhooks
 
 grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$log"

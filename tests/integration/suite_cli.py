@@ -126,7 +126,97 @@ def test_cli_bad_tls_files_named(tmp):
     expect("missing.pem" in err and "No such file" in err, err)
 
 
-TESTS = [test_cli_flag_errors_name_the_flag, test_cli_bad_tls_files_named, test_cli_base_url_is_a_flag_error,
+BROKEN_SELECTIONS = """apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata: {name: wh-broken, namespace: kargo-demo}
+spec:
+  subscriptions:
+  - git:
+      repoURL: https://bitbucket.org/acme/app
+      commitSelectionStrategy: NewestTag
+      allowTagsRegexes:
+      - "^v"
+      - "(unclosed"
+      - "[unclosed"
+  - git:
+      repoURL: https://bitbucket.org/acme/other
+      commitSelectionStrategy: SemVer
+      semverConstraint: ">>1"
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehose
+metadata: {name: typo, namespace: kargo-demo}
+"""
+
+
+def test_check_reports_every_problem(tmp):
+    """Issue 8 item 3: check names each bad regex of a list at its own
+    line, and every subscription after a bad one; a kind kargo.akuity.io
+    does not have is a warning at its line."""
+    m = W.make_world(tmp)
+    kw.write(os.path.join(m, "broken.yaml"), BROKEN_SELECTIONS)
+    p = run_cli("check", "--manifests", m)
+    err = p.stderr.decode()
+    eq(p.returncode, 1, "check exit: " + err)
+    f = os.path.join(m, "broken.yaml")
+    for line, col, what in ((11, 9, "allowTagsRegexes[1]"), (12, 9, "allowTagsRegexes[2]"),
+                            (16, 25, "semverConstraint")):
+        expect(("%s:%d:%d: error: git: warehouse kargo-demo/wh-broken: %s" % (f, line, col, what))
+               in err, "%s reported at %d:%d: %s" % (what, line, col, err))
+    expect(("%s:19:7: warning: kind: kargo.akuity.io has no kind \"Warehose\" (Warehouse?)" % f)
+           in err, "unknown kind warned: " + err)
+    expect(b"3 error(s)" in p.stdout, p.stdout.decode())
+
+
+def test_warnings_at_start_and_in_readyz(tmp):
+    """Issue 8 item 3: a configuration with no receivers, or with a kind
+    kargo.akuity.io does not have, serves with warnings: in the log at
+    start and in /readyz's message (200: it serves what it has)."""
+    m = os.path.join(tmp, "manifests")
+    kw.write(os.path.join(m, "w.yaml"), W.WAREHOUSES[0] + "---\n" +
+             "apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehose\n"
+             "metadata: {name: typo, namespace: kargo-demo}\n")
+    p = run_cli("check", "--manifests", m)
+    eq(p.returncode, 0, "warnings only: " + p.stderr.decode())
+    expect(b"warning: no receivers" in p.stderr and b'no kind "Warehose"' in p.stderr,
+           p.stderr.decode())
+    s = Server(tmp, [m])
+    try:
+        st, _, b = s.request("GET", "/readyz")
+        eq(st, 200, "ready: it serves what it has")
+        eq(json.loads(b)["msg"], "ready; no receivers configured; 1 object(s) of unknown "
+           "kargo.akuity.io kinds skipped (first: Warehose)", "readyz names the warnings")
+        log = poll(s.log, lambda t: "no receivers" in t and "Warehose" in t)
+        expect("no receivers" in log and 'no kind "Warehose"' in log, "logged at start: " + log)
+    finally:
+        s.stop()
+
+
+def test_each_problem_once(tmp):
+    """Issue 9 item 4: the manifests -> snapshot path has one home
+    (snapshot_build), so serve, receivers and check report a receiver's
+    missing Secret once each (serve logged it twice: the loader's report
+    and the snapshot's)."""
+    m = os.path.join(tmp, "manifests")
+    kw.write(os.path.join(m, "p.yaml"), "apiVersion: kargo.akuity.io/v1alpha1\n"
+             "kind: ProjectConfig\nmetadata: {name: p, namespace: p}\nspec:\n"
+             "  webhookReceivers:\n  - {name: r, bitbucket: {secretRef: {name: s}}}\n")
+    what = "secret p/s not found"
+    for cmd in ("check", "receivers"):
+        err = run_cli(cmd, "--manifests", m).stderr.decode()
+        eq(err.count(what), 1, "%s reports it once: %s" % (cmd, err))
+    s = Server(tmp, [m])
+    try:
+        st, _, b = s.request("GET", "/readyz")
+        expect(b"1 receiver(s) not served" in b, "readyz: %r" % b)
+        log = s.log()
+        eq(log.count(what), 1, "serve reports it once at start: " + log)
+    finally:
+        s.stop()
+
+
+TESTS = [test_check_reports_every_problem, test_each_problem_once, test_warnings_at_start_and_in_readyz,
+         test_cli_flag_errors_name_the_flag, test_cli_bad_tls_files_named, test_cli_base_url_is_a_flag_error,
          test_cli_namespace_and_limit, test_cli_get_by_name]
 
 

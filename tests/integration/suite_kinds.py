@@ -272,7 +272,8 @@ def test_kinds_receivers_and_check(tmp):
           "    - git: {repoURL: 'https://x/y', includePaths: ['regex:[a-']}\n")
     p = run_cli("check", "--manifests", m)
     err = p.stderr.decode() + p.stdout.decode()
-    expect("has no key secret-token" in err, "missing secret-token reported:\n" + err)
+    expect('has no key "secret-token"; receiver not served' in err,
+           "missing secret-token reported:\n" + err)
     expect("includePaths[0]" in err, "bad path filter reported:\n" + err)
     eq(p.returncode, 1, "check fails on the bad path filter")
 

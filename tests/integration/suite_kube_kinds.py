@@ -37,10 +37,9 @@ def wh(name, sub):
             "spec": {"subscriptions": [sub]}}
 
 
-# Path filters (includePaths/excludePaths) and image constraints are left
-# out until /work/notes/review-kube.md finding 1 is fixed (objects_pack.c
-# does not pack them: the server crashes on the first includePaths);
-# EXTRA below is the world to add then.
+# Warehouses with path filters (includePaths/excludePaths) and an image
+# constraint: these fields were once not packed by objects_pack.c (the
+# server crashed on the first includePaths), so they are in this world.
 EXTRA = [
     ("sample-app-docs", {"git": {"repoURL": "git@github.com:binkkatal/sample_app.git",
                                  "branch": "master", "includePaths": ["glob:docs/**"]}}),
@@ -51,7 +50,7 @@ EXTRA = [
 ]
 
 
-def objects(extra=False):
+def objects(extra=True):
     objs = [{"apiVersion": API, "kind": "ProjectConfig", "metadata": {"name": NS, "namespace": NS},
              "spec": {"webhookReceivers": [{"name": r, kind: {"secretRef": {"name": "s-" + r}}}
                                            for r, (kind, _, _) in sorted(RECEIVERS.items())]}}]
@@ -116,7 +115,7 @@ def cases():
         ("github unsupported event", github("issues", b"{}")),
         ("github bad body", github("push", b"invalid json")),
         ("github ping", github("ping", fixture("github/ping-go-playground.json"))),
-        ("github push (URL and ref)", github("push", push)),
+        ("github push (URL, ref and path filters)", github("push", push)),
         ("github push, no match", github("push", push.replace(b"refs/heads/master",
                                                               b"refs/heads/dev"))),
         ("github PR opened", github("pull_request", pr)),
@@ -172,7 +171,7 @@ def check_patch(label, ns, name, body, ctype):
            "%s: RFC 3339 token %r" % (label, token))
 
 
-def test_kube_kinds_same_as_embedded(tmp, extra=False):
+def test_kube_kinds_same_as_embedded(tmp, extra=True):
     objs = objects(extra)
     man = os.path.join(tmp, "manifests")
     os.makedirs(man)

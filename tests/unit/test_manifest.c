@@ -36,6 +36,21 @@ struct diag_case {
 };
 
 static const struct diag_case diag_cases[] = {
+	/* A kind kargo.akuity.io does not have is a typo: a warning at the
+	 * kind, with the nearest kind; Kargo's other kinds, other groups' kinds
+	 * and Lists of them are skipped quietly. */
+	{ "unknown kargo kind", HDR_KARGO "kind: Warehose\nmetadata: {name: w}\n",
+		KW_OK, 0, 1, { { DIAG_WARNING, 2, 7, "kind",
+		"kargo.akuity.io has no kind \"Warehose\" (Warehouse?); the object is skipped" } } },
+	{ "unknown kargo kind, no guess", "apiVersion: kargo.akuity.io/v1beta1\n"
+		"kind: Gizmo\n", KW_OK, 0, 1, { { DIAG_WARNING, 2, 7, "kind",
+		"kargo.akuity.io has no kind \"Gizmo\"; the object is skipped" } } },
+	{ "unknown kargo kind in a List", "apiVersion: v1\nkind: List\nitems:\n"
+		"- {apiVersion: kargo.akuity.io/v1alpha1, kind: warehouse}\n",
+		KW_OK, 0, 1, { { DIAG_WARNING, 4, 48, "items[0].kind",
+		"no kind \"warehouse\" (Warehouse?)" } } },
+	{ "kargo's own kinds", HDR_KARGO "kind: Stage\n---\n" HDR_KARGO "kind: Freight\n"
+		"---\napiVersion: other.io/v1\nkind: Warehose\n", KW_OK, 0, 0, { { 0 } } },
 	{ "project config", HDR_KARGO
 		"kind: ProjectConfig\n"
 		"metadata:\n"
@@ -724,6 +739,7 @@ static void make_tree(const char *root)
 		"  - {name: bb, bitbucket: {secretRef: {name: bb-secret}}}\n"
 		"  - {name: missing, bitbucket: {secretRef: {name: nope}}}\n"
 		"  - {name: keyless, bitbucket: {secretRef: {name: keyless}}}\n"
+		"  - {name: gen, generic: {secretRef: {name: gh-nope}}}\n"
 		"---\n" HDR_KARGO "kind: ClusterConfig\nmetadata: {name: cluster}\n"
 		"spec:\n  webhookReceivers:\n"
 		"  - {name: bb, bitbucket: {secretRef: {name: global}}}\n");
@@ -788,16 +804,19 @@ static void test_load(void)
 	}
 	CHECK_INT(dl.n_errors, 1);
 	CHECK(has_diag(&dl, DIAG_ERROR, "w2.yaml", "duplicate Warehouse kargo-demo/w (first at"));
-	CHECK(has_diag(&dl, DIAG_WARNING, "a-project.yaml", "secret kargo-demo/nope not found"));
-	CHECK(has_diag(&dl, DIAG_WARNING, "a-project.yaml", "secret kargo-demo/keyless has no key secret"));
-	CHECK_INT(dl.n, 3);
+	/* The loader reports the Secrets of receivers the snapshot does not
+	 * serve; the snapshot reports its own (test_snapshot), each once. */
+	CHECK(has_diag(&dl, DIAG_WARNING, "a-project.yaml", "secret kargo-demo/gh-nope not found"));
+	CHECK(!has_diag(&dl, DIAG_WARNING, "a-project.yaml", "kargo-demo/nope"));
+	CHECK(!has_diag(&dl, DIAG_WARNING, "a-project.yaml", "kargo-demo/keyless"));
+	CHECK_INT(dl.n, 2);
 	diag_clear(&dl);
 	objects_free_set(set);
 
-	/* the default system namespace: the ClusterConfig's Secret is missing */
+	/* the default system namespace */
 	rc = manifest_load(&set, &dl, paths, 1);
-	CHECK(has_diag(&dl, DIAG_WARNING, "a-project.yaml",
-		"secret kargo-system-resources/global not found"));
+	CHECK(set != NULL && set->n_configs == 2 &&
+		strcmp(set->configs[1].namespace, "kargo-system-resources") == 0);
 	diag_clear(&dl);
 	objects_free_set(set);
 
@@ -813,6 +832,39 @@ static void test_load(void)
 	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A configuration without receivers is a warning naming the path given;
+ * one with receivers has none (test_load counts its diagnostics). */
+static void test_load_no_receivers(void)
+{
+	char root[] = "/tmp/test_manifest.XXXXXX", file[600];
+	const char *paths[1] = { root };
+	struct diag_list dl = { 0 };
+	struct obj_set *set = NULL;
+	FILE *f;
+
+	if (mkdtemp(root) == NULL) {
+		CHECK_MSG(0, "mkdtemp failed");
+		return;
+	}
+	snprintf(file, sizeof(file), "%s/w.yaml", root);
+	if ((f = fopen(file, "w")) != NULL) {
+		fputs(HDR_KARGO "kind: Warehouse\nmetadata: {name: w, namespace: p}\n"
+			"spec: {subscriptions: [{git: {repoURL: 'https://h/a'}}]}\n", f);
+		fclose(f);
+	}
+	CHECK_INT(manifest_load(&set, &dl, paths, 1), KW_OK);
+	CHECK_INT(dl.n, 1);
+	if (dl.n == 1) {
+		CHECK_INT(dl.items[0].severity, DIAG_WARNING);
+		CHECK_STR(dl.items[0].file, root);
+		CHECK(strstr(dl.items[0].message, "no receivers") == dl.items[0].message);
+	}
+	diag_clear(&dl);
+	objects_free_set(set);
+	unlink(file);
+	rmdir(root);
+}
+
 int main(void)
 {
 	test_diag_cases();
@@ -824,5 +876,6 @@ int main(void)
 	test_bounds();
 	test_diag_print();
 	test_load();
+	test_load_no_receivers();
 	TEST_DONE("test_manifest");
 }

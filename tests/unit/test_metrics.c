@@ -126,7 +126,6 @@ static void test_threads(void)
 
 int main(void)
 {
-	CHECK_INT(metrics_init(), KW_OK);
 	test_exposition();
 	test_label_bound();
 	test_threads();

@@ -14,7 +14,10 @@ static const char wh_json[] =
 	"{\"git\":{\"repoURL\":\"https://bitbucket.org/a/b\",\"branch\":\"main\"}},"
 	"{\"git\":{\"repoURL\":\"https://bitbucket.org/a/c\",\"commitSelectionStrategy\":\"NewestTag\","
 	"\"allowTagsRegexes\":[\"^v\",\"^release-\"],\"ignoreTagsRegexes\":[\"-rc\"]}},"
-	"{\"image\":{\"repoURL\":\"ghcr.io/a/b\"}}]}}";
+	"{\"git\":{\"repoURL\":\"https://bitbucket.org/a/d\",\"commitSelectionStrategy\":\"SemVer\","
+	"\"semverConstraint\":\"^1\",\"includePaths\":[\"glob:src/**\"],\"excludePaths\":[\"docs\"]}},"
+	"{\"image\":{\"repoURL\":\"ghcr.io/a/b\",\"constraint\":\"^2\",\"platform\":\"linux/amd64\"}},"
+	"{\"chart\":{\"repoURL\":\"https://charts.example.com\",\"name\":\"app\"}}]}}";
 
 static struct obj_set *parse(const char *text, bool keep)
 {
@@ -25,6 +28,25 @@ static struct obj_set *parse(const char *text, bool keep)
 	CHECK_INT(manifest_parse(set, &dl, "Warehouse", text, strlen(text)), KW_OK);
 	diag_clear(&dl);
 	return set;
+}
+
+static void same_str(const char *a, const char *b)
+{
+	CHECK((a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+static void same_strv(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	CHECK_INT(na, nb);
+	for (size_t i = 0; i < na && i < nb; i++)
+		CHECK_STR(a[i], b[i]);
+}
+
+static void same_pos(const struct obj_pos *a, const struct obj_pos *b)
+{
+	CHECK_INT(a->line, b->line);
+	CHECK_INT(a->column, b->column);
+	CHECK(a->line == 0 || strcmp(a->file, b->file) == 0);
 }
 
 static void same_sub(const struct obj_subscription *a, const struct obj_subscription *b)
@@ -39,19 +61,33 @@ static void same_sub(const struct obj_subscription *a, const struct obj_subscrip
 	CHECK_INT(a->n_ignore_regexes, b->n_ignore_regexes);
 	for (size_t i = 0; i < a->n_ignore_regexes && i < b->n_ignore_regexes; i++)
 		CHECK_STR(a->ignore_regexes[i], b->ignore_regexes[i]);
+	for (size_t i = 0; i < a->n_allow_regexes && i < b->n_allow_regexes; i++)
+		same_pos(&a->allow_regex_pos[i], &b->allow_regex_pos[i]);
+	for (size_t i = 0; i < a->n_ignore_regexes && i < b->n_ignore_regexes; i++)
+		same_pos(&a->ignore_regex_pos[i], &b->ignore_regex_pos[i]);
+	same_str(a->semver_constraint, b->semver_constraint);
+	same_pos(&a->constraint_pos, &b->constraint_pos);
+	same_str(a->constraint, b->constraint);
+	same_str(a->platform, b->platform);
+	same_str(a->chart_name, b->chart_name);
+	same_strv(a->include_paths, a->n_include_paths, b->include_paths, b->n_include_paths);
+	same_strv(a->exclude_paths, a->n_exclude_paths, b->exclude_paths, b->n_exclude_paths);
 	CHECK_STR(a->pos.file, b->pos.file);
 	CHECK_INT(a->pos.line, b->pos.line);
 }
 
+/* Compared after the parsed set is freed, against a second parse: a field
+ * left pointing into the freed set is a use after free under ASan. */
 static void test_packed_reads_the_same(void)
 {
-	struct obj_set *set = parse(wh_json, false);
+	struct obj_set *set = parse(wh_json, false), *ref = parse(wh_json, false);
 	struct obj_shared *sh = objects_pack_warehouse(set);
-	const struct obj_warehouse *a = &set->warehouses[0], *b;
+	const struct obj_warehouse *a = &ref->warehouses[0], *b;
 
+	objects_free_set(set); /* the packed copy owns nothing of set */
 	CHECK(sh != NULL);
 	if (sh == NULL) {
-		objects_free_set(set);
+		objects_free_set(ref);
 		return;
 	}
 	CHECK(sh->packed);
@@ -60,9 +96,10 @@ static void test_packed_reads_the_same(void)
 	CHECK_STR(b->namespace, a->namespace);
 	CHECK_STR(b->name, a->name);
 	CHECK_INT(b->n_subs, a->n_subs);
+	CHECK_INT(a->n_subs, 5);
 	for (size_t i = 0; i < a->n_subs && i < b->n_subs; i++)
 		same_sub(&a->subs[i], &b->subs[i]);
-	objects_free_set(set); /* the packed copy owns nothing of set */
+	objects_free_set(ref);
 	objects_shared_unref(objects_shared_ref(sh));
 	objects_shared_unref(sh);
 }

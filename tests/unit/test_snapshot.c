@@ -331,6 +331,94 @@ static void test_broken_selections(void)
 	diag_clear(&dl);
 }
 
+/* check reports every problem of the selections, each bad regex at its own
+ * line: two bad regexes in one list, a bad constraint, and a bad regex in a
+ * later subscription of the same Warehouse (issue 8 item 3). */
+static void test_every_problem(void)
+{
+	static const char *const docs[] = { RECEIVERS,
+		"---\napiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\n"  /* 1-3 */
+		"metadata: {name: w, namespace: p}\n"                             /* 4 */
+		"spec:\n  subscriptions:\n"                                      /* 5-6 */
+		"  - git:\n"                                                     /* 7 */
+		"      repoURL: " AB "\n"                                        /* 8 */
+		"      commitSelectionStrategy: SemVer\n"                        /* 9 */
+		"      allowTagsRegexes:\n"                                      /* 10 */
+		"      - '^v'\n"                                                 /* 11 */
+		"      - '(bad'\n"                                               /* 12 */
+		"      - '[worse'\n"                                             /* 13 */
+		"      semverConstraint: '>>1'\n"                                /* 14 */
+		"  - git:\n"                                                     /* 15 */
+		"      repoURL: " U1 "\n"                                        /* 16 */
+		"      commitSelectionStrategy: Lexical\n"                       /* 17 */
+		"      ignoreTagsRegexes: ['ok', '*x']\n" };                     /* 18 */
+	static const struct { size_t line, column; const char *has; } want[] = {
+		{ 12, 9, "allowTagsRegexes[1]" },
+		{ 13, 9, "allowTagsRegexes[2]" },
+		{ 14, 25, "semverConstraint" },
+		{ 18, 33, "ignoreTagsRegexes[1]" },
+	};
+	struct diag_list dl = { 0 };
+	struct snapshot *s = build_rc(docs, KW_ARRAY_LEN(docs), "http://h", &dl, KW_EINVAL);
+	size_t k = 0;
+
+	CHECK(s == NULL);
+	CHECK_INT(dl.n_errors, KW_ARRAY_LEN(want));
+	for (size_t i = 0; i < dl.n; i++) {
+		const struct diag *dg = &dl.items[i];
+
+		if (dg->severity != DIAG_ERROR)
+			continue;
+		if (k < KW_ARRAY_LEN(want)) {
+			CHECK_MSG(dg->line == want[k].line && dg->column == want[k].column,
+				"problem %zu at %zu:%zu, want %zu:%zu", k, dg->line,
+				dg->column, want[k].line, want[k].column);
+			CHECK_MSG(strstr(dg->message, want[k].has) != NULL &&
+				strstr(dg->message, "warehouse p/w") != NULL,
+				"problem %zu: %s", k, dg->message);
+		}
+		k++;
+	}
+	diag_clear(&dl);
+}
+
+/* What readiness says of a configuration served with warnings. */
+static void test_warnings_text(void)
+{
+	static const char *const none[] = {
+		"apiVersion: kargo.akuity.io/v1alpha1\nkind: Warehose\n"
+		"metadata: {name: w, namespace: p}\n",
+		"---\napiVersion: kargo.akuity.io/v1alpha1\nkind: Stage\n"
+		"metadata: {name: s, namespace: p}\n" };
+	struct diag_list dl = { 0 };
+	struct snapshot *s = build(none, KW_ARRAY_LEN(none), "http://h", &dl);
+	char text[256];
+
+	CHECK_INT(dl.n, 1); /* Warehose; a Stage is Kargo's, skipped quietly */
+	if (dl.n == 1) {
+		CHECK_INT(dl.items[0].severity, DIAG_WARNING);
+		CHECK_INT(dl.items[0].line, 2);
+		CHECK_STR(dl.items[0].message, "kargo.akuity.io has no kind \"Warehose\" "
+			"(Warehouse?); the object is skipped");
+	}
+	diag_clear(&dl);
+	if (s != NULL) {
+		snapshot_warnings_text(s, text, sizeof(text));
+		CHECK_STR(text, "no receivers configured; 1 object(s) of unknown "
+			"kargo.akuity.io kinds skipped (first: Warehose)");
+		snapshot_warnings_text(s, text, 20); /* cut, still terminated */
+		CHECK_STR(text, "no receivers config");
+		snapshot_unref(s);
+	}
+	s = build(world, KW_ARRAY_LEN(world), "http://h", &dl);
+	diag_clear(&dl);
+	if (s != NULL) {
+		snapshot_warnings_text(s, text, sizeof(text));
+		CHECK_STR(text, "1 receiver(s) not served: their Secret or its key is missing");
+		snapshot_unref(s);
+	}
+}
+
 int main(void)
 {
 	struct diag_list dl = { 0 };
@@ -344,6 +432,8 @@ int main(void)
 	test_match_promotions(s);
 	test_secret_deleted();
 	test_broken_selections();
+	test_every_problem();
+	test_warnings_text();
 	/* A reference taken outlives the creator's. */
 	CHECK(snapshot_ref(s) == s);
 	snapshot_unref(s);
