@@ -30,11 +30,13 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef KW_VERSION
 #define KW_VERSION "0.0.0"
@@ -290,6 +292,30 @@ static bool parse_listen(struct opts *o, const char *s)
 	return true;
 }
 
+/* A command-line or start-up error: a line on stderr, or with
+ * --log-format json a JSON log line like every other line serve writes. */
+__attribute__((format(printf, 1, 2)))
+static void say(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_json())
+		log_kv(LOG_ERROR, msg, NULL);
+	else
+		fprintf(stderr, "kargo-webhooks: %s\n", msg);
+}
+
+/* The usage text after an error, which a JSON log has no place for. */
+static void usage_error(const char *usage)
+{
+	if (!log_json())
+		fputs(usage, stderr);
+}
+
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -357,18 +383,18 @@ static int kube_env(struct opts *o)
 	o->kube_qps = 50;
 	o->kube_burst = 300;
 	if (qps != NULL && ((o->kube_qps = strtod(qps, &end)) <= 0 || *end != '\0')) {
-		fprintf(stderr, "kargo-webhooks: KUBE_API_QPS=%s is not a positive number\n", qps);
+		say("KUBE_API_QPS=%s is not a positive number", qps);
 		return -1;
 	}
 	if (burst != NULL) {
 		if (!parse_ulong(burst, 100000, &n) || n == 0) {
-			fprintf(stderr, "kargo-webhooks: KUBE_API_BURST=%s is not a positive integer\n", burst);
+			say("KUBE_API_BURST=%s is not a positive integer", burst);
 			return -1;
 		}
 		o->kube_burst = (int)n;
 	}
 	if (grace != NULL && (g = parse_duration(grace)) < 0) {
-		fprintf(stderr, "kargo-webhooks: GRACEFUL_SHUTDOWN_TIMEOUT=%s is not a duration\n", grace);
+		say("GRACEFUL_SHUTDOWN_TIMEOUT=%s is not a duration", grace);
 		return -1;
 	}
 	o->grace = (unsigned)g;
@@ -385,7 +411,7 @@ static int env_defaults(struct opts *o)
 	snprintf(o->listen_host, sizeof(o->listen_host), "%s",
 		env("BIND_ADDRESS") ? env("BIND_ADDRESS") : "0.0.0.0");
 	if (env("PORT") && !parse_ulong(env("PORT"), 65535, &port)) {
-		fprintf(stderr, "kargo-webhooks: PORT=%s is not a port number\n", env("PORT"));
+		say("PORT=%s is not a port number", env("PORT"));
 		return -1;
 	}
 	o->port = (unsigned)port;
@@ -398,7 +424,7 @@ static int env_defaults(struct opts *o)
 		int on = parse_bool(tls);
 
 		if (on < 0) {
-			fprintf(stderr, "kargo-webhooks: TLS_ENABLED=%s is not a boolean\n", tls);
+			say("TLS_ENABLED=%s is not a boolean", tls);
 			return -1;
 		}
 		o->tls_enabled = on;
@@ -444,7 +470,7 @@ static int bad_flag(int id, const char *v, const char *why)
 {
 	char name[64];
 
-	fprintf(stderr, "kargo-webhooks: invalid value for %s: %s%s%s\n",
+	say("invalid value for %s: %s%s%s",
 		flag_name(id, name, sizeof(name)), v, why ? ": " : "", why ? why : "");
 	return -1;
 }
@@ -577,7 +603,7 @@ static int check_base_url(const char *url, bool from_flag)
 		return 0;
 	if (from_flag)
 		return bad_flag(O_BASE_URL, url, err.msg);
-	fprintf(stderr, "kargo-webhooks: invalid EXTERNAL_WEBHOOK_SERVER_BASE_URL: %s: %s\n",
+	say("invalid EXTERNAL_WEBHOOK_SERVER_BASE_URL: %s: %s",
 		url, err.msg);
 	return -1;
 }
@@ -595,7 +621,7 @@ static int parse_opts(struct opts *o, int argc, char **argv,
 	if (env_defaults(o) != 0)
 		return -1;
 	optind = 1;
-	opterr = 1;
+	opterr = 0; /* our own messages, JSON when the log is */
 	while ((c = getopt_long(argc, argv, "o:n:h", long_opts, NULL)) != -1) {
 		bool ok = false;
 
@@ -609,9 +635,16 @@ static int parse_opts(struct opts *o, int argc, char **argv,
 			char name[64];
 
 			if (c != '?')
-				fprintf(stderr, "kargo-webhooks %s: %s is not an option of this command\n",
-					argv[0], flag_name(c, name, sizeof(name)));
-			fputs(usage, stderr);
+				say("%s: %s is not an option of this command", argv[0],
+					flag_name(c, name, sizeof(name)));
+			else if (optopt != 0 && strchr("on", optopt) != NULL)
+				say("%s: -%c needs a value", argv[0], optopt);
+			else if (optopt != 0)
+				say("%s: unknown option -%c", argv[0], optopt);
+			else
+				say("%s: unknown option, or one without its value: %s",
+					argv[0], argv[optind - 1]);
+			usage_error(usage);
 			return -1;
 		}
 		if (apply_opt(o, c, optarg) != 0)
@@ -632,12 +665,28 @@ static int parse_opts(struct opts *o, int argc, char **argv,
 	return 0;
 }
 
+/* One manifest problem as a log line (serve with a JSON log). */
+static void log_diag(const struct diag *d)
+{
+	char line[24], column[24];
+
+	snprintf(line, sizeof(line), "%zu", d->line);
+	snprintf(column, sizeof(column), "%zu", d->column);
+	log_kv(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "manifest problem",
+		"file", d->file, "#line", line, "#column", column, "key", d->key,
+		"problem", d->message, NULL);
+}
+
 static void print_diags(const struct diag_list *dl, bool errors_only)
 {
 	for (size_t i = 0; i < dl->n; i++) {
 		struct diag_list one = { &dl->items[i], 1, 0 };
 
-		if (!errors_only || dl->items[i].severity == DIAG_ERROR)
+		if (errors_only && dl->items[i].severity != DIAG_ERROR)
+			continue;
+		if (log_json())
+			log_diag(&dl->items[i]);
+		else
 			diag_print(&one, stderr);
 	}
 }
@@ -654,13 +703,13 @@ static bool kube_mode(const struct opts *o)
 static int need_manifests(const struct opts *o)
 {
 	if (o->n_manifests > 0 && o->kubeconfig_flag) {
-		fprintf(stderr, "kargo-webhooks: --manifests and --kubeconfig exclude each other\n");
+		say("--manifests and --kubeconfig exclude each other");
 		return -1;
 	}
 	if (o->n_manifests > 0 || kube_mode(o))
 		return 0;
-	fprintf(stderr, "kargo-webhooks: no manifests given (--manifests PATH), and no "
-		"Kubernetes API (--kubeconfig FILE, KUBECONFIG, or in a pod)\n");
+	say("no manifests given (--manifests PATH), and no "
+		"Kubernetes API (--kubeconfig FILE, KUBECONFIG, or in a pod)");
 	return -1;
 }
 
@@ -672,7 +721,7 @@ static int kube_config(const struct opts *o, struct kube_config *cfg)
 		kube_config_in_cluster(cfg, NULL, &err);
 
 	if (rc != KW_OK) {
-		fprintf(stderr, "kargo-webhooks: %s\n", err.msg[0] ? err.msg : kw_status_str(rc));
+		say("%s", err.msg[0] ? err.msg : kw_status_str(rc));
 		return -1;
 	}
 	return 0;
@@ -716,7 +765,7 @@ static int load_objects(struct obj_set **objs, struct diag_list *dl,
 	kube_options(o, &cfg, &ko);
 	rc = world_kube_load(objs, &ko, keep_objects, dl, &err);
 	if (rc != KW_OK)
-		fprintf(stderr, "kargo-webhooks: %s\n", err.msg[0] ? err.msg : kw_status_str(rc));
+		say("%s", err.msg[0] ? err.msg : kw_status_str(rc));
 	else if (dl->n_errors > 0)
 		rc = KW_EINVAL;
 	kube_config_clear(&cfg);
@@ -906,16 +955,14 @@ static cJSON *annotated(const cJSON *object, const char *token)
 	return copy;
 }
 
-/* Opens the state read-only when it exists; NULL (and no error) when it
- * does not: nothing was refreshed yet. */
+/* Opens the state read-only. A missing file is an error (the message
+ * names the path and the cause): an empty answer would hide a wrong
+ * --state. */
 static int open_state_ro(struct store **st, const char *path)
 {
 	struct kw_err err;
-	struct stat sb;
 
 	*st = NULL;
-	if (stat(path, &sb) != 0)
-		return 0;
 	if (store_open(st, path, true, &err) != KW_OK) {
 		fprintf(stderr, "kargo-webhooks: %s\n", err.msg);
 		return -1;
@@ -1218,15 +1265,14 @@ static int setup_logging(const struct opts *o)
 	enum log_level level;
 
 	if (!log_parse_level(o->log_level, &level)) {
-		fprintf(stderr, "kargo-webhooks: unknown log level %s\n", o->log_level);
+		say("unknown log level %s (debug, info, warn or error)", o->log_level);
 		return -1;
 	}
 	/* Kargo's chart sets LOG_FORMAT=CONSOLE (or JSON): its names count
 	 * too, in any case, so the chart's ConfigMap works unchanged. */
 	if (strcasecmp(o->log_format, "json") != 0 && strcasecmp(o->log_format, "text") != 0 &&
 	    strcasecmp(o->log_format, "console") != 0) {
-		fprintf(stderr, "kargo-webhooks: unknown log format %s (text, console or json)\n",
-			o->log_format);
+		say("unknown log format %s (text, console or json)", o->log_format);
 		return -1;
 	}
 	log_setup(level, strcasecmp(o->log_format, "json") == 0);
@@ -1263,7 +1309,7 @@ static void log_receivers(struct world *w)
 		return; /* not synced yet: the world logs when it is */
 	r = snapshot_receivers(s, &n);
 	snprintf(count, sizeof(count), "%zu", n);
-	log_kv(LOG_INFO, "receivers loaded", "count", count, NULL);
+	log_kv(LOG_INFO, "receivers loaded", "#count", count, NULL);
 	for (size_t i = 0; i < n; i++)
 		log_kv(LOG_INFO, "receiver", "project", r[i].project, "name", r[i].name,
 			"kind", r[i].ops->name, "expiring", r[i].previous ? "true" : NULL, NULL);
@@ -1317,13 +1363,13 @@ static int serve(const struct opts *o, const sigset_t *set)
 	if (rc == KW_OK)
 		rc = http_start(&srv, w, &ho, &err);
 	if (rc != KW_OK) {
-		fprintf(stderr, "kargo-webhooks: %s\n", err.msg[0] ? err.msg : kw_status_str(rc));
+		say("%s", err.msg[0] ? err.msg : kw_status_str(rc));
 		world_free(w);
 		kube_config_clear(&kcfg);
 		return 1;
 	}
 	snprintf(port, sizeof(port), "%u", http_port(srv));
-	log_kv(LOG_INFO, "serving", "address", o->listen_host, "port", port,
+	log_kv(LOG_INFO, "serving", "address", o->listen_host, "#port", port,
 		"tls", o->tls_cert ? "true" : "false", "base_url", o->base_url, NULL);
 	log_receivers(w);
 	wait_for_signals(w, set);
@@ -1341,6 +1387,21 @@ static int serve(const struct opts *o, const sigset_t *set)
 	return 0;
 }
 
+/* Whether serve's log is JSON (LOG_FORMAT, or the last --log-format),
+ * known before the flags are parsed so that their errors are JSON too. */
+static bool json_wanted(int argc, char **argv)
+{
+	const char *f = getenv("LOG_FORMAT");
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+			f = argv[++i];
+		else if (strncmp(argv[i], "--log-format=", 13) == 0)
+			f = argv[i] + 13;
+	}
+	return f != NULL && strcasecmp(f, "json") == 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const int allowed[] = { O_MANIFESTS, O_STATE, O_LISTEN, O_BASE_URL,
@@ -1353,16 +1414,17 @@ static int cmd_serve(int argc, char **argv)
 	sigset_t set;
 	int rc;
 
+	log_setup(LOG_INFO, json_wanted(argc, argv));
 	rc = parse_opts(&o, argc, argv, allowed, usage_serve);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	if ((o.tls_enabled || o.tls_cert || o.tls_key) && (!o.tls_cert || !o.tls_key)) {
-		fprintf(stderr, "kargo-webhooks serve: TLS needs both a certificate and a key "
-			"(--tls-cert/--tls-key or TLS_CERT_PATH/TLS_KEY_PATH)\n");
+		say("serve: TLS needs both a certificate and a key "
+			"(--tls-cert/--tls-key or TLS_CERT_PATH/TLS_KEY_PATH)");
 		return 2;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "kargo-webhooks serve: unexpected argument %s\n", argv[optind]);
+		say("serve: unexpected argument %s", argv[optind]);
 		return 2;
 	}
 	if (need_manifests(&o) != 0 || setup_logging(&o) != 0)

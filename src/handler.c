@@ -6,6 +6,7 @@
 #include "handler.h"
 
 #include "headers.h"
+#include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "receiver.h"
@@ -202,7 +203,11 @@ enum handler_step handler_route(struct handler_ctx *ctx,
 bool handler_reject_headers(const struct handler_headers *h,
 	struct handler_response *resp)
 {
-	if (h->n_fields > HANDLER_MAX_HEADERS)
+	if (h->limit > 0 && h->line_len > h->limit)
+		answer(resp, 414, OUTCOME_BAD_REQUEST, "{\"error\":\"request line too long\"}");
+	else if (h->limit > 0 && h->head_len > h->limit)
+		answer(resp, 431, OUTCOME_BAD_REQUEST, "{\"error\":\"request header fields too large\"}");
+	else if (h->n_fields > HANDLER_MAX_HEADERS)
 		answer(resp, 431, OUTCOME_BAD_REQUEST, "{\"error\":\"too many header fields\"}");
 	else if (h->n_content_length > 1)
 		answer(resp, 400, OUTCOME_BAD_REQUEST,
@@ -297,6 +302,49 @@ static char *describe_targets(const struct refresh_target *t, size_t n)
 	return strbuf_take(&sb);
 }
 
+/* "a, b, c" of at most 16 strings, for the debug log. */
+static char *join16(char *const *v, size_t n)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, 64 * 1024);
+	for (size_t i = 0; i < n && i < 16; i++)
+		strbuf_printf(&sb, "%s%s", i ? ", " : "", v[i]);
+	if (n > 16)
+		strbuf_printf(&sb, " and %zu more", n - 16);
+	return strbuf_take(&sb);
+}
+
+static void trace_candidate(void *arg, const char *namespace, const char *name,
+	const char *url, bool chosen, const char *why, const char *ref)
+{
+	const struct handler_ctx *ctx = arg;
+	char wh[300];
+
+	snprintf(wh, sizeof(wh), "%s/%s", namespace, name);
+	log_kv(LOG_DEBUG, "candidate", "receiver", ctx->receiver_name, "warehouse", wh,
+		"url", url, "chosen", chosen ? "true" : "false", "why", why, "ref", ref, NULL);
+}
+
+/* --log-level debug: what the payload named, then why each Warehouse
+ * subscribed to it was or was not chosen (see snapshot_trace). */
+static int match_debug(struct handler_ctx *ctx, const struct event *ev,
+	const struct snapshot_push *push, size_t **idx, size_t *n)
+{
+	struct snapshot_trace t = { trace_candidate, ctx };
+	char *urls = join16(ev->urls, ev->n_urls), *refs = join16(ev->refs, ev->n_refs);
+	char nu[24];
+
+	snprintf(nu, sizeof(nu), "%zu", ev->n_urls);
+	log_kv(LOG_DEBUG, "payload", "receiver", ctx->receiver_name, "event", ctx->event_key,
+		"#n_urls", nu, "urls", urls, "refs", ev->n_refs ? refs : "(none: every subscriber)",
+		NULL);
+	free(urls);
+	free(refs);
+	return snapshot_match_warehouses_traced(idx, n, ctx->snap, ctx->receiver,
+		push, &t);
+}
+
 /* The refresh targets for a parsed event; KW_EINVAL when a Warehouse's
  * selection cannot be built. */
 static int find_targets(struct handler_ctx *ctx, const struct event *ev,
@@ -312,7 +360,8 @@ static int find_targets(struct handler_ctx *ctx, const struct event *ev,
 		struct snapshot_push push = { ev->urls, ev->n_urls, ev->refs,
 			ev->n_refs, ev->paths, ev->n_paths };
 
-		rc = snapshot_match_warehouses(&idx, n, ctx->snap, ctx->receiver, &push);
+		rc = log_enabled(LOG_DEBUG) ? match_debug(ctx, ev, &push, &idx, n) :
+			snapshot_match_warehouses(&idx, n, ctx->snap, ctx->receiver, &push);
 	} else {
 		ctx->noun = "promotion";
 		rc = ev->n_urls == 0 ? KW_OK :

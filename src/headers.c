@@ -26,7 +26,17 @@ static size_t pairs_count(const void *src, const char *name)
 	return n;
 }
 
+static const char *pairs_nth(const void *src, const char *name, size_t i)
+{
+	const struct header_pairs *p = src;
+
+	for (size_t k = 0; k < p->n; k++)
+		if (strcasecmp(p->kv[2 * k], name) == 0 && i-- == 0)
+			return p->kv[2 * k + 1];
+	return NULL;
+}
+
 struct header_lookup header_pairs_lookup(const struct header_pairs *pairs)
 {
-	return (struct header_lookup){ pairs_get, pairs_count, pairs };
+	return (struct header_lookup){ pairs_get, pairs_count, pairs, pairs_nth };
 }

@@ -16,6 +16,10 @@ struct header_lookup {
 	/* How many fields are called name. */
 	size_t (*count)(const void *src, const char *name);
 	const void *src;
+	/* The i-th value of the field called name (0-based), NULL past the
+	 * last; NULL when the source cannot say (then only the first is
+	 * known). */
+	const char *(*nth)(const void *src, const char *name, size_t i);
 };
 
 static inline const char *header_get(const struct header_lookup *h,

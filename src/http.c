@@ -17,6 +17,7 @@
 #include "handler.h"
 #include "headers.h"
 #include "kw.h"
+#include "gate.h"
 #include "log.h"
 #include "metrics.h"
 #include "proxy.h"
@@ -27,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,6 +51,10 @@
  * own limit the library stops accepting, and a client would wait in the
  * listen backlog; below it, we refuse the excess at once ourselves. */
 #define REFUSE_SLACK 64
+
+/* Room libmicrohttpd gets beyond twice --header-limit (its memory pool
+ * also holds the answer's head); see reject_headers. */
+#define HEAD_SLACK 8192
 
 /* What a connection over --max-connections gets before it is closed
  * (plain HTTP only; under TLS it is just closed). */
@@ -97,6 +103,8 @@ struct http_server {
 	size_t n_conns;   /* tracked and not refused */
 	size_t max_conns; /* 0: no limit of our own */
 	size_t max_per_ip; /* 0: no limit */
+	size_t header_limit; /* --header-limit, enforced by reject_headers */
+	struct gate *gate;   /* plain HTTP: accepts and looks first (gate.h) */
 	const struct proxy_list *trusted; /* may be NULL */
 	bool tls;
 	bool stopping;
@@ -130,6 +138,7 @@ struct req {
 	bool suspended;          /* waiting for job_done; under wait_lock */
 	bool job_finished;       /* job_done ran; under wait_lock */
 	unsigned long id;
+	char method[16];              /* for the log; cut when longer */
 	char peer[PROXY_ADDR_SIZE];   /* the TCP peer */
 	char client[PROXY_ADDR_SIZE]; /* the client: the peer, or from X-Forwarded-For */
 };
@@ -138,15 +147,8 @@ static void client_address(struct MHD_Connection *c, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	out[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+	proxy_addr_text(out, len, ci ? ci->client_addr : NULL);
 }
 
 /* Moves a connection's request to another phase; C_HEADERS starts the
@@ -229,6 +231,10 @@ static void job_done(struct world_job *job)
 struct header_count {
 	const char *name; /* NULL: count every header */
 	size_t n;
+	size_t want;        /* the value to keep, by index */
+	const char *value;  /* that value, once reached */
+	bool exact;         /* names compared case-sensitively (query) */
+	size_t bytes;       /* "key: value\r\n" (query arguments: "key=value&") */
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
@@ -237,9 +243,13 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	struct header_count *hc = cls;
 
 	(void)kind;
-	(void)value;
-	if (hc->name == NULL || strcasecmp(key, hc->name) == 0)
+	if (hc->name == NULL || (hc->exact ? strcmp(key, hc->name) :
+	    strcasecmp(key, hc->name)) == 0) {
+		if (hc->n == hc->want && hc->value == NULL)
+			hc->value = value ? value : "";
 		hc->n++;
+		hc->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+	}
 	return MHD_YES;
 }
 
@@ -256,23 +266,54 @@ static const char *mhd_get(const void *src, const char *name)
 
 static size_t mhd_count(const void *src, const char *name)
 {
-	struct header_count hc = { name, 0 };
+	struct header_count hc = { name, 0, 0, NULL, false, 0 };
 
 	MHD_get_connection_values((struct MHD_Connection *)src, MHD_HEADER_KIND,
 		count_header, &hc);
 	return hc.n;
 }
 
+static const char *mhd_nth(const void *src, const char *name, size_t i)
+{
+	struct header_count hc = { name, 0, i, NULL, false, 0 };
+
+	MHD_get_connection_values((struct MHD_Connection *)src, MHD_HEADER_KIND,
+		count_header, &hc);
+	return hc.value;
+}
+
+/* The query's arguments (the generic receiver's request.params): the
+ * first value of a name, compared exactly as Go's url.Values. */
+static const char *mhd_query_get(const void *src, const char *name)
+{
+	struct header_count hc = { name, 0, 0, NULL, true, 0 };
+
+	MHD_get_connection_values((struct MHD_Connection *)src,
+		MHD_GET_ARGUMENT_KIND, count_header, &hc);
+	return hc.value;
+}
+
+static size_t mhd_query_count(const void *src, const char *name)
+{
+	struct header_count hc = { name, 0, 0, NULL, true, 0 };
+
+	MHD_get_connection_values((struct MHD_Connection *)src,
+		MHD_GET_ARGUMENT_KIND, count_header, &hc);
+	return hc.n;
+}
+
 static enum MHD_Result process(struct req *r, const char *method,
 	const char *url)
 {
-	struct header_lookup headers = { mhd_get, mhd_count, r->conn };
+	struct header_lookup headers = { mhd_get, mhd_count, r->conn, mhd_nth };
+	struct header_lookup query = { mhd_query_get, mhd_query_count, r->conn, NULL };
 	struct handler_request hr = { 0 };
 	bool finished;
 
 	hr.method = method;
 	hr.path = url;
 	hr.headers = &headers;
+	hr.query = &query;
 	hr.body = r->body.buf ? r->body.buf : "";
 	hr.body_len = r->body.len;
 	conn_set_phase(r->srv, r->conn_track, C_DONE);
@@ -346,18 +387,27 @@ static struct req *req_new(struct http_server *srv, struct MHD_Connection *c)
 }
 
 /* Requests refused on their headers alone (see handler_reject_headers);
- * the connection is closed after the answer. */
-static bool reject_headers(struct req *r, struct MHD_Connection *c)
+ * the connection is closed after the answer. The sizes are measured from
+ * what libmicrohttpd parsed (within a byte or two per field of the wire):
+ * it is given room for about twice --header-limit, so a head over the
+ * limit but under that gets our JSON 431/414, not its own HTML one. */
+static bool reject_headers(struct req *r, struct MHD_Connection *c,
+	const char *method, const char *url, const char *version)
 {
-	struct header_count all = { NULL, 0 };
-	struct header_count lengths = { "Content-Length", 0 };
+	struct header_count all = { NULL, 0, 0, NULL, false, 0 };
+	struct header_count lengths = { "Content-Length", 0, 0, NULL, false, 0 };
+	struct header_count args = { NULL, 0, 0, NULL, false, 0 };
 	struct handler_headers h;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &all);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &lengths);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, count_header, &args);
 	h.n_fields = all.n;
 	h.n_content_length = lengths.n;
 	h.transfer_encoding = header(c, "Transfer-Encoding") != NULL;
+	h.line_len = strlen(method) + strlen(url) + args.bytes + strlen(version) + 4;
+	h.head_len = h.line_len + all.bytes + 2;
+	h.limit = r->srv->header_limit;
 	if (!handler_reject_headers(&h, &r->resp))
 		return false;
 	r->close = true;
@@ -419,18 +469,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct http_server *srv = cls;
 	struct req *r = *con_cls;
 
-	(void)version;
 	if (r == NULL) {
 		r = req_new(srv, c);
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
 		resolve_client(r, c);
+		snprintf(r->method, sizeof(r->method), "%s", method);
 		r->conn_track = conn_of(c);
 		conn_set_phase(srv, r->conn_track, C_BODY);
-		if (reject_headers(r, c))
+		if (reject_headers(r, c, method, url, version))
 			return send_answer(r);
-		struct header_lookup headers = { mhd_get, mhd_count, c };
+		struct header_lookup headers = { mhd_get, mhd_count, c, mhd_nth };
 
 		if (handler_route(&r->ctx, &srv->env, method, url, r->client,
 		    content_length(c), &headers, &r->resp) != HANDLER_READ)
@@ -460,12 +510,14 @@ static void log_request(const struct req *r, bool sent)
 	snprintf(id, sizeof(id), "%lu", r->id);
 	snprintf(status, sizeof(status), "%d", r->resp.status);
 	snprintf(ms, sizeof(ms), "%.3f", (kw_monotonic() - r->ctx.start) * 1000.0);
-	log_kv(LOG_INFO, "request", "id", id,
+	/* The receiver is named project/name, never by its path (the hash
+	 * in it is as good as the secret for reaching the receiver). */
+	log_kv(LOG_INFO, "request", "#id", id, "method", r->method,
 		"receiver", r->ctx.receiver ? r->ctx.receiver_name : NULL,
 		"client", r->client, "peer", strcmp(r->peer, r->client) ? r->peer : NULL,
 		"kind", r->ctx.kind, "event", r->ctx.event_key, "delivery", r->ctx.request_id,
-		"status", status, "outcome", outcome_name(r->resp.outcome),
-		"duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
+		"#status", status, "outcome", outcome_name(r->resp.outcome),
+		"#duration_ms", ms, "answer", sent ? NULL : "not sent (connection closed)",
 		NULL);
 }
 
@@ -508,21 +560,19 @@ static bool over_per_ip(const struct http_server *s, const struct conn *k)
 	return n >= s->max_per_ip;
 }
 
-static void conn_add(struct http_server *s, struct MHD_Connection *c,
-	void **socket_context)
+/* Records an open connection, the library's or one the gate is looking
+ * at; over --max-connections or --max-per-ip it is answered 503 (plain
+ * HTTP) and shut down: k->refused. NULL when out of memory (no deadline for
+ * this one; the idle timeout still holds). */
+static struct conn *conn_track(struct http_server *s, int fd, const char *addr)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct conn *k = calloc(1, sizeof(*k));
 
-	*socket_context = NULL;
-	if (k == NULL || ci == NULL) {
-		free(k); /* no deadline for this one; the idle timeout still holds */
-		return;
-	}
-	k->fd = ci->connect_fd;
+	if (k == NULL)
+		return NULL;
+	k->fd = fd;
 	k->since = kw_monotonic();
-	client_address(c, k->addr, sizeof(k->addr));
+	snprintf(k->addr, sizeof(k->addr), "%s", addr);
 	k->proxy = s->trusted != NULL && proxy_list_contains(s->trusted, k->addr);
 	pthread_mutex_lock(&s->conn_lock);
 	if ((s->max_conns > 0 && s->n_conns >= s->max_conns) || over_per_ip(s, k)) {
@@ -539,7 +589,21 @@ static void conn_add(struct http_server *s, struct MHD_Connection *c,
 		s->conns->prev = k;
 	s->conns = k;
 	pthread_mutex_unlock(&s->conn_lock);
-	*socket_context = k;
+	return k;
+}
+
+static void conn_add(struct http_server *s, struct MHD_Connection *c,
+	void **socket_context)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char addr[PROXY_ADDR_SIZE];
+
+	*socket_context = NULL;
+	if (ci == NULL)
+		return;
+	client_address(c, addr, sizeof(addr));
+	*socket_context = conn_track(s, ci->connect_fd, addr);
 }
 
 static void conn_remove(struct http_server *s, struct conn *k)
@@ -605,7 +669,7 @@ static void *sweeper_main(void *arg)
 			}
 		if (cut > 0) {
 			snprintf(n, sizeof(n), "%zu", cut);
-			log_kv(LOG_DEBUG, "slow requests cut", "connections", n, NULL);
+			log_kv(LOG_DEBUG, "slow requests cut", "#connections", n, NULL);
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += SWEEP_MS * 1000000L;
@@ -620,13 +684,37 @@ static void *sweeper_main(void *arg)
 }
 
 
+/* How libmicrohttpd 0.9.75 reports an answer it gives itself (a head too
+ * large for its memory, a malformed request line or header, an unknown
+ * HTTP version, bad chunking): the access handler never sees those
+ * requests, so this message is the only trace of them. */
+#define MHD_OWN_ANSWER "Error processing request (HTTP response code is %u"
+
+/* Logs and counts an answer the library gave itself (docs/design.md,
+ * "What libmicrohttpd answers itself"). */
+static void library_answer(unsigned status)
+{
+	char st[16];
+
+	snprintf(st, sizeof(st), "%u", status);
+	log_kv(LOG_INFO, "request", "#status", st, "outcome", "bad_request",
+		"answer", "libmicrohttpd's own (HTML body), connection closed", NULL);
+	metrics_request(NULL, NULL, OUTCOME_BAD_REQUEST, 0.0);
+}
+
 /* The library's own messages, at debug level. */
 __attribute__((format(printf, 2, 0)))
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
+	va_list copy;
 
 	(void)cls;
+	if (strncmp(fmt, MHD_OWN_ANSWER, sizeof(MHD_OWN_ANSWER) - 1) == 0) {
+		va_copy(copy, ap);
+		library_answer(va_arg(copy, unsigned));
+		va_end(copy);
+	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
 	log_kv(LOG_DEBUG, "http", "detail", msg, NULL);
@@ -731,38 +819,46 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 {
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	bool gated = s->tls_cert_pem == NULL;
 	unsigned threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 
 	/* The library splits its connection limit among its threads and
 	 * refuses to start with fewer connections than threads. */
 	if (threads > o->max_connections + REFUSE_SLACK)
 		threads = o->max_connections + REFUSE_SLACK;
-	/* Three TLS options and the MHD_OPTION_END that closes the array. */
-	struct MHD_OptionItem tls[4] = {
+	/* The listening socket (unless gated), three TLS options and the
+	 * MHD_OPTION_END that closes the array. */
+	struct MHD_OptionItem more[5] = {
 		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
 	};
+	size_t n = 0;
 
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	/* Plain HTTP: the gate accepts and hands connections over. */
+	if (gated)
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+	else
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
 	if (s->tls_cert_pem != NULL) {
 		flags |= MHD_USE_TLS;
-		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem };
-		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem };
-		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem };
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem };
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
 			"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" };
 	}
 	return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL,
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections + REFUSE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit * 2 + HEAD_SLACK,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_ARRAY, more,
 		MHD_OPTION_END);
 }
 
@@ -779,6 +875,51 @@ static int load_tls(struct http_server *s, const struct http_options *o,
 		return KW_EIO;
 	return tls_pem_check(s->tls_cert_pem, strlen(s->tls_cert_pem),
 		s->tls_key_pem, strlen(s->tls_key_pem), o->tls_cert, o->tls_key, err);
+}
+
+static unsigned bound_port(int fd, unsigned fallback)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return fallback;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+}
+
+/* The gate's connections count toward the limits like the library's. */
+static void *gate_admit(void *arg, int fd, const char *addr, bool *refused)
+{
+	struct conn *k = conn_track(arg, fd, addr);
+
+	metrics_connection(1);
+	*refused = k != NULL && k->refused;
+	return k;
+}
+
+static void gate_release(void *arg, void *token)
+{
+	metrics_connection(-1);
+	conn_remove(arg, token);
+}
+
+/* Plain HTTP: the gate takes the listening socket (non-blocking, so its
+ * thread drains the accept queue and returns to its poll). */
+static int start_gate(struct http_server *s, int fd, struct kw_err *err)
+{
+	struct gate_options go = {
+		.listen_fd = fd, .daemon = s->d, .header_limit = s->header_limit,
+		.header_timeout = s->header_timeout,
+		.max_pending = s->max_conns > 0 ? s->max_conns : 1024,
+		.admit = gate_admit, .release = gate_release, .arg = s,
+	};
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+		return kw_errf(err, KW_EIO, "listening socket: %s", strerror(errno));
+	return gate_start(&s->gate, &go, err);
 }
 
 int http_start(struct http_server **out, struct world *w,
@@ -801,6 +942,7 @@ int http_start(struct http_server **out, struct world *w,
 	s->request_timeout = o->request_timeout ? o->request_timeout : REQUEST_TIMEOUT;
 	s->max_conns = o->max_connections;
 	s->max_per_ip = o->max_per_ip;
+	s->header_limit = o->header_limit;
 	s->trusted = o->trusted_proxies;
 	s->tls = o->tls_cert != NULL;
 	s->env.world = w;
@@ -823,9 +965,11 @@ int http_start(struct http_server **out, struct world *w,
 				o->host, o->port);
 		}
 	}
+	if (rc == KW_OK && !s->tls && (rc = start_gate(s, fd, err)) != KW_OK)
+		close(fd); /* still ours: the gate did not start */
 	if (rc == KW_OK) {
-		info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-		s->port = info ? info->port : o->port;
+		info = s->gate ? NULL : MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+		s->port = info ? info->port : bound_port(fd, o->port);
 		if (pthread_create(&s->sweeper, NULL, sweeper_main, s) == 0)
 			s->sweeping = true;
 		else
@@ -882,8 +1026,10 @@ bool http_stop(struct http_server *s, unsigned grace)
 	if (s == NULL)
 		return true;
 	if (s->d != NULL) {
-		MHD_socket fd = MHD_quiesce_daemon(s->d);
+		MHD_socket fd = s->gate ? MHD_INVALID_SOCKET : MHD_quiesce_daemon(s->d);
 
+		gate_stop(s->gate); /* stops accepting, closes the socket */
+		s->gate = NULL;
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 		wait_for(&s->in_flight, grace);

@@ -28,6 +28,8 @@ struct journal {
 	bool stopping;
 	bool cancelled; /* shutting down: no new jobs */
 	bool store_ok;
+	char store_why[256]; /* why not store_ok, for readiness */
+	double failed_at;    /* kw_monotonic() of the last failure or probe */
 	bool writer_started;
 	pthread_t writer;
 	struct store *store;
@@ -157,7 +159,10 @@ static void set_store_ok(struct journal *j, bool ok, const char *why)
 		log_kv(ok ? LOG_INFO : LOG_ERROR,
 			ok ? "state database writable again" : "state database write failed",
 			"error", why, NULL);
+	if (j->store_ok && !ok)
+		j->failed_at = kw_monotonic();
 	j->store_ok = ok;
+	snprintf(j->store_why, sizeof(j->store_why), "%s", why ? why : "");
 	pthread_mutex_unlock(&j->lock);
 }
 
@@ -168,8 +173,12 @@ static void process_batch(struct journal *j, struct world_job *batch)
 {
 	struct kw_err err = { "" };
 	struct world_job *next;
-	bool job_failed, retry, any_ok = false;
-	int rc = commit_jobs(j, batch, NULL, &job_failed, &err);
+	bool job_failed = false, retry, any_ok = false;
+	/* A removed or replaced file takes no more writes (see reopen_store). */
+	int rc = store_check_file(j->store, &err);
+
+	if (rc == KW_OK)
+		rc = commit_jobs(j, batch, NULL, &job_failed, &err);
 
 	/* Decided once for the whole batch: each retry overwrites job_failed. */
 	retry = rc != KW_OK && job_failed;
@@ -188,28 +197,73 @@ static void process_batch(struct journal *j, struct world_job *batch)
 	}
 }
 
+/* The state file was removed or replaced while serving (rm state.db*):
+ * SQLite would go on writing to a file nobody reads again, and every 200
+ * would be a lost refresh. So writes fail (503) from the moment it is
+ * noticed, and the probe a second later opens a fresh database at the
+ * path, the reader too. A no-op while the file is the one open. */
+static int reopen_store(struct journal *j, struct kw_err *err)
+{
+	struct store *w = NULL, *r = NULL;
+	int rc;
+
+	if (store_check_file(j->store, err) == KW_OK)
+		return KW_OK;
+	rc = store_open(&w, j->opts.state_path, false, err);
+	if (rc == KW_OK && j->opts.sync_normal)
+		rc = store_set_sync(w, false, err);
+	if (rc == KW_OK)
+		rc = store_open(&r, j->opts.state_path, true, err);
+	if (rc != KW_OK) {
+		store_close(w);
+		return rc;
+	}
+	store_close(j->store);
+	j->store = w;
+	pthread_mutex_lock(&j->reader_lock);
+	store_close(j->reader);
+	j->reader = r;
+	pthread_mutex_unlock(&j->reader_lock);
+	log_kv(LOG_WARN, "opened a fresh state database", "path", j->opts.state_path, NULL);
+	return KW_OK;
+}
+
+/* Once a second while idle: has the state file gone? */
+static void watch_store_file(struct journal *j)
+{
+	struct kw_err err = { "" };
+
+	if (store_check_file(j->store, &err) != KW_OK)
+		set_store_ok(j, false, err.msg);
+}
+
 /* While the state is not writable, try a write every second so readiness
  * comes back without waiting for a request (a readiness probe may have
- * taken the traffic away). */
+ * taken the traffic away); a file that is gone is replaced first. */
 static void probe_store(struct journal *j)
 {
 	struct kw_err err = { "" };
 
-	if (store_probe(j->store, &err) == KW_OK)
+	pthread_mutex_lock(&j->lock);
+	j->failed_at = kw_monotonic();
+	pthread_mutex_unlock(&j->lock);
+	if (reopen_store(j, &err) == KW_OK && store_probe(j->store, &err) == KW_OK)
 		set_store_ok(j, true, NULL);
+	else
+		set_store_ok(j, false, err.msg);
 }
 
 static void *writer_main(void *arg)
 {
 	struct journal *j = arg;
 	struct world_job *batch;
-	bool probe;
+	bool probe, watch;
 
 	for (;;) {
 		pthread_mutex_lock(&j->lock);
-		while (j->head == NULL && !j->stopping && j->store_ok)
-			pthread_cond_wait(&j->wake, &j->lock);
-		if (j->head == NULL && !j->stopping && !j->store_ok) {
+		/* Wakes for work, and once a second to probe an unwritable
+		 * state or to look at the state file. */
+		if (j->head == NULL && !j->stopping) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -219,7 +273,9 @@ static void *writer_main(void *arg)
 		batch = j->head;
 		j->head = j->tail = NULL;
 		j->queued = j->queued_logs = 0;
-		probe = batch == NULL && !j->store_ok && !j->stopping;
+		/* A probe a second after a failure, traffic or not. */
+		probe = !j->store_ok && !j->stopping && kw_monotonic() - j->failed_at >= 1.0;
+		watch = batch == NULL && j->store_ok && !j->stopping;
 		if (batch == NULL && j->stopping) {
 			pthread_mutex_unlock(&j->lock);
 			break; /* stopping, and nothing left to do */
@@ -227,7 +283,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (probe)
 			probe_store(j);
-		else if (batch != NULL)
+		if (watch)
+			watch_store_file(j);
+		if (batch != NULL)
 			process_batch(j, batch);
 	}
 	return NULL;
@@ -254,10 +312,18 @@ int journal_find_delivery(struct journal *j, const char *receiver,
 
 bool journal_writable(struct journal *j)
 {
+	return journal_writable_why(j, NULL, 0);
+}
+
+bool journal_writable_why(struct journal *j, char *why, size_t why_len)
+{
 	bool ok;
 
 	pthread_mutex_lock(&j->lock);
 	ok = j->store_ok;
+	if (!ok && why != NULL)
+		snprintf(why, why_len, "state database is not writable%s%s",
+			j->store_why[0] ? ": " : "", j->store_why);
 	pthread_mutex_unlock(&j->lock);
 	return ok;
 }

@@ -50,8 +50,16 @@ int journal_find_delivery(struct journal *j, const char *receiver,
 	const char *request_id, int *status, char *answer, size_t answer_len);
 
 /* Whether the last write succeeded (a failed one is probed every second
- * until it succeeds again, so readiness comes back without a request). */
+ * until it succeeds again, so readiness comes back without a request).
+ * Before each batch and once a second while idle, the writer also checks
+ * that the state path still names the file it opened (store_check_file);
+ * a removed or replaced file fails writes until the probe a second later
+ * opens a fresh database at the path. */
 bool journal_writable(struct journal *j);
+
+/* journal_writable, and when not, why ("state database is not writable:
+ * <cause>", e.g. the file was removed) into why. */
+bool journal_writable_why(struct journal *j, char *why, size_t why_len);
 
 /* See world_ops.cancel: later submits fail, queued jobs are done at once
  * with KW_EBUSY. */

@@ -43,6 +43,50 @@ bool log_enabled(enum log_level level)
 	return level >= min_level;
 }
 
+bool log_json(void)
+{
+	return as_json;
+}
+
+/* Whether v is a JSON number: -?digits[.digits][e[+-]digits]. */
+static bool json_number(const char *v)
+{
+	const char *p = v + (*v == '-');
+	size_t digits = strspn(p, "0123456789");
+
+	if (digits == 0 || (p[0] == '0' && digits > 1))
+		return false;
+	p += digits;
+	if (*p == '.') {
+		digits = strspn(p + 1, "0123456789");
+		if (digits == 0)
+			return false;
+		p += 1 + digits;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p += 1 + (p[1] == '+' || p[1] == '-');
+		digits = strspn(p, "0123456789");
+		if (digits == 0)
+			return false;
+		p += digits;
+	}
+	return *p == '\0';
+}
+
+static void json_pair(struct strbuf *sb, const char *k, const char *v)
+{
+	bool number = k[0] == '#';
+
+	k += number;
+	strbuf_puts(sb, ",");
+	strbuf_json_string(sb, k, strlen(k));
+	strbuf_puts(sb, ":");
+	if (number && json_number(v))
+		strbuf_puts(sb, v);
+	else
+		strbuf_json_string(sb, v, strlen(v));
+}
+
 /* Text values are quoted (and escaped) when they hold spaces, quotes,
  * '=', any control character or any byte past ASCII: a value from a
  * request cannot forge a log line or reach a terminal raw. */
@@ -83,12 +127,9 @@ void log_kv(enum log_level level, const char *msg, ...)
 		if (v == NULL)
 			continue;
 		if (as_json) {
-			strbuf_puts(&sb, ",");
-			strbuf_json_string(&sb, k, strlen(k));
-			strbuf_puts(&sb, ":");
-			strbuf_json_string(&sb, v, strlen(v));
+			json_pair(&sb, k, v);
 		} else {
-			strbuf_printf(&sb, " %s=", k);
+			strbuf_printf(&sb, " %s=", k + (k[0] == '#'));
 			text_value(&sb, v);
 		}
 	}

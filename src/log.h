@@ -19,9 +19,14 @@ bool log_parse_level(const char *s, enum log_level *out);
 
 bool log_enabled(enum log_level level);
 
+/* Whether lines are JSON (log_setup's json). */
+bool log_json(void);
+
 /* Logs msg with key/value string pairs, ending with NULL:
- *   log_kv(LOG_INFO, "request", "status", "200", NULL);
- * A NULL value is skipped. */
+ *   log_kv(LOG_INFO, "request", "#status", "200", NULL);
+ * A NULL value is skipped. A key starting with '#' holds a number: the '#'
+ * is dropped and, in JSON, the value is written as a JSON number (as a
+ * string if it is not one). */
 void log_kv(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
 #endif

@@ -9,6 +9,7 @@
 #include "kw.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +143,17 @@ bool proxy_client(char out[PROXY_ADDR_SIZE], const struct proxy_list *pl,
 			break;
 	}
 	return from_xff;
+}
+
+void proxy_addr_text(char *out, size_t len, const struct sockaddr *sa)
+{
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			out, (socklen_t)len);
 }

@@ -50,4 +50,10 @@ bool proxy_list_contains(const struct proxy_list *pl, const char *addr);
 bool proxy_client(char out[PROXY_ADDR_SIZE], const struct proxy_list *pl,
 	const char *peer, const char *xff, size_t xff_len);
 
+struct sockaddr;
+
+/* The address of sa (IPv4 or IPv6) as text into out; "" for any other
+ * family or NULL. */
+void proxy_addr_text(char *out, size_t len, const struct sockaddr *sa);
+
 #endif

@@ -525,13 +525,34 @@ static void idx_finish(struct idx_list *l, size_t **out, size_t *n_out)
 	*n_out = n;
 }
 
-static bool refs_match(const struct url_entry *e, char *const *refs,
+/* The first ref the subscription's selection takes, or NULL. */
+static const char *refs_match(const struct url_entry *e, char *const *refs,
 	size_t n_refs)
 {
 	for (size_t i = 0; i < n_refs; i++)
 		if (selector_match(e->sel, refs[i], strlen(refs[i])))
-			return true;
-	return false;
+			return refs[i];
+	return NULL;
+}
+
+static void trace_one(const struct snapshot_trace *t,
+	const struct obj_warehouse *wh, const char *url, bool chosen,
+	const char *why, const char *ref)
+{
+	if (t != NULL)
+		t->fn(t->arg, wh->namespace, wh->name, url, chosen, why, ref);
+}
+
+/* Why a Warehouse in scope was or was not chosen. */
+static const char *trace_why(size_t n_refs, const char *ref, bool filtered)
+{
+	if (n_refs == 0)
+		return "the event names no refs: every subscriber is refreshed";
+	if (ref != NULL)
+		return "a pushed ref matches a subscription's selection";
+	return filtered ? "a pushed ref matches, but no changed path passes its "
+		"includePaths/excludePaths" :
+		"no pushed ref matches its subscriptions (branch, tag regexes, semver)";
 }
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -553,7 +574,7 @@ static bool chosen_before(const struct idx_list *l, size_t n_sorted, size_t w)
  */
 static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 	const char *url, const struct snapshot_push *push, struct idx_list *l,
-	size_t n_sorted)
+	size_t n_sorted, const struct snapshot_trace *t)
 {
 	char *const *refs = push->refs;
 	size_t n_refs = push->n_refs;
@@ -562,18 +583,29 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 
 	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
 		size_t w = s->urls[i].warehouse, end = i;
-		bool skip = !in_scope(r, s->objs->warehouses[w].namespace) ||
-			chosen_before(l, n_sorted, w);
-		bool chosen = false;
+		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+		bool out = !in_scope(r, wh->namespace);
+		bool skip = out || chosen_before(l, n_sorted, w);
+		bool chosen = false, filtered = false;
+		const char *ref = NULL;
 
 		while (end < s->n_urls && s->urls[end].warehouse == w &&
 		       strcmp(s->urls[end].url, url) == 0)
 			end++;
 		for (; !skip && !chosen && i < end; i++) {
-			chosen = n_refs == 0 || (refs_match(&s->urls[i], refs, n_refs) &&
-				(push->n_paths == 0 || selector_match_paths(s->urls[i].sel,
-					push->paths, push->n_paths)));
+			bool paths_ok;
+
+			ref = n_refs == 0 ? NULL : refs_match(&s->urls[i], refs, n_refs);
+			paths_ok = ref == NULL || push->n_paths == 0 ||
+				selector_match_paths(s->urls[i].sel, push->paths, push->n_paths);
+			chosen = n_refs == 0 || (ref != NULL && paths_ok);
+			filtered = filtered || (ref != NULL && !paths_ok);
 		}
+		if (out)
+			trace_one(t, wh, url, false, "another project's Warehouse", NULL);
+		else if (!skip)
+			trace_one(t, wh, url, chosen, trace_why(n_refs, chosen ? ref : NULL,
+				filtered), chosen ? ref : NULL);
 		if (chosen && idx_push(l, w) != KW_OK)
 			return KW_ENOMEM;
 		i = end;
@@ -584,6 +616,13 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
 	const struct snapshot_push *push)
+{
+	return snapshot_match_warehouses_traced(out, n_out, s, r, push, NULL);
+}
+
+int snapshot_match_warehouses_traced(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	const struct snapshot_push *push, const struct snapshot_trace *trace)
 {
 	char *const *urls = push->urls;
 	size_t n_urls = push->n_urls;
@@ -603,7 +642,7 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 			continue;
 		if (l.n > 0)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_size);
-		rc = match_url(s, r, sorted[u], push, &l, l.n);
+		rc = match_url(s, r, sorted[u], push, &l, l.n, trace);
 	}
 	free(sorted);
 	if (rc != KW_OK) {

@@ -113,6 +113,21 @@ int snapshot_match_warehouses(size_t **out, size_t *n_out,
 	const struct snapshot *s, const struct snap_receiver *r,
 	const struct snapshot_push *push);
 
+/* Told, for each Warehouse subscribed to a pushed URL, whether it was
+ * chosen and why (a fixed English sentence), with the ref that chose it
+ * (or NULL): what --log-level debug shows when a push "refreshed 0". */
+struct snapshot_trace {
+	void (*fn)(void *arg, const char *namespace, const char *name,
+		const char *url, bool chosen, const char *why, const char *ref);
+	void *arg;
+};
+
+/* snapshot_match_warehouses, telling trace (may be NULL) about every
+ * candidate. */
+int snapshot_match_warehouses_traced(size_t **out, size_t *n_out,
+	const struct snapshot *s, const struct snap_receiver *r,
+	const struct snapshot_push *push, const struct snapshot_trace *trace);
+
 /* The Running Promotions in r's scope waiting on the pull request url:
  * indexes into snapshot_objects(s)->promotions. KW_OK or KW_ENOMEM. */
 int snapshot_match_promotions(size_t **out, size_t *n_out,

@@ -1,16 +1,29 @@
 /*
  * store.c: the SQLite state declared in store.h. Statements are prepared
- * once per handle; every failure is reported as KW_EIO with SQLite's
- * message, and a failed transaction is rolled back whole, so nothing
- * already stored is lost or half-written.
+ * once per handle; every failure is reported as KW_EIO with the database's
+ * path and SQLite's message, and a failed transaction is rolled back
+ * whole, so nothing already stored is lost or half-written. The file is
+ * marked as ours (application_id) with its schema version (user_version)
+ * and a handle remembers which file it opened, so a file removed or
+ * replaced under a running server is noticed (store_check_file).
  */
 #include "store.h"
 
 #include "kw.h"
 
+#include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* "KWhk": PRAGMA application_id of every kargo-webhooks database. */
+#define APP_ID 0x4b57686b
+/* PRAGMA user_version: the schema below. Version 1 is the first with an
+ * application_id; a database without one but with our tables is from
+ * before and is adopted as it is (same tables). */
+#define SCHEMA_VERSION 1
 
 #define SCHEMA \
 	"CREATE TABLE IF NOT EXISTS refresh (" \
@@ -58,12 +71,61 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	bool read_only;
+	dev_t dev; /* the file opened, to notice it being replaced */
+	ino_t ino;
+	char *path;
 };
 
 static int db_err(struct store *st, struct kw_err *err, const char *what)
 {
-	return kw_errf(err, KW_EIO, "state database: %s: %s", what,
+	return kw_errf(err, KW_EIO, "state database %s: %s: %s", st->path, what,
 		sqlite3_errmsg(st->db));
+}
+
+/* One integer from a PRAGMA or a query; -1 when it cannot be read. */
+static long long query_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * Refuses a database that is not ours or is newer than this program, and
+ * marks a new or pre-version-1 one (writable handles only). A file with no
+ * application_id is ours when it is empty or holds our delivery table.
+ */
+static int check_identity(struct store *st, struct kw_err *err)
+{
+	long long app = query_int(st, "PRAGMA application_id");
+	long long version = query_int(st, "PRAGMA user_version");
+	long long tables = query_int(st, "SELECT count(*) FROM sqlite_master");
+	long long ours = query_int(st, "SELECT count(*) FROM sqlite_master"
+		" WHERE type = 'table' AND name = 'delivery'");
+	char sql[96];
+
+	if (app < 0 || version < 0 || tables < 0)
+		return db_err(st, err, "cannot read");
+	if (app != APP_ID && (app != 0 || (tables > 0 && ours != 1)))
+		return kw_errf(err, KW_EIO, "state database %s: not a kargo-webhooks "
+			"database (application_id %lld, %lld table(s)); refusing to use it",
+			st->path, app, tables);
+	if (version > SCHEMA_VERSION)
+		return kw_errf(err, KW_EIO, "state database %s: schema version %lld is "
+			"newer than this program's (%d); use a newer kargo-webhooks",
+			st->path, version, SCHEMA_VERSION);
+	if (st->read_only || (app == APP_ID && version == SCHEMA_VERSION))
+		return KW_OK;
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		APP_ID, SCHEMA_VERSION);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(st, err, "marking the database");
+	return KW_OK;
 }
 
 static int prepare(struct store *st, struct kw_err *err)
@@ -89,8 +151,11 @@ static int setup(struct store *st, struct kw_err *err)
 	/* Only another process can hold the write lock (we have one writer);
 	 * waiting long for it only delays the 503 that makes Bitbucket retry. */
 	sqlite3_busy_timeout(st->db, 1000);
+	if (check_identity(st, err) != KW_OK)
+		return KW_EIO;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		kw_errf(err, KW_EIO, "state database: %s", msg ? msg : "setup failed");
+		kw_errf(err, KW_EIO, "state database %s: %s", st->path,
+			msg ? msg : "setup failed");
 		sqlite3_free(msg);
 		return KW_EIO;
 	}
@@ -103,13 +168,22 @@ int store_open(struct store **out, const char *path, bool read_only,
 	struct store *st = calloc(1, sizeof(*st));
 	int flags = read_only ? SQLITE_OPEN_READONLY :
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	struct stat sb;
 	int rc;
 
 	*out = NULL;
-	if (st == NULL)
+	if (st == NULL || (st->path = strdup(path)) == NULL) {
+		free(st);
 		return KW_ENOMEM;
+	}
 	st->read_only = read_only;
 	flags |= SQLITE_OPEN_NOMUTEX;
+	/* SQLite's own message for a missing file says neither which nor why. */
+	if (read_only && stat(path, &sb) != 0) {
+		rc = kw_errf(err, KW_EIO, "state database %s: %s", path, strerror(errno));
+		store_close(st);
+		return rc;
+	}
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		rc = kw_errf(err, KW_EIO, "state database %s: %s", path,
 			st->db ? sqlite3_errmsg(st->db) : "cannot open");
@@ -117,6 +191,10 @@ int store_open(struct store **out, const char *path, bool read_only,
 		return rc;
 	}
 	rc = setup(st, err);
+	if (rc == KW_OK && stat(path, &sb) != 0)
+		rc = kw_errf(err, KW_EIO, "state database %s: %s", path, strerror(errno));
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
 	if (rc != KW_OK) {
 		store_close(st);
 		return rc;
@@ -132,7 +210,26 @@ void store_close(struct store *st)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->st[i]);
 	sqlite3_close(st->db);
+	free(st->path);
 	free(st);
+}
+
+int store_check_file(const struct store *st, struct kw_err *err)
+{
+	struct stat sb;
+
+	if (stat(st->path, &sb) != 0)
+		return kw_errf(err, KW_EIO, "state database %s was removed (%s)",
+			st->path, strerror(errno));
+	if (sb.st_dev != st->dev || sb.st_ino != st->ino)
+		return kw_errf(err, KW_EIO, "state database %s was replaced by another file",
+			st->path);
+	return KW_OK;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
 }
 
 /* Runs a statement expected to return no rows, then resets it. */
@@ -334,7 +431,7 @@ int store_check(struct store *st, struct kw_err *err)
 	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "integrity check");
 	if (sqlite3_step(s) != SQLITE_ROW || strcmp(col_text(s, 0), "ok") != 0)
-		rc = kw_errf(err, KW_EIO, "state database: integrity check failed");
+		rc = kw_errf(err, KW_EIO, "state database %s: integrity check failed", st->path);
 	sqlite3_finalize(s);
 	return rc;
 }

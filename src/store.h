@@ -31,12 +31,21 @@ struct delivery_rec {
 };
 
 /* Opens (creating when needed) the database at path. read_only: for the
- * commands that only look. KW_EIO with err when it cannot be opened or a
- * statement cannot be prepared: tables of our names with other columns,
- * or (read_only) our tables missing. A foreign database is not recognized
- * as such: a writable open adds our tables to any SQLite file. */
+ * commands that only look; the file must exist. KW_EIO with err (naming
+ * the path and the cause) when it cannot be opened, is not a kargo-webhooks
+ * database (another application_id, or foreign tables) or has a newer
+ * schema (user_version). A writable open marks a new database, or one from
+ * before application_id existed, with both. */
 int store_open(struct store **out, const char *path, bool read_only,
 	struct kw_err *err);
+
+/* KW_OK while the path still names the file this handle opened; KW_EIO
+ * with err when it was removed or replaced (rm state.db*, mv): writes would
+ * go to a file nobody will read again. One stat(2). */
+int store_check_file(const struct store *st, struct kw_err *err);
+
+/* The path the handle was opened with (borrowed). */
+const char *store_path(const struct store *st);
 
 /* Accepts NULL. */
 void store_close(struct store *st);

@@ -73,12 +73,13 @@ static void log_diags(const struct diag_list *dl)
 {
 	for (size_t i = 0; i < dl->n; i++) {
 		const struct diag *d = &dl->items[i];
-		char pos[64];
+		char line[24], column[24];
 
-		snprintf(pos, sizeof(pos), "%zu:%zu", d->line, d->column);
+		snprintf(line, sizeof(line), "%zu", d->line);
+		snprintf(column, sizeof(column), "%zu", d->column);
 		log_kv(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN,
-			"manifest problem", "file", d->file, "pos", pos, "key", d->key,
-			"problem", d->message, NULL);
+			"manifest problem", "file", d->file, "#line", line, "#column", column,
+			"key", d->key, "problem", d->message, NULL);
 	}
 }
 
@@ -130,10 +131,8 @@ static bool embedded_ready(struct world *w, char *why, size_t why_len)
 {
 	struct embedded *e = from_world(w);
 
-	if (!journal_writable(e->journal)) {
-		snprintf(why, why_len, "state database is not writable");
+	if (!journal_writable_why(e->journal, why, why_len))
 		return false;
-	}
 	pthread_mutex_lock(&e->snap_lock);
 	snprintf(why, why_len, "%s", e->degraded);
 	pthread_mutex_unlock(&e->snap_lock);

@@ -128,15 +128,20 @@ def test_abuse_header_limits(tmp):
     _, s = started(tmp)
     try:
         big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 17000 + b"\r\n\r\n"
-        eq(status_of(raw(s, big, shut=False)), 431, "header over --header-limit")
+        a = raw(s, big, shut=False)
+        eq(status_of(a), 431, "header over --header-limit")
+        expect(a.endswith(b'{"error":"request header fields too large"}\n'), "431 is ours, JSON: %r" % a[-80:])
         many = (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" +
                 b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n")
         a = raw(s, many)
         eq(status_of(a), 431, "more than 100 header fields")
         expect(a.endswith(b'{"error":"too many header fields"}\n'), "431 body: %r" % a[-80:])
-        # libmicrohttpd answers an over-long request line with 414.
+        # An over-long request line is 414, ours up to about twice the
+        # limit (docs/design.md, "What libmicrohttpd answers itself").
         url = b"GET /" + b"a" * 17000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
-        eq(status_of(raw(s, url, shut=False)), 414, "request line over the limit")
+        a = raw(s, url, shut=False)
+        eq(status_of(a), 414, "request line over the limit")
+        expect(a.endswith(b'{"error":"request line too long"}\n'), "414 is ours, JSON: %r" % a[-80:])
         healthy(s, "oversized headers")
     finally:
         s.stop()
@@ -144,7 +149,11 @@ def test_abuse_header_limits(tmp):
     s = Server(tmp, [m], extra=["--header-limit", "2048"])
     try:
         mid = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Mid: " + b"a" * 4000 + b"\r\n\r\n"
-        eq(status_of(raw(s, mid, shut=False)), 431, "4 KB header over --header-limit 2048")
+        a = raw(s, mid, shut=False)
+        eq(status_of(a), 431, "4 KB header over --header-limit 2048")
+        expect(b"application/json" in a, "JSON 431: %r" % a[:200])
+        under = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Mid: " + b"a" * 1900 + b"\r\n\r\n"
+        eq(status_of(raw(s, under)), 200, "a head just under the limit passes")
         healthy(s, "--header-limit 2048")
     finally:
         s.stop()
@@ -706,7 +715,37 @@ def test_abuse_duplicate_delivery(tmp):
         s.stop()
 
 
-TESTS = [test_abuse_header_limits, test_abuse_connection_limits, test_abuse_idle_timeout,
+def test_abuse_library_answers_logged_and_counted(tmp):
+    """A malformed first request is refused by the gate with JSON at once;
+    what libmicrohttpd still answers itself (a malformed request later on a
+    kept-alive connection, with its HTML body) is logged and counted."""
+    _, s = started(tmp)
+    try:
+        a = raw(s, b"GET / HTTP/9.9\r\nHost: x\r\n\r\n")
+        eq(status_of(a), 505, "unknown version")
+        expect(a.endswith(b'{"error":"HTTP version not supported"}\n'), "JSON 505: %r" % a)
+        t0 = time.time()
+        a = raw(s, b"\0\0\0\0\r\n\r\n", shut=False)
+        eq(status_of(a), 400, "a request line of NUL bytes")
+        expect(time.time() - t0 < 5 * kw.SLOW, "answered at once, not at the header deadline")
+        expect(a.endswith(b'{"error":"malformed request"}\n'), "JSON 400: %r" % a)
+        a = raw(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /healthz HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n")
+        expect(a.startswith(b"HTTP/1.1 200") and b"HTTP/1.1 400" in a, "second request: %r" % a[:300])
+        st, _, b = s.request("GET", "/metrics")
+        line = [l for l in b.decode().splitlines()
+                if l.startswith('kargo_webhooks_requests_total{receiver="",outcome="bad_request"}')]
+        expect(line and int(float(line[0].split()[-1])) >= 3, "counted: %r" % line)
+    finally:
+        log = s.stop()
+    for status in ("505", "400"):
+        expect(re.search(r"msg=request .*status=%s outcome=bad_request" % status, log),
+               "answer %s logged" % status)
+    expect("libmicrohttpd's own" in log, "the library's own answer logged")
+
+
+TESTS = [test_abuse_library_answers_logged_and_counted, test_abuse_header_limits,
+         test_abuse_connection_limits, test_abuse_idle_timeout,
          test_abuse_header_and_request_timeouts, test_abuse_slowloris,
          test_abuse_malformed_requests, test_abuse_invalid_utf8_echo,
          test_abuse_state_unwritable, test_abuse_tls,

@@ -84,7 +84,7 @@ static struct handler_response run(const char *name, const char *const *kv,
 	struct handler_response resp = { 0 };
 	struct header_pairs pairs = { kv, n_kv };
 	struct header_lookup headers = header_pairs_lookup(&pairs);
-	struct handler_request req = { "POST", NULL, &headers, body, strlen(body) };
+	struct handler_request req = { "POST", NULL, &headers, body, strlen(body), NULL };
 	const struct snap_receiver *r;
 	size_t n;
 

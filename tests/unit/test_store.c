@@ -1,10 +1,14 @@
 /* Tests src/store.c: refresh upserts, the delivery log and its retention,
- * duplicate lookup, rollback, and read-only opening. */
+ * duplicate lookup, rollback, read-only opening, the database's identity
+ * (application_id, user_version) and noticing a removed or replaced file. */
 #include "kw.h"
 #include "store.h"
 #include "test.h"
 
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/kw-store-XXXXXX";
@@ -114,6 +118,92 @@ static void test_read_only(void)
 	store_close(ro);
 	CHECK_INT(store_open(&ro, "/nonexistent/dir/x.db", false, &err), KW_EIO);
 	CHECK(ro == NULL);
+	/* Read-only never creates: a missing file is an error naming it. */
+	CHECK_INT(store_open(&ro, "/nonexistent/x.db", true, &err), KW_EIO);
+	CHECK(ro == NULL);
+	CHECK_MSG(strstr(err.msg, "/nonexistent/x.db") && strstr(err.msg, "No such file"),
+		"%s", err.msg);
+}
+
+/* Makes a database at p with raw SQL, as another program would. */
+static void make_db(const char *p, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	unlink(p);
+	CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_identity(void)
+{
+	char p[300];
+	struct store *st = NULL;
+	struct kw_err err;
+
+	snprintf(p, sizeof(p), "%s/other.db", dir);
+	make_db(p, "CREATE TABLE users (id INTEGER)");
+	CHECK_INT(store_open(&st, p, false, &err), KW_EIO);
+	CHECK_MSG(strstr(err.msg, p) && strstr(err.msg, "not a kargo-webhooks database"),
+		"foreign tables: %s", err.msg);
+	make_db(p, "PRAGMA application_id = 42");
+	CHECK_INT(store_open(&st, p, true, &err), KW_EIO);
+	CHECK_MSG(strstr(err.msg, "application_id 42") != NULL, "foreign id: %s", err.msg);
+	make_db(p, "PRAGMA application_id = 1264019563; PRAGMA user_version = 99");
+	CHECK_INT(store_open(&st, p, false, &err), KW_EIO);
+	CHECK_MSG(strstr(err.msg, "newer") != NULL, "newer: %s", err.msg);
+	/* A database from before the marks (our tables, no id) is adopted. */
+	make_db(p, "CREATE TABLE refresh (kind TEXT NOT NULL, namespace TEXT NOT NULL,"
+		" name TEXT NOT NULL, token TEXT NOT NULL, PRIMARY KEY (kind, namespace, name))"
+		" WITHOUT ROWID; CREATE TABLE delivery (id INTEGER PRIMARY KEY, time TEXT NOT NULL,"
+		" receiver TEXT NOT NULL, event TEXT NOT NULL, request_id TEXT,"
+		" attempt INTEGER NOT NULL, status INTEGER NOT NULL, answer TEXT NOT NULL,"
+		" refreshed TEXT NOT NULL, duration_ms REAL NOT NULL)");
+	CHECK_MSG(store_open(&st, p, true, &err) == KW_OK, "read-only, as it is: %s", err.msg);
+	store_close(st);
+	CHECK_INT(store_open(&st, p, false, &err), KW_OK);
+	store_close(st);
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *q = NULL;
+
+		CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+		CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL), SQLITE_OK);
+		CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+		CHECK_INT(sqlite3_column_int64(q, 0), 0x4b57686b);
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+	unlink(p);
+}
+
+/* rm state.db, or a new file moved over it, is noticed. */
+static void test_file_replaced(void)
+{
+	char p[300], q[300];
+	struct store *st = NULL;
+	struct kw_err err;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/live.db", dir);
+	snprintf(q, sizeof(q), "%s/other-file", dir);
+	CHECK_INT(store_open(&st, p, false, &err), KW_OK);
+	if (st == NULL)
+		return;
+	CHECK_INT(store_check_file(st, &err), KW_OK);
+	CHECK_STR(store_path(st), p);
+	unlink(p);
+	CHECK_INT(store_check_file(st, &err), KW_EIO);
+	CHECK_MSG(strstr(err.msg, "removed") && strstr(err.msg, p), "%s", err.msg);
+	f = fopen(q, "w");
+	if (f != NULL)
+		fclose(f);
+	CHECK_INT(rename(q, p), 0);
+	CHECK_INT(store_check_file(st, &err), KW_EIO);
+	CHECK_MSG(strstr(err.msg, "replaced") != NULL, "%s", err.msg);
+	store_close(st);
+	test_unlink_db(p);
 }
 
 int main(void)
@@ -131,6 +221,8 @@ int main(void)
 		store_close(st);
 		test_read_only();
 	}
+	test_identity();
+	test_file_replaced();
 	test_unlink_db(path);
 	rmdir(dir);
 	TEST_DONE("test_store");
