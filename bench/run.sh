@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench: installs wrk, nginx-light and webhook when missing (as root),
-# then runs bench/bench.py, bounded to 10 minutes. bench.py stops every
+# then runs bench/bench.py, bounded to 15 minutes. bench.py stops every
 # server it started, also when interrupted; the trap below covers a kill of
 # this script. Results: build/bench/results.{md,json}; see docs/performance.md.
 set -eu
@@ -15,6 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-timeout -k 15 600 python3 bench/bench.py "$@" &
+timeout -k 15 900 python3 bench/bench.py "$@" &
 pid=$!
 wait "$pid"
