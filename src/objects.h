@@ -22,7 +22,7 @@ struct obj_pos {
 
 enum receiver_kind {
 	RECEIVER_BITBUCKET = 0,
-	RECEIVER_OTHER, /* github, gitlab, ...: loaded and listed, not served */
+	RECEIVER_OTHER, /* github, gitlab, ...: every other kind */
 };
 
 /* A labelSelector.matchExpressions item (metav1.LabelSelectorRequirement):
