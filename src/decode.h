@@ -14,4 +14,8 @@
  * to d->dl. Kinds outside the table are skipped. */
 void decode_object(struct ydoc *d, const yaml_node_t *n);
 
+/* A generic receiver's settings (the mapping v under "generic") into
+ * r->generic (decode_generic.c). */
+void decode_generic(struct ydoc *d, const yaml_node_t *v, struct obj_receiver *r);
+
 #endif

@@ -105,6 +105,8 @@ static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src
 	struct obj_subscription *subs = take(k, src->n_subs * sizeof(*subs));
 	const char *file = pack_str(k, src->pos.file);
 	char *ns = pack_str(k, src->namespace), *name = pack_str(k, src->name);
+	/* Labels (generic receivers select by them): key, value pairs. */
+	char **labels = pack_strv(k, src->labels, 2 * src->n_labels);
 
 	for (size_t i = 0; i < src->n_subs; i++)
 		pack_sub(k, &src->subs[i], subs ? &subs[i] : NULL, file);
@@ -114,6 +116,7 @@ static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src
 	*w = *src;
 	w->namespace = ns;
 	w->name = name;
+	w->labels = labels;
 	w->subs = src->n_subs ? subs : NULL;
 	w->object = NULL;
 	w->pos.file = file;
