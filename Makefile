@@ -128,14 +128,15 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 install: kargo-webhooks
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/manifests \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 kargo-webhooks $(DESTDIR)$(BINDIR)/kargo-webhooks
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
 	install -d $(DESTDIR)$(DOCDIR)/docs/receivers
 	install -m 0644 docs/receivers/*.md $(DESTDIR)$(DOCDIR)/docs/receivers/
-	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 examples/push.json $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 examples/manifests/* $(DESTDIR)$(DOCDIR)/examples/manifests/
 	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/kargo-webhooks|$(DOCDIR)|g' \
 		dist/kargo-webhooks.service > $(DESTDIR)$(UNITDIR)/kargo-webhooks.service.tmp
 	mv -f $(DESTDIR)$(UNITDIR)/kargo-webhooks.service.tmp $(DESTDIR)$(UNITDIR)/kargo-webhooks.service

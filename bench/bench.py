@@ -13,7 +13,9 @@ answer, a socket error or a timeout is void and fails the benchmark.
 Prints one table and the targets, and writes build/bench/results.{json,md}.
 Every server it starts is stopped on exit, also on SIGINT/SIGTERM.
 
-    bench.py [--seconds S] [--binary PATH] [--out DIR]
+Then every receiver kind end to end (bench_kinds.py) unless --no-kinds.
+
+    bench.py [--seconds S] [--binary PATH] [--out DIR] [--no-kinds]
 """
 import argparse
 import json
@@ -202,32 +204,54 @@ def start_webhook(world, bdir):
     return Server("webhook", p, port, "/hooks/" + hooks[0]["id"], p.pid)
 
 
-def check_answer(server, world, body):
-    """One request by hand before any load: the server must answer right."""
-    req = urllib.request.Request(server.url(), data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Event-Key": "repo:push",
-        "X-Hub-Signature": world["signature"],
-        "X-Request-UUID": "00000000-check-%s-%d" % (server.name, time.time_ns())})
+def kind_url(server, kind):
+    """Where a kind's requests go: its receiver's path on our server; the
+    baselines have one path for all."""
+    if kind is None:
+        return server.url()
+    return "http://127.0.0.1:%d%s" % (server.port, kind["path"])
+
+
+def check_answer(server, world, kind=None):
+    """One request by hand before any load: the server must answer right.
+    kind: one of world["kinds"] (default Bitbucket's request)."""
+    k = kind or world["kinds"][0]
+    with open(k["body_file"], "rb") as f:
+        body = f.read()
+    headers = {}
+    with open(k["headers_file"]) as f:
+        for line in f.read().splitlines():
+            name, _, value = line.partition(": ")
+            headers[name] = value
+    if k["id_header"]:
+        headers[k["id_header"]] = "00000000-check-%s-%d" % (server.name, time.time_ns())
+    req = urllib.request.Request(kind_url(server, kind), data=body, method="POST",
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=5) as r:
             got = (r.status, r.read().decode())
     except urllib.error.HTTPError as e:
         got = (e.code, e.read().decode())
     if got != (200, world["expected_answer"]):
-        fail("%s answered %r instead of 200 %r" % (server.name, got, world["expected_answer"]))
+        fail("%s answered %r instead of 200 %r%s" % (server.name, got, world["expected_answer"],
+             " (kind %s)" % kind["name"] if kind else ""))
 
 
 RUN = [0]
 
 
-def wrk(server, world, conns, seconds, close=False, same_uuid=False):
+def wrk(server, world, conns, seconds, close=False, same_uuid=False, kind=None):
+    """One wrk run; kind: one of world["kinds"] (default Bitbucket's
+    request, sent to the server's own path)."""
     RUN[0] += 1
-    env = dict(os.environ, BENCH_BODY=world["body_file"], BENCH_SIG=world["signature"],
+    k = kind or world["kinds"][0]
+    env = dict(os.environ, BENCH_BODY=k["body_file"], BENCH_HEADERS=k["headers_file"],
+               BENCH_ID_HEADER=k["id_header"] or "",
                BENCH_EXPECT=world["expected_answer"], BENCH_RUN=str(RUN[0]),
                BENCH_CLOSE="1" if close else "0", BENCH_SAME_UUID="1" if same_uuid else "0")
     threads = min(conns, 2)
     argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "2s",
-            "-s", os.path.join(HERE, "post.lua"), server.url()]
+            "-s", os.path.join(HERE, "post.lua"), kind_url(server, kind)]
     reset_peak(server.rss_pid)
     try:
         out = subprocess.run(argv, env=env, capture_output=True, text=True,
@@ -283,12 +307,12 @@ def proc_meminfo():
     return 0
 
 
-def gen(bdir, n):
-    wdir = os.path.join(bdir, "world-%d" % n)
+def gen(bdir, n, kinds=False):
+    wdir = os.path.join(bdir, "world-%d%s" % (n, "-kinds" if kinds else ""))
     if os.path.isdir(wdir):
         shutil.rmtree(wdir)
     subprocess.run([sys.executable, os.path.join(HERE, "gen_world.py"), wdir,
-                    "--warehouses", str(n)], check=True)
+                    "--warehouses", str(n)] + (["--kinds"] if kinds else []), check=True)
     with open(os.path.join(wdir, "world.json")) as f:
         world = json.load(f)
     world["body_file"] = os.path.join(wdir, "push.json")
@@ -296,12 +320,12 @@ def gen(bdir, n):
     return world
 
 
-def verify_store(server, runs):
+def verify_store(server, runs, checks=1):
     """Every request that got 200 must be its own delivery and commit: no
     replays (a repeated X-Request-UUID), and one row per request. wrk does
     not count the requests still in flight when a run ends, but the server
     does commit them: at most one per connection and run."""
-    answered = 1 + sum(r["requests"] for r in runs)  # 1: check_answer
+    answered = checks + sum(r["requests"] for r in runs)  # checks: check_answer
     slack = sum(r["conns"] for r in runs)
     db = sqlite3.connect("file:%s?mode=ro" % server.state, uri=True)
     try:
@@ -344,6 +368,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--binary", default=os.path.join(ROOT, "kargo-webhooks"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--no-kinds", action="store_true",
+                    help="skip the receiver kinds section (bench_kinds.py)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -361,8 +387,6 @@ def main():
     res["fsync"] = fsync_probe(bdir)
     worlds = {n: gen(bdir, n) for n in (100, 10000, 100000)}
     w = worlds[10000]
-    with open(w["body_file"], "rb") as f:
-        body = f.read()
     try:
         servers = {
             "ours": start_ours(a.binary, w, w["dir"], "main"),
@@ -370,7 +394,7 @@ def main():
             "webhook": start_webhook(w, bdir),
         }
         for s in servers.values():
-            check_answer(s, w, body)
+            check_answer(s, w)
         log("warming up")
         ours_runs = []
         for s in servers.values():
@@ -397,7 +421,7 @@ def main():
         res["store"] = verify_store(servers["ours"], ours_runs)
         # Replay (same UUID every time): what the check above rules out.
         rs = start_ours(a.binary, w, w["dir"], "replay")
-        check_answer(rs, w, body)
+        check_answer(rs, w)
         r = wrk(rs, w, 64, 5, same_uuid=True)
         r["load"] = "64 same UUID"
         res["replay"] = r
@@ -406,7 +430,7 @@ def main():
         # The same load with --sync normal (no fsync per commit): what the
         # durability guarantee costs.
         sn = start_ours(a.binary, w, w["dir"], "sync-normal", extra=("--sync", "normal"))
-        check_answer(sn, w, body)
+        check_answer(sn, w)
         r = wrk(sn, w, 64, a.seconds)
         r["load"] = "64 keep-alive, --sync normal"
         res["sync_normal"] = r
@@ -418,7 +442,7 @@ def main():
         res["scale"] = {}
         for n in (100, 100000):
             s = start_ours(a.binary, worlds[n], worlds[n]["dir"], "scale")
-            check_answer(s, worlds[n], body)
+            check_answer(s, worlds[n])
             wrk(s, worlds[n], 16, 2)
             r = wrk(s, worlds[n], 64, a.seconds)
             r["load"] = "64 keep-alive, %d WH" % n
@@ -437,22 +461,40 @@ def main():
             res["startup"][str(n)] = {"seconds": median(times), "rss_mb": median(rss),
                                       "all": times}
             log("start-up with %d Warehouses: %.3f s, RSS %.1f MiB" % (n, median(times), median(rss)))
+        if not a.no_kinds:
+            import bench_kinds
+            res["kinds"] = bench_kinds.run(a.binary, bdir)
     finally:
         stop_all()
     res["elapsed_s"] = time.monotonic() - t_start
     text = report(res)
+    if "kinds" in res:
+        import bench_kinds
+        text += "\n" + bench_kinds.report(res["kinds"])
     print(text)
     with open(os.path.join(bdir, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
     with open(os.path.join(bdir, "results.md"), "w") as f:
         f.write(text)
-    void = [r for r in res["runs"] + res["stall"] + list(res["scale"].values())
+    # Our own runs must be clean. A baseline (nginx, webhook) that times
+    # out on a loaded machine only weakens its own row: it is reported
+    # in the table's errors column, not a reason to void our numbers.
+    ours = [r for r in res["runs"] if r["server"] == "ours"]
+    void = [r for r in ours + res["stall"] + list(res["scale"].values())
             + [res["sync_normal"]] if r["errors"] or r["status"]]
+    shaky = [r for r in res["runs"] if r["server"] != "ours" and (r["errors"] or r["status"])]
     st = res["store"]
+    if shaky:
+        print("bench: %d baseline run(s) had errors; their rows are marked in the errors column"
+              % len(shaky))
     if void:
         fail("%d run(s) had wrong answers or errors: the numbers above are void" % len(void))
     if not st["ok"]:
         fail("store check failed: %r" % st)
+    if "kinds" in res:
+        why = bench_kinds.void(res["kinds"])
+        if why:
+            fail(why + ": the numbers above are void")
 
 
 def report(res):
@@ -529,4 +571,7 @@ def targets(res, runs):
 
 
 if __name__ == "__main__":
+    # bench_kinds.py imports this file as "bench": one module, so one list
+    # of started servers and one run counter.
+    sys.modules.setdefault("bench", sys.modules["__main__"])
     main()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the benchmark's world (docs/performance.md).
 
-    gen_world.py OUT_DIR --warehouses N [--projects P] [--seed S]
+    gen_world.py OUT_DIR --warehouses N [--projects P] [--seed S] [--kinds]
 
 writes
     OUT_DIR/manifests/team-NNN.yaml  per project: a ProjectConfig with one
@@ -13,7 +13,10 @@ writes
     OUT_DIR/world.json               what the driver needs: the target
                                      project, receiver path, secret, the
                                      X-Hub-Signature of push.json and the
-                                     answer our server must give
+                                     answer our server must give; under
+                                     "kinds", each receiver's path, body,
+                                     headers file and delivery-id header
+    OUT_DIR/kinds/NAME.{body,headers}  with --kinds: each kind's request
 
 The push matches exactly two Warehouses of the target project
 (payments-api-main: https URL, branch main; payments-api-ssh: the SSH form of
@@ -21,6 +24,11 @@ the same repository, default branch). The URL index also finds two that the
 ref must reject (a release branch and a SemVer tag subscription), and ten
 other projects subscribe to the same repository (out of the receiver's
 scope). Every other Warehouse subscribes to its own project's repositories.
+With --kinds the target project also has one receiver of every other kind
+(bench_kinds.py: the table KINDS), each with a real payload of
+tests/fixtures/ and the same shape of Warehouses: two that its push must
+refresh, two on the same repository whose selection must reject it, and one
+in each of the ten sharing projects; the total stays N.
 Deterministic for a given seed; python3 standard library only.
 """
 import argparse
@@ -30,6 +38,8 @@ import json
 import os
 import random
 import sys
+
+import kinds_world
 
 TARGET_PROJECT = 42
 REPO = "payments-api"
@@ -48,8 +58,10 @@ def secret_for(rng):
     return "".join(rng.choice(alphabet) for _ in range(32))
 
 
-def project_header(project, secret):
-    return (
+def project_header(project, secret, extra=()):
+    """The ProjectConfig with the Bitbucket receiver and its Secret; extra:
+    (receiver name, kind, Secret key, secret) of more receivers."""
+    head = (
         "apiVersion: kargo.akuity.io/v1alpha1\n"
         "kind: ProjectConfig\n"
         "metadata:\n"
@@ -71,6 +83,15 @@ def project_header(project, secret):
         "stringData:\n"
         "  secret: \"%(secret)s\"\n"
     ) % {"p": project, "r": RECEIVER, "s": SECRET_NAME, "secret": secret}
+    recv, secrets = [], []
+    for name, kind, key, value in extra:
+        recv.append("  - name: %s\n    %s:\n      secretRef:\n        name: %s-webhook\n"
+                    % (name, kind, name))
+        secrets.append("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: %s-webhook\n"
+                       "  namespace: %s\ntype: Opaque\nstringData:\n  %s: \"%s\"\n"
+                       % (name, project, key, value))
+    head = head.replace("---\n", "".join(recv) + "---\n", 1)
+    return head + "".join(secrets)
 
 
 def warehouse(project, name, subs):
@@ -88,6 +109,9 @@ def warehouse(project, name, subs):
     for s in subs:
         if "image" in s:
             out.append("  - image:\n      repoURL: %s\n" % s["image"])
+            for key in ("imageSelectionStrategy", "constraint"):
+                if key in s:
+                    out.append("      %s: '%s'\n" % (key, s[key]))
             continue
         out.append("  - git:\n      repoURL: %s\n" % s["url"])
         for key in ("branch", "commitSelectionStrategy", "semverConstraint"):
@@ -146,6 +170,36 @@ def special(project, target):
                       [{"url": https_url(WORKSPACE, REPO), "commitSelectionStrategy": "SemVer",
                         "semverConstraint": "^2.0.0"}]),
         ]
+    return out
+
+
+def kind_warehouses(project, target):
+    """Each kind's Warehouses (kinds_world.KINDS): in the target project
+    the two its push refreshes and the two it must reject; elsewhere one
+    out of the receiver's scope."""
+    out = []
+    for k in kinds_world.KINDS:
+        subs = k["subs"]
+        if target:
+            for i, s in enumerate(subs["match"] + subs["reject"]):
+                out.append(warehouse(project, "%s-%s-%d" % (k["name"],
+                           "match" if i < 2 else "reject", i % 2), [s]))
+        else:
+            out.append(warehouse(project, "%s-shared" % k["name"], [subs["share"]]))
+    return out
+
+
+def kind_requests(out_dir, project, secrets):
+    """world.json's "kinds": each receiver's path and request files."""
+    out = []
+    for k in kinds_world.KINDS:
+        secret = secrets[k["name"]].encode()
+        body = kinds_world.fixture(k)
+        bf, hf = kinds_world.write_request(out_dir, k["name"], k["headers"](secret, body), body)
+        path = "/%s/%s" % (k["kind"], hashlib.sha256(project.encode() + k["name"].encode()
+                                                     + secret).hexdigest())
+        out.append({"name": k["name"], "kind": k["kind"], "path": path, "body_file": bf,
+                    "headers_file": hf, "id_header": k["id"], "body_bytes": len(body)})
     return out
 
 
@@ -247,8 +301,13 @@ def main():
     ap.add_argument("--warehouses", type=int, default=10000)
     ap.add_argument("--projects", type=int, default=100)
     ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--kinds", action="store_true",
+                    help="a receiver of every kind in the target project")
     a = ap.parse_args()
-    n_special = 4 + min(10, a.projects - 1)
+    n_sharing = min(10, a.projects - 1)
+    n_special = 4 + n_sharing
+    if a.kinds:
+        n_special *= 1 + len(kinds_world.KINDS)
     if a.projects <= TARGET_PROJECT or a.warehouses < n_special:
         sys.exit("gen_world: need more than %d projects and at least %d warehouses"
                  % (TARGET_PROJECT, n_special))
@@ -257,15 +316,22 @@ def main():
     os.makedirs(mdir, exist_ok=True)
     secrets = [secret_for(rng) for _ in range(a.projects)]
     # Projects that share acme/payments-api besides the target.
-    sharing = [(TARGET_PROJECT + 1 + k * 7) % a.projects for k in range(n_special - 4)]
+    sharing = [(TARGET_PROJECT + 1 + k * 7) % a.projects for k in range(n_sharing)]
     fillers = a.warehouses - n_special
+    # The other kinds' secrets come from their own generator, so --kinds
+    # leaves the Bitbucket secrets and push body as they were.
+    krng = random.Random(a.seed + 1)
+    ksecrets = {k["name"]: secret_for(krng) for k in kinds_world.KINDS} if a.kinds else {}
+    extra = [(k["name"], k["kind"], k["key"], ksecrets[k["name"]])
+             for k in kinds_world.KINDS] if a.kinds else []
     for p in range(a.projects):
         name = project_name(p)
-        parts = [project_header(name, secrets[p])]
-        if p == TARGET_PROJECT:
-            parts += special(name, True)
-        elif p in sharing:
-            parts += special(name, False)
+        target = p == TARGET_PROJECT
+        parts = [project_header(name, secrets[p], extra if target else ())]
+        if target or p in sharing:
+            parts += special(name, target)
+            if a.kinds:
+                parts += kind_warehouses(name, target)
         # fillers spread round-robin: project p gets indexes p, p+P, ...
         parts += [filler(name, i, rng) for i in range(p, fillers, a.projects)]
         with open(os.path.join(mdir, name + ".yaml"), "w") as f:
@@ -276,6 +342,13 @@ def main():
     secret = secrets[TARGET_PROJECT].encode()
     project = project_name(TARGET_PROJECT)
     path = "/bitbucket/" + hashlib.sha256(project.encode() + RECEIVER.encode() + secret).hexdigest()
+    bb_body, bb_headers = kinds_world.write_request(
+        a.out, RECEIVER, kinds_world.BITBUCKET_HEADERS(secret, body), body)
+    kinds = [{"name": RECEIVER, "kind": "bitbucket", "path": path, "body_file": bb_body,
+              "headers_file": bb_headers, "id_header": kinds_world.BITBUCKET_ID,
+              "body_bytes": len(body)}]
+    if a.kinds:
+        kinds += kind_requests(a.out, project, ksecrets)
     world = {
         "warehouses": a.warehouses,
         "projects": a.projects,
@@ -286,6 +359,7 @@ def main():
         "signature": "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest(),
         "body_bytes": len(body),
         "expected_answer": EXPECTED_ANSWER,
+        "kinds": kinds,
     }
     with open(os.path.join(a.out, "world.json"), "w") as f:
         json.dump(world, f, indent=1)

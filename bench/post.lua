@@ -1,15 +1,18 @@
--- wrk script of the benchmark (docs/performance.md): POSTs the signed
--- Bitbucket push to every server with the same headers and body, gives
--- each request its own X-Request-UUID (a repeated one would only replay the
--- stored answer), checks every answer, and prints one machine-readable line.
+-- wrk script of the benchmark (docs/performance.md): POSTs one signed
+-- body with one kind's headers (the same for every server), gives each
+-- request its own delivery id where the kind has one (a repeated one would
+-- only replay the stored answer), checks every answer, and prints one
+-- machine-readable line.
 --
 -- Environment:
---   BENCH_BODY    file holding the push body
---   BENCH_SIG     its X-Hub-Signature (sha256=<hex>)
+--   BENCH_BODY    file holding the body
+--   BENCH_HEADERS file of "Field: value" lines sent with every request
+--                 (the kind's event, signature or token, Content-Type)
+--   BENCH_ID_HEADER  the field carrying a unique id per request ("": none)
 --   BENCH_EXPECT  the exact answer body expected with status 200
---   BENCH_RUN     a number unique to this run (part of every UUID)
+--   BENCH_RUN     a number unique to this run (part of every id)
 --   BENCH_CLOSE   "1": send "Connection: close" (a new connection per request)
---   BENCH_SAME_UUID  "1": every request carries the same UUID (replay check)
+--   BENCH_SAME_UUID  "1": every request carries the same id (replay check)
 -- The path comes from the URL given to wrk.
 
 local threads = {}
@@ -37,24 +40,28 @@ function init(args)
    n, bad_status, bad_body = 0, 0, 0
    first_bad = ""
    local host = wrk.host .. ":" .. wrk.port
+   local fields = ""
+   for line in io.lines(env("BENCH_HEADERS")) do
+      if line ~= "" then
+         fields = fields .. line .. "\r\n"
+      end
+   end
    head = "POST " .. wrk.path .. " HTTP/1.1\r\n" ..
       "Host: " .. host .. "\r\n" ..
-      "User-Agent: Bitbucket-Webhooks/2.0\r\n" ..
-      "Content-Type: application/json\r\n" ..
-      "X-Event-Key: repo:push\r\n" ..
-      "X-Hub-Signature: " .. env("BENCH_SIG") .. "\r\n" ..
-      "X-Attempt-Number: 1\r\n" ..
-      "X-Request-UUID: "
-   tail = "\r\n" ..
-      (os.getenv("BENCH_CLOSE") == "1" and "Connection: close\r\n" or "") ..
+      fields
+   id_field = env("BENCH_ID_HEADER")
+   tail = (os.getenv("BENCH_CLOSE") == "1" and "Connection: close\r\n" or "") ..
       "Content-Length: " .. #body .. "\r\n\r\n" .. body
 end
 
 function request()
    n = n + 1
    local k = same_uuid and 0 or n
-   return head .. string.format("%08x-%04x-4%03x-8%03x-%012x", run, tid,
-      math.floor(k / 2^48) % 4096, 0, k % 2^48) .. tail
+   if id_field == "" then
+      return head .. tail
+   end
+   return head .. id_field .. ": " .. string.format("%08x-%04x-4%03x-8%03x-%012x",
+      run, tid, math.floor(k / 2^48) % 4096, 0, k % 2^48) .. "\r\n" .. tail
 end
 
 function response(status, headers, body)

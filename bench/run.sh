@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench: installs wrk, nginx-light and webhook when missing (as root),
-# then runs bench/bench.py (embedded mode, bounded to 10 minutes) and
+# then runs bench/bench.py (embedded mode, bounded to 15 minutes) and
 # bench/kube_bench.py (Kubernetes mode against the fake API server, bounded
 # to 5 minutes), with the same arguments (--seconds, --binary, --out). Each
 # stops every server it started, also when interrupted; the trap below
@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-timeout -k 15 600 python3 bench/bench.py "$@" &
+timeout -k 15 900 python3 bench/bench.py "$@" &
 pid=$!
 wait "$pid"
 timeout -k 15 300 python3 bench/kube_bench.py "$@" &

@@ -181,6 +181,8 @@ static void receiver_secret(struct ydoc *d, const yaml_node_t *v,
 	/* Artifactory's virtualRepoName replaces the payload's repo_key. */
 	if (strcmp(r->kind_name, "artifactory") == 0 && ydoc_map_get(d, v, "virtualRepoName") != NULL)
 		yread_string(d, v, "virtualRepoName", 0, &r->option, NULL);
+	if (strcmp(r->kind_name, "generic") == 0)
+		decode_generic(d, v, r);
 	keypath_pop(&d->kp, old);
 }
 
@@ -779,6 +781,12 @@ static void decode_warehouse(struct ydoc *d, const yaml_node_t *root, cJSON **js
 	}
 	w->pos = ydoc_pos(d, root);
 	take_names(d, root, &m, &w->name, &w->namespace);
+	if (m.node != NULL) {
+		size_t old = keypath_str(&d->kp, "metadata");
+
+		yread_string_map(d, m.node, "labels", &w->labels, &w->n_labels);
+		keypath_pop(&d->kp, old);
+	}
 	decode_subscriptions(d, root, w);
 	keep_object(d, json, &w->object);
 	meta_free(&m);

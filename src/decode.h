@@ -18,4 +18,8 @@ void decode_object(struct ydoc *d, const yaml_node_t *n);
  * an empty document as kubectl does. */
 void decode_document(struct ydoc *d, yaml_document_t *doc);
 
+/* A generic receiver's settings (the mapping v under "generic") into
+ * r->generic (decode_generic.c). */
+void decode_generic(struct ydoc *d, const yaml_node_t *v, struct obj_receiver *r);
+
 #endif

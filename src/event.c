@@ -123,6 +123,27 @@ int event_add_go_list(struct event_builder *b, enum event_list list,
 	return rc;
 }
 
+int event_add_push(struct event_builder *b, const struct gojson_decoder *d,
+	const struct gojson_span *http_url, const struct gojson_span *ssh_url,
+	const struct gojson_span *ref, int paths)
+{
+	int rc = event_add_git_url(b, d, http_url);
+
+	if (rc == KW_OK)
+		rc = event_add_git_url(b, d, ssh_url);
+	if (rc == KW_OK)
+		rc = event_add_go(b, EVENT_REFS, d, ref);
+	if (rc == KW_OK && paths != -1)
+		rc = event_add_go_list(b, EVENT_PATHS, d, paths);
+	return rc;
+}
+
+bool event_commits_whole(const struct gojson_decoder *d,
+	const struct gojson_span *total, int commits)
+{
+	return event_go_int(d, total) <= (long long)d->slices[commits].len;
+}
+
 int event_pr_on(struct event_builder *b, const struct gojson_decoder *d,
 	const struct gojson_span *action, const char *const *actions,
 	const struct gojson_span *url, enum event_kind *kind)

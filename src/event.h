@@ -73,6 +73,22 @@ int event_pr_on(struct event_builder *b, const struct gojson_decoder *d,
 	const struct gojson_span *action, const char *const *actions,
 	const struct gojson_span *url, enum event_kind *kind);
 
+/*
+ * A git push as GitHub, Gitea and GitLab send it: the repository's URLs at
+ * http_url and ssh_url (each as event_add_git_url), the ref at ref, and
+ * every path of d->slices[paths], unless paths is -1. Pass -1 when the
+ * sender cut the commit list: without paths the push refreshes every
+ * subscriber of the repository, whatever its path filters.
+ */
+int event_add_push(struct event_builder *b, const struct gojson_decoder *d,
+	const struct gojson_span *http_url, const struct gojson_span *ssh_url,
+	const struct gojson_span *ref, int paths);
+
+/* Whether d->slices[commits] holds every commit of the push: the count at
+ * total (Gitea's and GitLab's total_commits) is not above its length. */
+bool event_commits_whole(const struct gojson_decoder *d,
+	const struct gojson_span *total, int commits);
+
 /* The integer at span (a GOJSON_INT the decoder checked); 0 when absent. */
 long long event_go_int(const struct gojson_decoder *d,
 	const struct gojson_span *sp);

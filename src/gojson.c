@@ -617,6 +617,29 @@ static int slice_next(struct gojson_decoder *d, bool *more)
 	return KW_OK;
 }
 
+/*
+ * The opening every container shares: a null is read and leaves the value
+ * as it was (Go's rule), another type than the bracket's is refused, and
+ * the level is entered. *inside says whether elements follow; it is false
+ * after a null and after an empty container, which is then read whole.
+ */
+static int open_level(struct gojson_decoder *d, const struct gojson_path *path,
+	bool object, bool *inside)
+{
+	struct gojson_scan *js = &d->js;
+
+	*inside = false;
+	if (peek(js) == 'n')
+		return decode_null(d);
+	if (peek(js) != (object ? '{' : '['))
+		return type_error(d, path, object ? "an object" : "an array");
+	if (!push_level(js, object))
+		return bad_syntax(d);
+	skip_ws(js);
+	*inside = !pop_level(js, object ? '}' : ']');
+	return KW_OK;
+}
+
 /* Go decodes an array into the slice in place: element i is reused, merged
  * into, and only then is the length cut to the array's. */
 static int decode_slice(struct gojson_decoder *d, const struct gojson_field *f,
@@ -624,24 +647,12 @@ static int decode_slice(struct gojson_decoder *d, const struct gojson_field *f,
 {
 	struct gojson_slice *sl = &d->slices[f->slot];
 	struct gojson_path here = { "[]", path };
-	struct gojson_scan *js = &d->js;
-	bool more = true;
+	bool more;
 	size_t i = 0;
-	int rc = KW_OK;
+	int rc = open_level(d, path, false, &more);
 
-	if (peek(js) == 'n') {
+	if (rc == KW_OK && !more) /* null or [] */
 		slice_reset(sl);
-		return decode_null(d);
-	}
-	if (peek(js) != '[')
-		return type_error(d, path, "an array");
-	if (!push_level(js, false))
-		return bad_syntax(d);
-	skip_ws(js);
-	if (pop_level(js, ']')) {
-		slice_reset(sl);
-		return KW_OK;
-	}
 	while (rc == KW_OK && more) {
 		if (i == sl->n)
 			rc = slice_append(sl, f->width);
@@ -661,20 +672,12 @@ static int decode_strings(struct gojson_decoder *d, const struct gojson_field *f
 	struct gojson_slice *sl = f->slot == GOJSON_NO_SLOT ? NULL : &d->slices[f->slot];
 	struct gojson_path here = { "[]", path };
 	struct gojson_field elem = { f->name, GOJSON_STRING, NULL, 0, 0, 0 };
-	struct gojson_scan *js = &d->js;
 	struct gojson_span unused;
-	bool more = true;
-	int rc = KW_OK;
+	bool more;
+	int rc = open_level(d, path, false, &more);
 
-	if (peek(js) == 'n')
-		return decode_null(d);
-	if (peek(js) != '[')
-		return type_error(d, path, "an array");
-	if (!push_level(js, false))
-		return bad_syntax(d);
-	skip_ws(js);
-	if (pop_level(js, ']'))
-		return KW_OK;
+	if (rc != KW_OK || !more)
+		return rc;
 	while (rc == KW_OK && more) {
 		if (sl != NULL)
 			rc = slice_append(sl, 1);
@@ -737,19 +740,13 @@ static int decode_struct(struct gojson_decoder *d, const struct gojson_field *f,
 	struct gojson_span *rec, const struct gojson_path *path)
 {
 	struct gojson_scan *js = &d->js;
+	bool inside;
+	int rc = open_level(d, path, true, &inside);
 
-	if (peek(js) == 'n')
-		return decode_null(d);
-	if (peek(js) != '{')
-		return type_error(d, path, "an object");
-	if (!push_level(js, true))
-		return bad_syntax(d);
-	skip_ws(js);
-	if (pop_level(js, '}'))
-		return KW_OK;
+	if (rc != KW_OK || !inside)
+		return rc;
 	for (;;) {
-		int rc = decode_member(d, f, rec, path);
-
+		rc = decode_member(d, f, rec, path);
 		if (rc != KW_OK)
 			return rc;
 		skip_ws(js);

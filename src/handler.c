@@ -5,6 +5,7 @@
  */
 #include "handler.h"
 
+#include "generic.h"
 #include "headers.h"
 #include "log.h"
 #include "metrics.h"
@@ -403,6 +404,40 @@ static void answer_refreshed(struct handler_ctx *ctx,
 	answer(resp, 200, n ? OUTCOME_OK : OUTCOME_NO_MATCH, msg);
 }
 
+/* A generic receiver's answer: a result per action (generic.h), with each
+ * target's outcome once the job is done. The state not written answers
+ * 503 with Retry-After, as for every kind: the sender may retry. */
+static void answer_generic(struct handler_ctx *ctx, struct handler_response *resp)
+{
+	struct world_job *job = &ctx->job;
+	struct strbuf sb;
+	int status = 500;
+
+	if (job->status != KW_OK && job->target_failed != NULL)
+		memset(job->target_failed, 1, job->n_targets * sizeof(bool));
+	free(resp->big_body); /* the answer given before the job was done */
+	resp->big_body = NULL;
+	strbuf_init(&sb, 64u * 1024 * 1024);
+	if (generic_plan_answer(&sb, &status, ctx->plan, job->target_failed) != KW_OK) {
+		strbuf_free(&sb);
+		answer_internal(resp);
+		return;
+	}
+	resp->status = job->status == KW_OK ? status : 503;
+	resp->outcome = status == 200 ? (job->n_targets ? OUTCOME_OK :
+		OUTCOME_NO_MATCH) : OUTCOME_ERROR;
+	resp->retry_after = job->status == KW_OK ? 0 : 5;
+	if (sb.len < sizeof(resp->body)) {
+		memcpy(resp->body, sb.buf, sb.len + 1);
+		resp->body_len = sb.len;
+	} else {
+		resp->body[0] = '\0';
+		resp->body_len = sb.len;
+		resp->big_body = strbuf_take(&sb);
+	}
+	strbuf_free(&sb);
+}
+
 static enum handler_step submit(struct handler_ctx *ctx, size_t n,
 	struct handler_response *resp, void (*done)(struct world_job *job),
 	void *arg)
@@ -417,7 +452,10 @@ static enum handler_step submit(struct handler_ctx *ctx, size_t n,
 	job->done = done;
 	job->arg = arg;
 	/* The delivery is recorded with the answer a commit earns. */
-	answer_refreshed(ctx, resp, n);
+	if (ctx->plan != NULL)
+		answer_generic(ctx, resp);
+	else
+		answer_refreshed(ctx, resp, n);
 	record(ctx, resp, &job->delivery);
 	if (world_submit(ctx->world, job) != KW_OK) {
 		answer(resp, 503, OUTCOME_ERROR,
@@ -523,6 +561,42 @@ static enum handler_step parse_and_match(struct handler_ctx *ctx,
 	return rc == KW_OK && *n > 0 ? HANDLER_WAIT : HANDLER_DONE;
 }
 
+/* A generic receiver runs its actions (generic.h): one job refreshes the
+ * union of the Warehouses they select. HANDLER_DONE with resp filled
+ * unless there is something to refresh (*n > 0). */
+static enum handler_step generic_and_match(struct handler_ctx *ctx,
+	const struct handler_request *req, struct handler_response *resp, size_t *n)
+{
+	struct generic_request gr = { req->headers, req->query, req->body,
+		req->body_len };
+	const struct obj_set *objs = snapshot_objects(ctx->snap);
+	const size_t *idx;
+	struct kw_err err;
+	int rc = generic_plan_new(&ctx->plan, ctx->snap, ctx->receiver, &gr, &err);
+
+	ctx->noun = "warehouse";
+	if (rc == KW_EINVAL)
+		answer_text(resp, 400, OUTCOME_BAD_BODY, "error", err.msg);
+	if (rc != KW_OK) {
+		if (rc != KW_EINVAL)
+			answer_internal(resp);
+		return HANDLER_DONE;
+	}
+	idx = generic_plan_targets(ctx->plan, n);
+	ctx->targets = calloc(*n + 1, sizeof(*ctx->targets));
+	ctx->job.target_failed = calloc(*n + 1, sizeof(bool));
+	if (ctx->targets == NULL || ctx->job.target_failed == NULL) {
+		answer_internal(resp);
+		return HANDLER_DONE;
+	}
+	for (size_t i = 0; i < *n; i++)
+		ctx->targets[i] = (struct refresh_target){ "Warehouse",
+			objs->warehouses[idx[i]].namespace, objs->warehouses[idx[i]].name };
+	if (*n == 0)
+		answer_generic(ctx, resp);
+	return *n > 0 ? HANDLER_WAIT : HANDLER_DONE;
+}
+
 enum handler_step handler_request(struct handler_ctx *ctx,
 	const struct handler_request *req, struct handler_response *resp,
 	void (*done)(struct world_job *job), void *arg)
@@ -543,7 +617,10 @@ enum handler_step handler_request(struct handler_ctx *ctx,
 	}
 	if (ctx->request_id != NULL && replay(ctx, resp))
 		goto log;
-	if (parse_and_match(ctx, req, resp, &n) == HANDLER_WAIT)
+	if (ctx->receiver->generic != NULL) {
+		if (generic_and_match(ctx, req, resp, &n) == HANDLER_WAIT)
+			return submit(ctx, n, resp, done, arg);
+	} else if (parse_and_match(ctx, req, resp, &n) == HANDLER_WAIT)
 		return submit(ctx, n, resp, done, arg);
 log:
 	log_now(ctx, resp);
@@ -555,6 +632,18 @@ void handler_finish(struct handler_ctx *ctx, struct handler_response *resp)
 	const struct world_job *job = &ctx->job;
 	char msg[160];
 
+	if (ctx->plan != NULL) {
+		bool any_failed = job->status != KW_OK || job->n_failed > 0;
+
+		for (size_t i = 0; i < job->n_targets && !any_failed; i++)
+			any_failed = job->target_failed[i];
+		answer_generic(ctx, resp);
+		if (!any_failed)
+			metrics_refreshed(job->n_targets);
+		else
+			log_now(ctx, resp); /* the delivery row was not written */
+		return;
+	}
 	if (job->status == KW_OK && job->n_failed == 0) {
 		metrics_refreshed(job->n_targets);
 		answer_refreshed(ctx, resp, job->n_targets);
@@ -592,5 +681,7 @@ void handler_ctx_clear(struct handler_ctx *ctx)
 	free(ctx->event_key);
 	free(ctx->request_id);
 	free(ctx->refreshed);
+	generic_plan_free(ctx->plan);
+	free(ctx->job.target_failed);
 	memset(ctx, 0, sizeof(*ctx));
 }

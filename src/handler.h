@@ -52,6 +52,7 @@ struct handler_response {
 };
 
 struct ratelimit;
+struct generic_plan;
 
 /* What every request shares: the world and the limits. */
 struct handler_env {
@@ -80,6 +81,7 @@ struct handler_ctx {
 	char *event_key;
 	char *request_id;
 	char *refreshed;
+	struct generic_plan *plan;        /* a generic receiver's evaluation */
 };
 
 enum handler_step {

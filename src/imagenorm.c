@@ -20,6 +20,7 @@
 #include "imagenorm.h"
 
 #include "kw.h"
+#include "span.h"
 #include "urlnorm.h"
 
 #include <stdint.h>
@@ -38,11 +39,6 @@
 #define REPO_MAX 255
 #define TAG_MAX 128
 
-struct span {
-	const char *p;
-	size_t n;
-};
-
 /* A parsed reference: registry (after defaulting) and repository. With
  * library set the repository is "library/" + repo (RepositoryStr). */
 struct ref {
@@ -54,33 +50,6 @@ struct ref {
 static struct span lit(const char *s)
 {
 	return (struct span){ s, strlen(s) };
-}
-
-static bool span_eq(struct span s, const char *w)
-{
-	return s.n == strlen(w) && memcmp(s.p, w, s.n) == 0;
-}
-
-static const char *span_chr(struct span s, char c)
-{
-	return s.n ? memchr(s.p, c, s.n) : NULL;
-}
-
-static const char *span_rchr(struct span s, char c)
-{
-	for (size_t i = s.n; i > 0; i--)
-		if (s.p[i - 1] == c)
-			return s.p + i - 1;
-	return NULL;
-}
-
-static size_t span_count(struct span s, char c)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < s.n; i++)
-		k += s.p[i] == c;
-	return k;
 }
 
 /* Every byte in set. The sets are ASCII, so bytes count as runes here. */
@@ -122,25 +91,25 @@ static bool repository_ok(struct span repo, size_t extra)
 
 static bool implicit_library(struct span repo, struct span reg)
 {
-	return span_chr(repo, '/') == NULL && span_eq(reg, DEFAULT_REGISTRY);
+	return span_index(repo, '/') == SPAN_NPOS && span_eq(reg, DEFAULT_REGISTRY);
 }
 
 /* NewRepository. */
 static int new_repository(bool *ok, struct span name, struct ref *out)
 {
-	const char *slash = span_chr(name, '/');
+	size_t slash = span_index(name, '/');
 	struct span reg = { name.p, 0 }, repo = name;
 
 	*ok = false;
 	if (name.n == 0)
 		return KW_OK;
-	if (slash != NULL) {
-		struct span first = { name.p, (size_t)(slash - name.p) };
+	if (slash != SPAN_NPOS) {
+		struct span first = span_head(name, slash);
 
-		if (span_chr(first, '.') != NULL || span_chr(first, ':') != NULL) {
+		if (span_index(first, '.') != SPAN_NPOS ||
+		    span_index(first, ':') != SPAN_NPOS) {
 			reg = first;
-			repo.p = slash + 1;
-			repo.n = name.n - first.n - 1;
+			repo = span_tail(name, slash + 1);
 		}
 	}
 	if (!repository_ok(repo, 0))
@@ -153,17 +122,17 @@ static int new_repository(bool *ok, struct span name, struct ref *out)
 /* NewTag: a tag after the last ':' unless a '/' follows it. */
 static int new_tag(bool *ok, struct span name, struct ref *out)
 {
-	const char *colon = span_rchr(name, ':');
+	size_t colon = span_rindex(name, ':');
 	struct span base = name;
 
 	*ok = false;
-	if (colon != NULL) {
-		struct span tag = { colon + 1, (size_t)(name.p + name.n - colon - 1) };
+	if (colon != SPAN_NPOS) {
+		struct span tag = span_tail(name, colon + 1);
 
-		if (span_chr(tag, '/') == NULL) {
+		if (span_index(tag, '/') == SPAN_NPOS) {
 			if (tag.n == 0 || tag.n > TAG_MAX || !all_in(tag, TAG_CHARS))
 				return KW_OK;
-			base.n = (size_t)(colon - name.p);
+			base.n = colon;
 		}
 	}
 	return new_repository(ok, base, out);
@@ -174,15 +143,15 @@ static int new_tag(bool *ok, struct span name, struct ref *out)
  * spells out Docker Hub's "library/" (and so may grow past the limit). */
 static int new_digest(bool *ok, struct span name, struct ref *out)
 {
-	const char *at = span_chr(name, '@');
+	size_t at = span_index(name, '@');
 	struct span base, dig, hex;
 	int rc;
 
 	*ok = false;
 	if (span_count(name, '@') != 1)
 		return KW_OK;
-	base = (struct span){ name.p, (size_t)(at - name.p) };
-	dig = (struct span){ at + 1, name.n - base.n - 1 };
+	base = span_head(name, at);
+	dig = span_tail(name, at + 1);
 	if (dig.n != 7 + 64 || memcmp(dig.p, "sha256:", 7) != 0)
 		return KW_OK;
 	hex = (struct span){ dig.p + 7, 64 };
@@ -337,15 +306,12 @@ static bool oras_component_ok(struct span c)
 
 static bool oras_repository_ok(struct span r)
 {
-	const char *slash;
+	size_t slash;
 
-	while ((slash = span_chr(r, '/')) != NULL) {
-		struct span c = { r.p, (size_t)(slash - r.p) };
-
-		if (!oras_component_ok(c))
+	while ((slash = span_index(r, '/')) != SPAN_NPOS) {
+		if (!oras_component_ok(span_head(r, slash)))
 			return false;
-		r.n -= c.n + 1;
-		r.p = slash + 1;
+		r = span_tail(r, slash + 1);
 	}
 	return oras_component_ok(r);
 }
@@ -373,13 +339,13 @@ static bool digest_ok(struct span d)
 		const char *alg;
 		size_t hex;
 	} algs[] = { { "sha256", 64 }, { "sha384", 96 }, { "sha512", 128 } };
-	const char *colon = span_chr(d, ':');
+	size_t colon = span_index(d, ':');
 	struct span alg, enc;
 
-	if (colon == NULL)
+	if (colon == SPAN_NPOS)
 		return false;
-	alg = (struct span){ d.p, (size_t)(colon - d.p) };
-	enc = (struct span){ colon + 1, d.n - alg.n - 1 };
+	alg = span_head(d, colon);
+	enc = span_tail(d, colon + 1);
 	for (size_t i = 0; i < KW_ARRAY_LEN(algs); i++)
 		if (span_eq(alg, algs[i].alg))
 			return enc.n == algs[i].hex && is_lower_hex(enc);
@@ -389,25 +355,25 @@ static bool digest_ok(struct span d)
 int imagenorm_oci_reference_ok(bool *ok, const char *s, size_t len)
 {
 	struct span all = { s, len }, reg, path, repo, ref = { s, 0 };
-	const char *slash = span_chr(all, '/'), *at, *colon;
+	size_t slash = span_index(all, '/'), at, colon;
 	bool is_tag = false;
 	int rc;
 
 	*ok = false;
-	if (slash == NULL)
+	if (slash == SPAN_NPOS)
 		return KW_OK;
-	reg = (struct span){ s, (size_t)(slash - s) };
-	path = (struct span){ slash + 1, len - reg.n - 1 };
+	reg = span_head(all, slash);
+	path = span_tail(all, slash + 1);
 	repo = path;
-	if ((at = span_chr(path, '@')) != NULL) {
-		repo.n = (size_t)(at - path.p);
-		ref = (struct span){ at + 1, path.n - repo.n - 1 };
-		if ((colon = span_chr(repo, ':')) != NULL)
-			repo.n = (size_t)(colon - repo.p);
-	} else if ((colon = span_chr(path, ':')) != NULL) {
+	if ((at = span_index(path, '@')) != SPAN_NPOS) {
+		repo.n = at;
+		ref = span_tail(path, at + 1);
+		if ((colon = span_index(repo, ':')) != SPAN_NPOS)
+			repo.n = colon;
+	} else if ((colon = span_index(path, ':')) != SPAN_NPOS) {
 		is_tag = true;
-		repo.n = (size_t)(colon - path.p);
-		ref = (struct span){ colon + 1, path.n - repo.n - 1 };
+		repo.n = colon;
+		ref = span_tail(path, colon + 1);
 	}
 	rc = urlnorm_go_authority(ok, reg.p, reg.n);
 	if (rc != KW_OK)

@@ -28,9 +28,47 @@ static void wipe_free(unsigned char *p, size_t len)
 	free(p);
 }
 
+static void free_target(struct obj_generic_target *t)
+{
+	free(t->kind);
+	free(t->name);
+	free_strings(t->match_labels, 2 * t->n_match_labels);
+	for (size_t i = 0; i < t->n_exprs; i++) {
+		free(t->exprs[i].key);
+		free(t->exprs[i].op);
+		free_strings(t->exprs[i].values, t->exprs[i].n_values);
+	}
+	free(t->exprs);
+	for (size_t i = 0; i < t->n_indices; i++) {
+		free(t->indices[i].key);
+		free(t->indices[i].op);
+		free(t->indices[i].value);
+	}
+	free(t->indices);
+}
+
+void objects_free_generic(struct obj_generic *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->n_actions; i++) {
+		struct obj_generic_action *a = &g->actions[i];
+
+		free(a->action);
+		free(a->when);
+		free_strings(a->params, 2 * a->n_params);
+		for (size_t j = 0; j < a->n_targets; j++)
+			free_target(&a->targets[j]);
+		free(a->targets);
+	}
+	free(g->actions);
+	free(g);
+}
+
 static void free_config(struct obj_config *c)
 {
 	for (size_t i = 0; i < c->n_receivers; i++) {
+		objects_free_generic(c->receivers[i].generic);
 		free(c->receivers[i].name);
 		free(c->receivers[i].kind_name);
 		free(c->receivers[i].option);
@@ -77,6 +115,7 @@ static void free_warehouse(struct obj_warehouse *w)
 	for (size_t i = 0; i < w->n_subs; i++)
 		free_subscription(&w->subs[i]);
 	free(w->subs);
+	free_strings(w->labels, 2 * w->n_labels);
 	free(w->namespace);
 	free(w->name);
 	cJSON_Delete(w->object);
@@ -155,6 +194,25 @@ void objects_shared_unref(struct obj_shared *sh)
 	if (!sh->packed)
 		objects_free_set(sh->set);
 	free(sh);
+}
+
+const char *objects_warehouse_label(const struct obj_warehouse *w,
+	const char *key)
+{
+	size_t lo = 0, hi = w->n_labels;
+
+	while (lo < hi) { /* sorted by key: bisect */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(w->labels[2 * mid], key);
+
+		if (c == 0)
+			return w->labels[2 * mid + 1];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 const struct obj_secret *objects_find_secret(const struct obj_set *set,

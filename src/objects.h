@@ -22,7 +22,54 @@ struct obj_pos {
 
 enum receiver_kind {
 	RECEIVER_BITBUCKET = 0,
-	RECEIVER_OTHER, /* github, gitlab, ...: loaded and listed, not served */
+	RECEIVER_OTHER, /* github, gitlab, ...: every other kind */
+};
+
+/* A labelSelector.matchExpressions item (metav1.LabelSelectorRequirement):
+ * operator In, NotIn, Exists or DoesNotExist; values are templates. */
+struct obj_label_req {
+	char *key;
+	char *op;
+	char **values;
+	size_t n_values;
+};
+
+/* An indexSelector.matchIndices item: key subscribedURLs or receiverPaths,
+ * operator Equals or NotEquals, value a template. */
+struct obj_index_req {
+	char *key;
+	char *op;
+	char *value;
+};
+
+/* A generic action's targetSelectionCriteria item. Strings are as
+ * configured: "" is absent (Go's omitempty). */
+struct obj_generic_target {
+	char *kind;          /* "Warehouse" (the CRD's only kind) */
+	char *name;          /* a template; NULL when absent */
+	char **match_labels; /* key, template, key, ...: sorted by key */
+	size_t n_match_labels; /* pairs */
+	struct obj_label_req *exprs;
+	size_t n_exprs;
+	struct obj_index_req *indices;
+	size_t n_indices;
+};
+
+/* One of a generic receiver's actions, kept as configured: its answer
+ * echoes it. */
+struct obj_generic_action {
+	char *action; /* "Refresh" (the CRD's only action) */
+	char *when;   /* an expression; NULL when absent */
+	char **params; /* key, value, key, ...: sorted by key */
+	size_t n_params; /* pairs */
+	struct obj_generic_target *targets;
+	size_t n_targets;
+};
+
+/* A generic receiver's configuration (decode_generic.c). */
+struct obj_generic {
+	struct obj_generic_action *actions;
+	size_t n_actions;
 };
 
 struct obj_receiver {
@@ -31,6 +78,7 @@ struct obj_receiver {
 	char *kind_name;   /* "bitbucket", "github", ... */
 	char *secret_name; /* secretRef.name; NULL when absent */
 	char *option;      /* artifactory: virtualRepoName; NULL when absent */
+	struct obj_generic *generic; /* generic: its actions; NULL otherwise */
 	struct obj_pos pos;
 };
 
@@ -127,6 +175,10 @@ struct obj_subscription {
 struct obj_warehouse {
 	char *namespace;
 	char *name;
+	/* metadata.labels: key, value, key, ..., sorted by key; NULL when
+	 * none (generic receivers select by label). */
+	char **labels;
+	size_t n_labels; /* pairs */
 	struct obj_subscription *subs; /* NULL when packed_subs holds them */
 	size_t n_subs;
 	/* A packed Warehouse's subscriptions, each as long as its fields
@@ -212,6 +264,13 @@ void objects_free_set(struct obj_set *set);
  * *len; false when the Secret has no such key. */
 bool objects_secret_value(const struct obj_secret *sec, const char *key,
 	const unsigned char **value, size_t *len);
+
+/* The value of a Warehouse's label key (borrowed), or NULL. */
+const char *objects_warehouse_label(const struct obj_warehouse *w,
+	const char *key);
+
+/* Frees a generic receiver's configuration. Accepts NULL. */
+void objects_free_generic(struct obj_generic *g);
 
 /* The secret named name in namespace, or NULL. */
 const struct obj_secret *objects_find_secret(const struct obj_set *set,

@@ -183,12 +183,15 @@ static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src
 	const char *file = pack_file(k, src->pos.file);
 	char *ns = pack_str(k, src->namespace), *name = pack_str(k, src->name);
 	unsigned char *subs = pack_subs(k, src, file);
+	/* Labels (generic receivers select by them): key, value pairs. */
+	char **labels = pack_strv(k, src->labels, 2 * src->n_labels);
 
 	if (sh == NULL)
 		return NULL;
 	*w = *src;
 	w->namespace = ns;
 	w->name = name;
+	w->labels = labels;
 	w->subs = NULL;
 	w->packed_subs = src->n_subs ? subs : NULL;
 	w->object = NULL;

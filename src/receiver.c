@@ -12,7 +12,7 @@
 static const struct receiver_ops *const kinds[] = {
 	&receiver_bitbucket, &receiver_github, &receiver_gitlab, &receiver_gitea,
 	&receiver_azure, &receiver_dockerhub, &receiver_quay, &receiver_harbor,
-	&receiver_artifactory,
+	&receiver_artifactory, &receiver_generic,
 };
 
 const struct receiver_ops *receiver_find(const char *name)

@@ -133,6 +133,8 @@ extern const struct receiver_ops receiver_dockerhub;
 extern const struct receiver_ops receiver_quay;
 extern const struct receiver_ops receiver_harbor;
 extern const struct receiver_ops receiver_artifactory;
+/* Its requests run its configured actions (generic.h), not parse. */
+extern const struct receiver_ops receiver_generic;
 
 /* GitHub's package and registry_package events (type is the event),
  * parsed as receiver_ops.parse does (receivers/github_package.c). */

@@ -12,6 +12,7 @@
 #include "semver.h"
 
 #include "kw.h"
+#include "span.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,8 @@
 #define CONSTRAINT_MAX_LEN 512    /* Masterminds MaxConstraintLen */
 #define CONSTRAINT_MAX_GROUPS 32  /* Masterminds MaxConstraintGroups */
 
-/* A piece of the input; never NUL-terminated. p is NULL when absent. */
-struct span {
-	const char *p;
-	size_t n;
-};
-
-/* A version split into its textual parts, before any number is parsed. */
+/* A version split into its textual parts, before any number is parsed;
+ * a part's p is NULL when the part is absent. */
 struct version_text {
 	struct span seg[3];
 	size_t n_seg;

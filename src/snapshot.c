@@ -202,6 +202,7 @@ static int add_receivers(struct snapshot *s, const struct obj_config *cfg,
 		}
 		base.ops = ops;
 		base.option = rcv->option;
+		base.generic = rcv->generic;
 		base.project = cfg->project;
 		base.name = rcv->name;
 		base.namespace = ns;

@@ -25,6 +25,8 @@ struct snap_receiver {
 	const char *secret_name;
 	const char *option;    /* the kind's option (artifactory's
 	                          virtualRepoName); borrowed, NULL when none */
+	/* generic: its actions (borrowed); NULL for the other kinds */
+	const struct obj_generic *generic;
 	bool cluster;          /* refreshes Warehouses in every namespace */
 	bool previous;         /* served with the Secret's previous-secret */
 	char *path;            /* owned */

@@ -17,6 +17,7 @@
 #include "urlnorm.h"
 
 #include "kw.h"
+#include "span.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -25,9 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Not found, for the index helpers below. */
-#define NPOS ((size_t)-1)
-
 /* Go 1.24+ makes ParseQuery return no values at all past this many
  * parameters (GODEBUG urlmaxqueryparams, default for Kargo's go 1.26). */
 #define GO_MAX_QUERY_PARAMS 10000
@@ -35,11 +33,6 @@
 /* Bytes that Go's output may add to the input's own: "ssh://", the "/"
  * after the host, a "./" or "%2F" in front of a path, with room to spare. */
 #define OUTPUT_SLACK 64
-
-struct span {
-	const char *p;
-	size_t n;
-};
 
 /*
  * Scratch space for unescaped URL parts. Each part is unescaped from its own
@@ -73,65 +66,15 @@ struct lower_range {
 static const uint32_t print_ranges[710][2];
 static const struct lower_range lower_ranges[181];
 
-/* ---- spans ---- */
-
-static struct span span_tail(struct span s, size_t from)
-{
-	struct span t = { s.p + from, s.n - from };
-
-	return t;
-}
-
-static struct span span_head(struct span s, size_t n)
-{
-	struct span h = { s.p, n };
-
-	return h;
-}
-
-static size_t span_index(struct span s, char c)
-{
-	const char *q = s.n ? memchr(s.p, c, s.n) : NULL;
-
-	return q ? (size_t)(q - s.p) : NPOS;
-}
-
-static size_t span_rindex(struct span s, char c)
-{
-	for (size_t i = s.n; i > 0; i--)
-		if (s.p[i - 1] == c)
-			return i - 1;
-	return NPOS;
-}
-
-static size_t span_count(struct span s, char c)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < s.n; i++)
-		k += s.p[i] == c;
-	return k;
-}
-
-static bool span_has_prefix(struct span s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s.n >= n && memcmp(s.p, lit, n) == 0;
-}
-
-static bool span_eq(struct span s, const char *lit)
-{
-	return s.n == strlen(lit) && span_has_prefix(s, lit);
-}
+/* ---- spans (span.h has the general searches) ---- */
 
 /* The first index of "%25", which introduces an IPv6 zone. */
-static size_t span_index_pct25(struct span s)
+static size_t pct25_index(struct span s)
 {
 	for (size_t i = 0; i + 2 < s.n; i++)
 		if (s.p[i] == '%' && s.p[i + 1] == '2' && s.p[i + 2] == '5')
 			return i;
-	return NPOS;
+	return SPAN_NPOS;
 }
 
 /* ---- Unicode as Go 1.26 sees it ---- */
@@ -522,7 +465,7 @@ static bool ipv6_ok(struct span s)
 	if (s.n == 0)
 		return false;
 	zone = span_index(s, '%');
-	if (zone != NPOS) {
+	if (zone != SPAN_NPOS) {
 		if (zone + 1 == s.n)
 			return false; /* empty zone */
 		s.n = zone;
@@ -541,16 +484,16 @@ static bool parse_ip_literal(struct arena *a, struct span h, struct span *out)
 	size_t close = span_rindex(h, ']'), zone, mark = a->len;
 	struct span name, port, part;
 
-	if (close == NPOS)
+	if (close == SPAN_NPOS)
 		return false;
 	port = span_tail(h, close + 1);
 	if (!valid_optional_port(port))
 		return false;
 	name = span_head(span_tail(h, 1), close - 1);
-	zone = span_index_pct25(name);
+	zone = pct25_index(name);
 	if (!arena_put(a, span_head(h, 1)))
 		return false;
-	if (zone == NPOS) {
+	if (zone == SPAN_NPOS) {
 		if (!unescape(a, name, M_HOST, &part))
 			return false;
 	} else if (!unescape(a, span_head(name, zone), M_HOST, &part) ||
@@ -578,10 +521,10 @@ static bool parse_host(struct arena *a, struct span scheme, struct span h,
 {
 	size_t open = span_rindex(h, '['), colon;
 
-	if (open != NPOS)
+	if (open != SPAN_NPOS)
 		return open == 0 && parse_ip_literal(a, h, out);
 	colon = span_index(h, ':');
-	if (colon != NPOS) {
+	if (colon != SPAN_NPOS) {
 		if (!span_eq(scheme, "http") && !span_eq(scheme, "https"))
 			colon = span_rindex(h, ':');
 		if (!valid_optional_port(span_tail(h, colon)))
@@ -645,7 +588,7 @@ static bool parse_userinfo(struct arena *a, struct gourl *u, struct span ui)
 	if (!valid_userinfo(ui))
 		return false;
 	u->has_user = true;
-	if (colon == NPOS)
+	if (colon == SPAN_NPOS)
 		return unescape(a, ui, M_USERPASS, &u->username);
 	u->has_password = true;
 	return unescape(a, span_head(ui, colon), M_USERPASS, &u->username) &&
@@ -659,12 +602,12 @@ static bool parse_authority(struct arena *a, struct gourl *u, struct span *rest)
 	size_t slash = span_index(auth, '/'), at;
 
 	*rest = span_tail(auth, auth.n);
-	if (slash != NPOS) {
+	if (slash != SPAN_NPOS) {
 		*rest = span_tail(auth, slash);
 		auth.n = slash;
 	}
 	at = span_rindex(auth, '@');
-	if (at == NPOS)
+	if (at == SPAN_NPOS)
 		return parse_host(a, u->scheme, auth, &u->host);
 	return parse_host(a, u->scheme, span_tail(auth, at + 1), &u->host) &&
 		parse_userinfo(a, u, span_head(auth, at));
@@ -680,7 +623,7 @@ static void split_query(struct gourl *u, struct span *rest)
 		return;
 	}
 	q = span_index(*rest, '?');
-	if (q != NPOS) {
+	if (q != SPAN_NPOS) {
 		u->raw_query = span_tail(*rest, q + 1);
 		rest->n = q;
 	}
@@ -691,7 +634,7 @@ static bool first_segment_has_colon(struct span s)
 {
 	size_t slash = span_index(s, '/');
 
-	return span_index(slash == NPOS ? s : span_head(s, slash), ':') != NPOS;
+	return span_index(slash == SPAN_NPOS ? s : span_head(s, slash), ':') != SPAN_NPOS;
 }
 
 static bool has_ctl_byte(struct span s)
@@ -743,7 +686,7 @@ static bool url_parse(struct arena *a, struct span raw, struct gourl *u)
 	struct span frag = { raw.p, 0 };
 
 	memset(u, 0, sizeof(*u));
-	if (hash != NPOS) {
+	if (hash != SPAN_NPOS) {
 		frag = span_tail(raw, hash + 1);
 		raw.n = hash;
 	}
@@ -760,15 +703,15 @@ static bool query_has_params(struct span q)
 		return false;
 	while (q.n > 0) {
 		size_t amp = span_index(q, '&');
-		struct span kv = amp == NPOS ? q : span_head(q, amp);
+		struct span kv = amp == SPAN_NPOS ? q : span_head(q, amp);
 		size_t eq = span_index(kv, '=');
 
-		q = amp == NPOS ? span_tail(q, q.n) : span_tail(q, amp + 1);
-		if (kv.n == 0 || span_index(kv, ';') != NPOS)
+		q = amp == SPAN_NPOS ? span_tail(q, q.n) : span_tail(q, amp + 1);
+		if (kv.n == 0 || span_index(kv, ';') != SPAN_NPOS)
 			continue;
-		if (eq == NPOS && unescape_valid(kv, M_QUERY))
+		if (eq == SPAN_NPOS && unescape_valid(kv, M_QUERY))
 			return true;
-		if (eq != NPOS && unescape_valid(span_head(kv, eq), M_QUERY) &&
+		if (eq != SPAN_NPOS && unescape_valid(span_head(kv, eq), M_QUERY) &&
 		    unescape_valid(span_tail(kv, eq + 1), M_QUERY))
 			return true;
 	}
@@ -1034,57 +977,68 @@ out:
 
 /* ---- net/url checks for other normalizers (imagenorm.c) ---- */
 
-/* Runs url.Parse(prefix + in) with an arena sized for it; *u then points
- * into *buf (free it). False where Go returns an error. */
-static int parse_with_prefix(bool *ok, struct gourl *u, char **buf,
-	char **arena, const char *prefix, const char *in, size_t len)
+/* One url.Parse(prefix + in) for the checks below: u points into buf and
+ * arena, which go_parse_free() releases. */
+struct go_parse {
+	struct gourl u;
+	char *buf;
+	char *arena;
+};
+
+/* *ok is false where Go returns an error. KW_OK or KW_ENOMEM; p is to be
+ * freed either way. */
+static int go_parse(struct go_parse *p, bool *ok, const char *prefix,
+	const char *in, size_t len)
 {
 	size_t plen = strlen(prefix);
 	struct arena a = { NULL, 0, 0 };
 
 	*ok = false;
-	*buf = NULL;
-	*arena = NULL;
+	p->buf = NULL;
+	p->arena = NULL;
 	if (len > SIZE_MAX - plen - 1)
 		return KW_ENOMEM;
-	*buf = malloc(plen + len + 1);
+	p->buf = malloc(plen + len + 1);
 	a.cap = plen + len + 1;
 	a.buf = malloc(a.cap);
-	*arena = a.buf;
-	if (*buf == NULL || a.buf == NULL)
+	p->arena = a.buf;
+	if (p->buf == NULL || a.buf == NULL)
 		return KW_ENOMEM;
-	memcpy(*buf, prefix, plen);
+	memcpy(p->buf, prefix, plen);
 	if (len > 0)
-		memcpy(*buf + plen, in, len);
-	*ok = url_parse(&a, (struct span){ *buf, plen + len }, u);
+		memcpy(p->buf + plen, in, len);
+	*ok = url_parse(&a, (struct span){ p->buf, plen + len }, &p->u);
 	return KW_OK;
+}
+
+static void go_parse_free(struct go_parse *p)
+{
+	free(p->buf);
+	free(p->arena);
 }
 
 int urlnorm_go_parses(bool *ok, const char *in, size_t len)
 {
-	struct gourl u;
-	char *buf, *arena;
-	int rc = parse_with_prefix(ok, &u, &buf, &arena, "", in, len);
+	struct go_parse p;
+	int rc = go_parse(&p, ok, "", in, len);
 
-	free(buf);
-	free(arena);
+	go_parse_free(&p);
 	return rc;
 }
 
 int urlnorm_go_host(char **out, bool *ok, const char *in, size_t len)
 {
-	struct gourl u;
-	char *buf, *arena;
-	int rc = parse_with_prefix(ok, &u, &buf, &arena, "", in, len);
+	struct go_parse p;
+	int rc = go_parse(&p, ok, "", in, len);
+	const struct span *host = &p.u.host;
 
 	*out = NULL;
 	if (rc == KW_OK && *ok) {
-		*out = kw_strndup(u.host.n ? u.host.p : "", u.host.n);
+		*out = kw_strndup(host->n ? host->p : "", host->n);
 		if (*out == NULL)
 			rc = KW_ENOMEM;
 	}
-	free(buf);
-	free(arena);
+	go_parse_free(&p);
 	return rc;
 }
 
@@ -1095,13 +1049,12 @@ bool urlnorm_go_is_print(uint32_t r)
 
 int urlnorm_go_authority(bool *ok, const char *name, size_t len)
 {
-	struct gourl u;
-	char *buf, *arena;
-	int rc = parse_with_prefix(ok, &u, &buf, &arena, "//", name, len);
+	struct go_parse p;
+	int rc = go_parse(&p, ok, "//", name, len);
+	const struct span *host = &p.u.host;
 
-	*ok = *ok && u.host.n == len && (len == 0 || memcmp(u.host.p, name, len) == 0);
-	free(buf);
-	free(arena);
+	*ok = *ok && host->n == len && (len == 0 || memcmp(host->p, name, len) == 0);
+	go_parse_free(&p);
 	return rc;
 }
 

@@ -35,6 +35,11 @@ struct world_job {
 	size_t n_failed; /* targets that could not be refreshed */
 	char failed[200]; /* the first failure ("Warehouse ns/name: 403 Forbidden"),
 	                     for the delivery log; "" when none */
+	/* Optional, n_targets long, zeroed by the caller: a world that
+	 * refreshes targets one by one (Kubernetes) sets target_failed[i] for
+	 * each target it could not refresh. When status is not KW_OK every
+	 * target counts as failed (the embedded world commits all or none). */
+	bool *target_failed;
 	void (*done)(struct world_job *job); /* called from a world thread */
 	void *arg;
 	struct world_job *next; /* the world's own */

@@ -64,6 +64,7 @@ struct kjob {
 
 struct waiter {
 	struct kjob *kj;
+	size_t target; /* its index in kj->job->targets */
 	struct waiter *next;
 };
 
@@ -794,11 +795,14 @@ static void patch_done(struct kube_world *w, struct waiter *sent, int outcome,
 
 	for (struct waiter *wt = sent; wt != NULL; wt = next) {
 		struct kjob *kj = wt->kj;
+		size_t target = wt->target;
 		bool last;
 
 		next = wt->next;
 		free(wt);
 		pthread_mutex_lock(&w->patch_lock);
+		if (kj->job->target_failed != NULL && outcome != 0)
+			kj->job->target_failed[target] = true;
 		kj->transient = kj->transient || outcome == 1;
 		kj->n_failed += outcome == 2;
 		if (outcome != 0 && kj->job->failed[0] == '\0')
@@ -872,10 +876,13 @@ static size_t attach_job(struct kube_world *w, struct kjob *kj)
 		struct waiter *wt = p ? malloc(sizeof(*wt)) : NULL;
 
 		if (wt == NULL) {
+			if (job->target_failed != NULL)
+				job->target_failed[i] = true;
 			lost++;
 			continue;
 		}
 		wt->kj = kj;
+		wt->target = i;
 		wt->next = p->waiting;
 		p->waiting = wt;
 		snprintf(p->token, sizeof(p->token), "%s", job->token);

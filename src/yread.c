@@ -141,6 +141,70 @@ static void node_strings(struct ydoc *d, const yaml_node_t *n, char ***out,
 	}
 }
 
+void yread_strings(struct ydoc *d, const yaml_node_t *m, const char *key,
+	char ***out, size_t *n_out)
+{
+	size_t old = keypath_str(&d->kp, key);
+
+	node_strings(d, ydoc_map_get(d, m, key), out, n_out);
+	keypath_pop(&d->kp, old);
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One key: value pair of a string map into v[2i], v[2i + 1]. */
+static bool map_pair(struct ydoc *d, const yaml_node_t *k, const yaml_node_t *v,
+	char **out)
+{
+	size_t old;
+	bool ok;
+
+	if (k->type != YAML_SCALAR_NODE) /* reported by kjson_convert() */
+		return false;
+	old = keypath_key(&d->kp, (const char *)k->data.scalar.value,
+		k->data.scalar.length);
+	out[0] = kw_strndup((const char *)k->data.scalar.value, k->data.scalar.length);
+	if (out[0] == NULL)
+		d->oom = true;
+	if (ydoc_is_null(d, v))
+		ydoc_error(d, v, "must be a string, not null");
+	ok = out[0] != NULL && !ydoc_is_null(d, v) &&
+		yread_node_string(d, v, MANIFEST_MAX_STRING, &out[1]) && out[1] != NULL;
+	keypath_pop(&d->kp, old);
+	if (!ok) {
+		free(out[0]);
+		out[0] = NULL;
+	}
+	return ok;
+}
+
+void yread_string_map(struct ydoc *d, const yaml_node_t *m, const char *key,
+	char ***out, size_t *n_pairs)
+{
+	const yaml_node_t *map;
+	size_t old, n, i = 0;
+
+	if (!yread_node(d, m, key, YAML_MAPPING_NODE, 0, &map) || map == NULL ||
+	    (n = ydoc_n_pairs(map)) == 0)
+		return;
+	if ((*out = calloc(2 * n, sizeof(**out))) == NULL) {
+		d->oom = true;
+		return;
+	}
+	old = keypath_str(&d->kp, key);
+	/* Merge keys are not followed: a "<<" value is not a string. */
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top && !d->oom; p++)
+		if (map_pair(d, ydoc_node(d, p->key), ydoc_node(d, p->value), *out + 2 * i))
+			i++;
+	keypath_pop(&d->kp, old);
+	*n_pairs = i;
+	qsort(*out, i, 2 * sizeof(**out), pair_cmp);
+}
+
 static bool node_bool(struct ydoc *d, const yaml_node_t *n, bool *out)
 {
 	struct yaml11_scalar sc;

@@ -31,6 +31,18 @@ bool yread_string(struct ydoc *d, const yaml_node_t *m, const char *key,
 bool yread_node(struct ydoc *d, const yaml_node_t *m, const char *key,
 	yaml_node_type_t type, unsigned flags, const yaml_node_t **out);
 
+/* Reads key of m as a list of strings into *out, *n_out (each item
+ * reported at its own position when it is not a string). */
+void yread_strings(struct ydoc *d, const yaml_node_t *m, const char *key,
+	char ***out, size_t *n_out);
+
+/* Reads key of m as a mapping of strings to strings: *out holds key,
+ * value, key, value, ... sorted by key (Go marshals maps so), *n_pairs
+ * the pairs; nothing when absent or empty. Each value that is not a
+ * string is reported at its own position. */
+void yread_string_map(struct ydoc *d, const yaml_node_t *m, const char *key,
+	char ***out, size_t *n_pairs);
+
 /* Whether n is a mapping; reports it when not. */
 bool yread_expect_mapping(struct ydoc *d, const yaml_node_t *n);
 

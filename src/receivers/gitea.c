@@ -57,17 +57,11 @@ static const struct gojson_field pr_body = GOJSON_F_OBJ("", pr_fields);
 static int push_event(struct event_builder *b, const struct gojson_decoder *d,
 	enum event_kind *kind)
 {
-	int rc = event_add_git_url(b, d, &d->root[CLONE_URL]);
+	bool whole = event_commits_whole(d, &d->root[TOTAL], COMMITS);
 
 	(void)kind;
-	if (rc == KW_OK)
-		rc = event_add_git_url(b, d, &d->root[SSH_URL]);
-	if (rc == KW_OK)
-		rc = event_add_go(b, EVENT_REFS, d, &d->root[REF]);
-	if (rc == KW_OK && event_go_int(d, &d->root[TOTAL]) <=
-	    (long long)d->slices[COMMITS].len)
-		rc = event_add_go_list(b, EVENT_PATHS, d, PATHS);
-	return rc;
+	return event_add_push(b, d, &d->root[CLONE_URL], &d->root[SSH_URL],
+		&d->root[REF], whole ? PATHS : -1);
 }
 
 static int pr_event(struct event_builder *b, const struct gojson_decoder *d,

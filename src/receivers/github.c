@@ -104,16 +104,9 @@ static const struct gojson_field ping_body = GOJSON_F_OBJ("", ping_fields);
 static int push_event(struct event_builder *b, const struct gojson_decoder *d,
 	enum event_kind *kind)
 {
-	int rc = event_add_git_url(b, d, &d->root[CLONE_URL]);
-
 	(void)kind;
-	if (rc == KW_OK)
-		rc = event_add_git_url(b, d, &d->root[SSH_URL]);
-	if (rc == KW_OK)
-		rc = event_add_go(b, EVENT_REFS, d, &d->root[REF]);
-	if (rc == KW_OK && d->slices[COMMITS].len < MAX_COMMITS)
-		rc = event_add_go_list(b, EVENT_PATHS, d, PATHS);
-	return rc;
+	return event_add_push(b, d, &d->root[CLONE_URL], &d->root[SSH_URL],
+		&d->root[REF], d->slices[COMMITS].len < MAX_COMMITS ? PATHS : -1);
 }
 
 static int pr_event(struct event_builder *b, const struct gojson_decoder *d,

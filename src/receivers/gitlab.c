@@ -94,34 +94,23 @@ static const struct gojson_field mr_fields[] = {
 };
 static const struct gojson_field mr_body = GOJSON_F_OBJ("", mr_fields);
 
-static int push_common(struct event_builder *b, const struct gojson_decoder *d)
-{
-	int rc = event_add_git_url(b, d, &d->root[HTTP_URL]);
-
-	if (rc == KW_OK)
-		rc = event_add_git_url(b, d, &d->root[SSH_URL]);
-	if (rc == KW_OK)
-		rc = event_add_go(b, EVENT_REFS, d, &d->root[REF]);
-	return rc;
-}
-
 static int push_event(struct event_builder *b, const struct gojson_decoder *d,
 	enum event_kind *kind)
 {
-	int rc = push_common(b, d);
+	bool whole = event_commits_whole(d, &d->root[TOTAL], COMMITS);
 
 	(void)kind;
-	if (rc == KW_OK && event_go_int(d, &d->root[TOTAL]) <=
-	    (long long)d->slices[COMMITS].len)
-		rc = event_add_go_list(b, EVENT_PATHS, d, PATHS);
-	return rc;
+	return event_add_push(b, d, &d->root[HTTP_URL], &d->root[SSH_URL],
+		&d->root[REF], whole ? PATHS : -1);
 }
 
+/* A tag push names no paths: every subscriber of the repository refreshes. */
 static int tag_event(struct event_builder *b, const struct gojson_decoder *d,
 	enum event_kind *kind)
 {
 	(void)kind;
-	return push_common(b, d);
+	return event_add_push(b, d, &d->root[HTTP_URL], &d->root[SSH_URL],
+		&d->root[REF], -1);
 }
 
 static int mr_event(struct event_builder *b, const struct gojson_decoder *d,

@@ -220,6 +220,54 @@ TESTS = [test_check_reports_every_problem, test_each_problem_once, test_warnings
          test_cli_namespace_and_limit, test_cli_get_by_name]
 
 
+def test_make_run_example(tmp):
+    """README's first command: scripts/run-example.sh (make run) checks the
+    bundled examples, serves them and prints a curl command that refreshes
+    a Warehouse. Run with this build, a free port and a state file here."""
+    import re
+    import signal
+    import socket
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    env = dict(os.environ, PORT=str(port), KW_BIN=kw.BIN,
+               KW_STATE=os.path.join(tmp, "state.db"))
+    env.pop("EXTERNAL_WEBHOOK_SERVER_BASE_URL", None)
+    out = open(os.path.join(tmp, "out"), "wb")
+    err = open(os.path.join(tmp, "err"), "wb")
+    p = subprocess.Popen(kw.WRAPPER + ["sh", os.path.join(root, "scripts", "run-example.sh")],
+                         stdout=out, stderr=err, env=env, cwd=tmp)
+    try:
+        def healthy():
+            try:
+                import http.client
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/healthz")
+                return c.getresponse().status
+            except OSError:
+                return None
+        eq(poll(healthy, lambda st: st == 200 or p.poll() is not None), 200,
+           "make run serves the examples: %s" % open(os.path.join(tmp, "err")).read()[-2000:])
+        text = open(os.path.join(tmp, "out")).read()
+        m = re.search(r"^  (curl .*)$", text, re.M)
+        expect(m is not None, "prints a curl command: %r" % text)
+        q = subprocess.run(["sh", "-c", m.group(1)], capture_output=True, cwd=root, timeout=30)
+        eq(q.stdout, b'{"msg":"refreshed 1 warehouse(s)"}\n',
+           "the printed curl refreshes the example Warehouse (%r)" % q.stderr)
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=30)
+        out.close()
+        err.close()
+    kw.check_sanitizers(open(os.path.join(tmp, "err")).read(), "make run")
+
+
+TESTS.append(test_make_run_example)
+
+
 def run(t, only=()):
     for fn in TESTS:
         if not only or fn.__name__ in only:

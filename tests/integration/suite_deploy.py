@@ -322,8 +322,9 @@ def test_install_destdir(tmp):
          if f.endswith(".md")] + \
         ["usr/share/doc/kargo-webhooks/docs/receivers/" + f
          for f in os.listdir(os.path.join(ROOT, "docs", "receivers")) if f.endswith(".md")] + \
-        ["usr/share/doc/kargo-webhooks/examples/" + f
-         for f in os.listdir(os.path.join(ROOT, "examples"))]
+        ["usr/share/doc/kargo-webhooks/examples/push.json"] + \
+        ["usr/share/doc/kargo-webhooks/examples/manifests/" + f
+         for f in os.listdir(os.path.join(ROOT, "examples", "manifests"))]
     want = {"usr/bin/kargo-webhooks": 0o755,
             "usr/lib/systemd/system/kargo-webhooks.service": 0o644,
             "usr/lib/sysusers.d/kargo-webhooks.conf": 0o644}

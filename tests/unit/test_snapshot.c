@@ -28,7 +28,6 @@
 	"metadata: {name: p, namespace: p}\nspec:\n  webhookReceivers:\n" \
 	"    - {name: r, bitbucket: {secretRef: {name: s}}}\n" \
 	"    - {name: gone, bitbucket: {secretRef: {name: missing}}}\n" \
-	"    - {name: gen, generic: {secretRef: {name: s}}}\n" \
 	"---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: p}\n" \
 	"stringData: {secret: k, previous-secret: old}\n" \
 	"---\napiVersion: kargo.akuity.io/v1alpha1\nkind: ClusterConfig\n" \
@@ -243,8 +242,7 @@ static void test_match_promotions(const struct snapshot *s)
 }
 
 /* Receivers: sorted by project then name (the ClusterConfig's first), one
- * more for a previous secret, none for a missing Secret or a kind not
- * served (generic);
+ * more for a previous secret, none for a missing Secret;
  * paths found with and without the base URL's path. */
 static void test_receivers(const struct snapshot *s, const struct diag_list *dl)
 {
