@@ -882,7 +882,7 @@ static int cmd_check(int argc, char **argv)
 {
 	static const int allowed[] = { O_MANIFESTS, O_KUBECONFIG, O_BASE_URL,
 		O_SYSTEM_NS, 0 };
-	struct snapshot_options so;
+	struct snapshot_options so = { 0 }; /* check refuses broken selections */
 	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
 	struct snapshot *s = NULL;
