@@ -110,18 +110,26 @@ def one_push(url, body, sig):
 
 
 def wrk(url, body_file, sig, expect, seconds):
-    env = dict(os.environ, BENCH_BODY=body_file, BENCH_SIG=sig, BENCH_EXPECT=expect,
+    """wrk with bench/post.lua: Bitbucket's headers, a unique
+    X-Request-UUID per request, every answer checked."""
+    headers_file = body_file + ".headers"
+    with open(headers_file, "w") as f:
+        f.write("User-Agent: Bitbucket-Webhooks/2.0\nContent-Type: application/json\n"
+                "X-Event-Key: repo:push\nX-Hub-Signature: %s\nX-Attempt-Number: 1\n" % sig)
+    env = dict(os.environ, BENCH_BODY=body_file, BENCH_HEADERS=headers_file,
+               BENCH_ID_HEADER="X-Request-UUID", BENCH_EXPECT=expect,
                BENCH_RUN=str(int(time.time()) % 100000), BENCH_CLOSE="0", BENCH_SAME_UUID="0")
     argv = ["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % seconds, "--timeout", "5s",
             "-s", os.path.join(HERE, "post.lua"), url]
     try:
-        out = subprocess.run(argv, env=env, capture_output=True, text=True,
-                             timeout=seconds + 30).stdout
+        done = subprocess.run(argv, env=env, capture_output=True, text=True,
+                              timeout=seconds + 30)
+        out, err = done.stdout, done.stderr
     except subprocess.TimeoutExpired:
         fail("wrk did not finish")
     m = re.search(r"^RESULT (.*)$", out, re.M)
     if not m:
-        fail("no result from wrk:\n%s" % out)
+        fail("no result from wrk:\n%s%s" % (out, err))
     r = {}
     for k, v in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)', m.group(1)):
         r[k] = v.strip('"') if v.startswith('"') else int(v)
@@ -207,7 +215,7 @@ def main():
     ap.add_argument("--warehouses", type=int, default=100000)
     ap.add_argument("--binary", default=os.path.join(ROOT, "kargo-webhooks"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
-    a = ap.parse_args()
+    a, _ = ap.parse_known_args()  # run.sh passes bench.py's options too
     signal.signal(signal.SIGTERM, on_signal)
     if shutil.which("wrk") is None:
         fail("wrk is not installed (sh scripts/deps.sh bench)")
