@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,9 +30,9 @@ struct path_entry {
  * normalized by its kind's rules: one index, as Kargo's subscribedURLs. */
 struct url_entry {
 	char *url;            /* owned by the first entry with this URL */
-	size_t warehouse;
-	size_t sub;           /* index in the Warehouse's subscriptions */
 	struct selector *sel; /* borrowed from snapshot.sels */
+	uint32_t warehouse;   /* 24 bytes an entry, not 32: one per */
+	uint32_t sub;         /* subscription of 100,000 Warehouses */
 };
 
 struct pr_entry {
@@ -357,8 +358,8 @@ static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
 	rc = normalize(&e->url, sub);
 	if (rc != KW_OK)
 		return rc;
-	e->warehouse = w;
-	e->sub = i;
+	e->warehouse = (uint32_t)w;
+	e->sub = (uint32_t)i;
 	rc = find_selector(s, t, sub, &e->sel, &report);
 	if (rc == KW_ENOMEM || report.oom) {
 		free(e->url);
@@ -414,8 +415,12 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 	size_t n = 0;
 	int rc;
 
+	if (s->objs->n_warehouses > UINT32_MAX)
+		return KW_ENOMEM; /* url_entry's indexes */
 	for (size_t w = 0; w < s->objs->n_warehouses; w++)
 		n += s->objs->warehouses[w].n_subs;
+	if (n > UINT32_MAX)
+		return KW_ENOMEM;
 	for (t.n_slots = 16; t.n_slots < 2 * n; t.n_slots *= 2)
 		;
 	strbuf_init(&t.key, (size_t)16 << 20);
