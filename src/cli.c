@@ -776,8 +776,7 @@ static int load_objects(struct obj_set **objs, struct diag_list *dl,
 static int load_snapshot(struct snapshot **out, const struct opts *o,
 	bool *skipped)
 {
-	struct snapshot_options so = { .base_url = o->base_url,
-		.system_namespace = o->system_namespace };
+	struct snapshot_options so = { o->base_url, o->system_namespace };
 	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
 	int rc;
@@ -882,7 +881,7 @@ static int cmd_check(int argc, char **argv)
 {
 	static const int allowed[] = { O_MANIFESTS, O_KUBECONFIG, O_BASE_URL,
 		O_SYSTEM_NS, 0 };
-	struct snapshot_options so = { 0 }; /* check refuses broken selections */
+	struct snapshot_options so;
 	struct diag_list dl = { 0 };
 	struct obj_set *objs = NULL;
 	struct snapshot *s = NULL;
@@ -1335,7 +1334,7 @@ static int serve(const struct opts *o, const sigset_t *set)
 {
 	struct world_embedded_options wo = {
 		.manifest_paths = o->manifests, .n_manifest_paths = o->n_manifests,
-		.state_path = o->state, .snap = { .base_url = o->base_url, .system_namespace = o->system_namespace },
+		.state_path = o->state, .snap = { o->base_url, o->system_namespace },
 		.deliveries_keep = o->deliveries_keep, .queue_max = o->queue_max,
 		.watch = o->watch, .sync_normal = o->sync_normal,
 	};

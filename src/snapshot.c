@@ -55,7 +55,7 @@ struct snapshot {
 	size_t n_prs;
 	size_t n_unserved; /* receivers left out: no Secret or no key */
 	size_t n_broken;   /* subscriptions whose selection cannot be built */
-	bool serve_broken; /* snapshot_options.serve_broken */
+	bool serve_broken; /* snapshot_new_serving_broken */
 };
 
 static int cmp_path(const void *a, const void *b)
@@ -473,8 +473,9 @@ static void snapshot_free(struct snapshot *s)
 	free(s);
 }
 
-int snapshot_new(struct snapshot **out, struct obj_set *objs,
-	const struct snapshot_options *opts, struct diag_list *dl)
+static int snapshot_create(struct snapshot **out, struct obj_set *objs,
+	const struct snapshot_options *opts, bool serve_broken,
+	struct diag_list *dl)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
 	int rc;
@@ -486,7 +487,7 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	}
 	atomic_init(&s->refs, 1);
 	s->objs = objs;
-	s->serve_broken = opts->serve_broken;
+	s->serve_broken = serve_broken;
 	rc = build_receivers(s, opts, dl);
 	if (rc == KW_OK)
 		rc = build_urls(s, dl);
@@ -500,6 +501,18 @@ int snapshot_new(struct snapshot **out, struct obj_set *objs,
 	}
 	*out = s;
 	return KW_OK;
+}
+
+int snapshot_new(struct snapshot **out, struct obj_set *objs,
+	const struct snapshot_options *opts, struct diag_list *dl)
+{
+	return snapshot_create(out, objs, opts, false, dl);
+}
+
+int snapshot_new_serving_broken(struct snapshot **out, struct obj_set *objs,
+	const struct snapshot_options *opts, struct diag_list *dl)
+{
+	return snapshot_create(out, objs, opts, true, dl);
 }
 
 size_t snapshot_unserved(const struct snapshot *s)

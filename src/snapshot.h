@@ -41,12 +41,6 @@ struct snapshot;
 struct snapshot_options {
 	const char *base_url;         /* EXTERNAL_WEBHOOK_SERVER_BASE_URL */
 	const char *system_namespace; /* SYSTEM_RESOURCES_NAMESPACE */
-	/* Kubernetes: a subscription whose selection cannot be built is
-	 * reported and left out (it never matches) instead of refusing the
-	 * snapshot. In a cluster its author is not the operator, and the
-	 * snapshot it would freeze is nobody's choice (a deleted Secret
-	 * would stay valid). */
-	bool serve_broken;
 };
 
 struct snapshot;
@@ -65,6 +59,17 @@ struct snapshot;
  * URL or a broken selection, KW_ENOMEM.
  */
 int snapshot_new(struct snapshot **out, struct obj_set *objs,
+	const struct snapshot_options *opts, struct diag_list *dl);
+
+/*
+ * snapshot_new() for the Kubernetes world: a subscription whose selection
+ * cannot be built is reported in dl all the same but left out (it never
+ * matches) instead of refusing the snapshot, and named by
+ * snapshot_warnings_text(). In a cluster its author is not the operator,
+ * and the snapshot it would freeze is nobody's choice (a deleted Secret
+ * would stay valid). KW_OK, KW_EINVAL for a bad base URL, KW_ENOMEM.
+ */
+int snapshot_new_serving_broken(struct snapshot **out, struct obj_set *objs,
 	const struct snapshot_options *opts, struct diag_list *dl);
 
 /* How many receivers are not served because their Secret or key is

@@ -642,7 +642,8 @@ static void rebuild(struct kube_world *w)
 	}
 	rc = set_from_shared(&set, v, n);
 	if (rc == KW_OK)
-		rc = snapshot_new(&s, set, &w->opts.snap, &dl);
+		/* one user's broken Warehouse freezes nobody's snapshot */
+		rc = snapshot_new_serving_broken(&s, set, &w->opts.snap, &dl);
 	log_snapshot_diags(w, &dl);
 	diag_clear(&dl);
 	if (rc != KW_OK) { /* say why, rather than "not synced", until one is built */
@@ -1148,7 +1149,6 @@ int world_kube_new(struct world **out, const struct world_kube_options *opts,
 		return KW_ENOMEM;
 	w->base.ops = &kube_ops;
 	w->opts = *opts;
-	w->opts.snap.serve_broken = true; /* one broken Warehouse freezes nothing */
 	pthread_mutex_init(&w->ns_lock, NULL);
 	pthread_mutex_init(&w->snap_lock, NULL);
 	pthread_mutex_init(&w->rebuild_lock, NULL);

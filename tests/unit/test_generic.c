@@ -496,7 +496,7 @@ static void test_packed_labels(void)
 	objects_free_set(set);
 	CHECK(sh != NULL);
 	if (sh != NULL) {
-		const struct obj_warehouse *w = &sh->set->warehouses[0];
+		const struct obj_warehouse *w = sh->warehouse; /* packed: no set */
 
 		CHECK_INT(w->n_labels, 2);
 		CHECK_STR(w->labels[0], "app");

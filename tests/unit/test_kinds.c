@@ -353,8 +353,7 @@ static void test_golden_signatures(void)
 
 int main(void)
 {
-	struct snapshot_options so = { .base_url = "http://localhost:8080",
-		.system_namespace = "kargo-system-resources" };
+	struct snapshot_options so = { "http://localhost:8080", "kargo-system-resources" };
 	struct diag_list dl = { 0 };
 	struct obj_set *set = manifest_set_new();
 	size_t n;

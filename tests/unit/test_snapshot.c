@@ -140,7 +140,7 @@ static const struct pr_row pr_rows[] = {
 static struct snapshot *build_rc(const char *const *docs, size_t n_docs,
 	const char *base, struct diag_list *dl, int want)
 {
-	struct snapshot_options so = { .base_url = base, .system_namespace = "kargo-system-resources" };
+	struct snapshot_options so = { base, "kargo-system-resources" };
 	struct obj_set *set = manifest_set_new();
 	struct snapshot *s = NULL;
 
@@ -347,13 +347,13 @@ static void match_one(char *got, size_t len, const struct snapshot *s,
 	free(idx);
 }
 
-/* Kubernetes mode (serve_broken): the same broken selections are reported
- * just as often, but the snapshot is built and only they are left out, so
- * one user's broken Warehouse freezes nobody's configuration. */
+/* Kubernetes mode (snapshot_new_serving_broken): the same broken
+ * selections are reported just as often, but the snapshot is built and
+ * only they are left out, so one user's broken Warehouse freezes nobody's
+ * configuration. */
 static void test_broken_selections_served(void)
 {
-	struct snapshot_options so = { .base_url = "http://h",
-		.system_namespace = "kargo-system-resources", .serve_broken = true };
+	struct snapshot_options so = { "http://h", "kargo-system-resources" };
 	struct obj_set *set = manifest_set_new();
 	struct diag_list dl = { 0 };
 	struct snapshot *s = NULL;
@@ -361,7 +361,7 @@ static void test_broken_selections_served(void)
 
 	for (size_t i = 0; i < KW_ARRAY_LEN(broken); i++)
 		manifest_parse(set, &dl, "t.yaml", broken[i], strlen(broken[i]));
-	CHECK_INT(snapshot_new(&s, set, &so, &dl), KW_OK);
+	CHECK_INT(snapshot_new_serving_broken(&s, set, &so, &dl), KW_OK);
 	CHECK_INT(dl.n_errors, 2);
 	diag_clear(&dl);
 	if (s == NULL)

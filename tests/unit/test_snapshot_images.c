@@ -136,8 +136,7 @@ static void test_broken(void)
 		"{chart: {repoURL: 'OCI://ghcr.io/o/c'}}",
 		"{chart: {repoURL: 'oci://ghcr.io/O/c'}}",
 	};
-	struct snapshot_options so = { .base_url = "http://localhost:8080",
-		.system_namespace = "kargo-system-resources" };
+	struct snapshot_options so = { "http://localhost:8080", "kargo-system-resources" };
 	char doc[512];
 
 	for (size_t i = 0; i < KW_ARRAY_LEN(subs); i++) {
@@ -160,8 +159,7 @@ static void test_broken(void)
 int main(void)
 {
 	test_broken();
-	struct snapshot_options so = { .base_url = "http://localhost:8080",
-		.system_namespace = "kargo-system-resources" };
+	struct snapshot_options so = { "http://localhost:8080", "kargo-system-resources" };
 	struct diag_list dl = { 0 };
 	struct obj_set *set = manifest_set_new();
 	char got[256];
