@@ -12,8 +12,10 @@
 #include "objects.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +23,11 @@
 
 #define NAMES_MAX 256 /* Secrets GET one by one, per namespace */
 
-/* One allocation: 100,000 Warehouses cost 48 bytes each here. */
+/* One allocation: 100,000 Warehouses cost 56 bytes each here. */
 struct entry {
-	struct obj_shared *obj;
+	struct obj_shared *obj; /* NULL: a stub (not wanted, not decoded) */
 	struct entry *next;
+	uint64_t fp;            /* fingerprint of what obj was decoded from */
 	/* "namespace/name", NUL, then the resourceVersion (GET mode only;
 	 * "" when none), NUL: see entry_rv. */
 	char key[];
@@ -46,11 +49,15 @@ struct kube_cache {
 	struct map map;
 	char *rv;             /* where the watch resumes */
 	unsigned rand_state;
+	/* Set by stop and by kube_cache_want: ends a watch or a nap. */
+	atomic_bool interrupt;
+	atomic_uint wants;    /* kube_cache_want calls, for a list under way */
 };
 
 static void entry_free(struct entry *e)
 {
-	objects_shared_unref(e->obj);
+	if (e->obj != NULL)
+		objects_shared_unref(e->obj);
 	free(e);
 }
 
@@ -107,10 +114,10 @@ static int map_grow(struct map *m)
 	return KW_OK;
 }
 
-/* Puts obj at key (taking the reference and rv), replacing what was
- * there; KW_ENOMEM frees them. */
+/* Puts obj (NULL: a stub) at key (taking the reference and rv),
+ * replacing what was there; KW_ENOMEM frees them. */
 static int map_put(struct map *m, const char *key, struct obj_shared *obj,
-	char *rv)
+	uint64_t fp, char *rv)
 {
 	size_t klen = strlen(key), rlen = rv != NULL ? strlen(rv) : 0;
 	struct entry **slot, *e;
@@ -124,6 +131,7 @@ static int map_put(struct map *m, const char *key, struct obj_shared *obj,
 	memcpy(e->key + klen + 1, rv != NULL ? rv : "", rlen + 1);
 	free(rv);
 	e->obj = obj;
+	e->fp = fp;
 	slot = map_slot(m, key);
 	e->next = *slot != NULL ? (*slot)->next : NULL;
 	if (*slot != NULL)
@@ -133,23 +141,33 @@ static int map_put(struct map *m, const char *key, struct obj_shared *obj,
 	*slot = e;
 	return KW_OK;
 fail:
-	objects_shared_unref(obj);
+	if (obj != NULL)
+		objects_shared_unref(obj);
 	free(rv);
 	return KW_ENOMEM;
 }
 
-static void map_remove(struct map *m, const char *key)
+static struct entry *map_get(struct map *m, const char *key)
+{
+	return m->n_buckets > 0 ? *map_slot(m, key) : NULL;
+}
+
+/* Removes key; returns whether a decoded object (not a stub) went. */
+static bool map_remove(struct map *m, const char *key)
 {
 	struct entry **slot, *e;
+	bool had;
 
 	if (m->n_buckets == 0)
-		return;
+		return false;
 	slot = map_slot(m, key);
 	if ((e = *slot) == NULL)
-		return;
+		return false;
+	had = e->obj != NULL;
 	*slot = e->next;
 	entry_free(e);
 	m->n--;
+	return had;
 }
 
 static const char *meta_string(const cJSON *obj, const char *field)
@@ -168,6 +186,93 @@ static bool object_key(const cJSON *obj, char *key, size_t len)
 	if (name == NULL)
 		return false;
 	return (size_t)snprintf(key, len, "%s/%s", ns ? ns : "", name) < len;
+}
+
+static void digest_json(EVP_MD_CTX *md, const char *name, const cJSON *v)
+{
+	char *text = cJSON_PrintUnformatted(v);
+
+	EVP_DigestUpdate(md, name, strlen(name) + 1);
+	if (text != NULL) {
+		EVP_DigestUpdate(md, text, strlen(text) + 1);
+		cJSON_free(text);
+	}
+}
+
+/* A fingerprint of what the decoders read of item: every top-level field
+ * but metadata (of which name, namespace and labels) and, for a
+ * Warehouse, status (Kargo's controller rewrites it after every
+ * discovery). resourceVersion, managedFields and annotations (our own
+ * refresh PATCH comes back as a MODIFIED event) are left out. SHA-256,
+ * truncated: a user cannot craft a Warehouse whose change goes unseen. */
+static uint64_t fingerprint(const struct kube_cache *c, const cJSON *item)
+{
+	static const char *const meta_fields[] = { "name", "namespace", "labels" };
+	bool warehouse = strcmp(c->opts.kind, "Warehouse") == 0;
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint64_t fp = 0;
+	const cJSON *f;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return 0; /* 0 never counts as equal: see same_as_cached */
+	}
+	cJSON_ArrayForEach(f, item) {
+		if (f->string == NULL || (warehouse && strcmp(f->string, "status") == 0))
+			continue;
+		if (strcmp(f->string, "metadata") != 0) {
+			digest_json(md, f->string, f);
+			continue;
+		}
+		for (size_t i = 0; i < KW_ARRAY_LEN(meta_fields); i++)
+			digest_json(md, meta_fields[i],
+				cJSON_GetObjectItemCaseSensitive(f, meta_fields[i]));
+	}
+	if (EVP_DigestFinal_ex(md, h, &hlen) == 1 && hlen >= sizeof(fp))
+		memcpy(&fp, h, sizeof(fp));
+	EVP_MD_CTX_free(md);
+	return fp;
+}
+
+static bool wanted(const struct kube_cache *c, const char *key)
+{
+	return c->opts.wanted == NULL || c->opts.wanted(c->opts.arg, key);
+}
+
+/* The keys some receiver kind reads (their ops' secret_key and its
+ * "previous-" twin); "secret" and "previous-secret" are kept apart. */
+static bool secret_key_read(const char *key)
+{
+	static const char *const keys[] = { "secret-token", "previous-secret-token",
+		"auth-header", "previous-auth-header" };
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(keys); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Drops (wiped) the keys of a decoded Secret no receiver reads: a
+ * project's Secrets hold credentials this program never needs. */
+static void secret_keep_read_keys(struct obj_set *set)
+{
+	for (size_t i = 0; i < set->n_secrets; i++) {
+		struct obj_secret *s = &set->secrets[i];
+		size_t k = 0;
+
+		for (size_t j = 0; j < s->n_values; j++) {
+			if (secret_key_read(s->values[j].key)) {
+				s->values[k++] = s->values[j];
+				continue;
+			}
+			OPENSSL_cleanse(s->values[j].bytes, s->values[j].len);
+			free(s->values[j].bytes);
+			free(s->values[j].key);
+		}
+		s->n_values = k;
+	}
 }
 
 /* The decoded set of one object, shared; NULL with why in err. */
@@ -205,6 +310,8 @@ struct obj_shared *kube_cache_decode(const struct cJSON *item,
 	}
 	set->without_objects = !keep_object;
 	manifest_parse_json(set, &dl, kind, item, api_version, kind);
+	if (!keep_object)
+		secret_keep_read_keys(set);
 	return share_one(set, &dl, err, err_len);
 }
 
@@ -228,7 +335,7 @@ static void notify(struct kube_cache *c)
 		c->opts.changed(c->opts.arg);
 }
 
-/* Puts one item in m (removed when invalid). */
+/* Puts one item in m (a stub when not wanted; removed when invalid). */
 static int put_item(struct kube_cache *c, struct map *m, const cJSON *item,
 	char *rv)
 {
@@ -239,13 +346,15 @@ static int put_item(struct kube_cache *c, struct map *m, const cJSON *item,
 		free(rv);
 		return KW_OK;
 	}
+	if (!wanted(c, key))
+		return map_put(m, key, NULL, 0, rv);
 	sh = decode_item(c, item, key);
 	if (sh == NULL) {
 		free(rv);
 		map_remove(m, key);
 		return KW_OK;
 	}
-	return map_put(m, key, sh, rv);
+	return map_put(m, key, sh, fingerprint(c, item), rv);
 }
 
 static int list_item(void *arg, const struct cJSON *item)
@@ -285,6 +394,7 @@ static int relist(struct kube_cache *c)
 	struct map fresh = { 0 };
 	struct kube_response resp = { 0 };
 	void *args[2] = { c, &fresh };
+	unsigned wants = atomic_load(&c->wants);
 	char *rv = NULL;
 	int rc;
 
@@ -303,39 +413,80 @@ static int relist(struct kube_cache *c)
 	swap_map(c, &fresh);
 	free(c->rv);
 	c->rv = rv;
+	/* a name wanted while listing may have been kept as a stub */
+	if (atomic_load(&c->wants) != wants)
+		atomic_store(&c->interrupt, true);
 	atomic_store(&c->synced, true);
 	notify(c);
 	return KW_OK;
+}
+
+/* Whether key is cached as it would be now: a stub when not wanted, or
+ * an object decoded from the same fingerprint. */
+static bool same_as_cached(struct kube_cache *c, const char *key, bool want,
+	uint64_t fp)
+{
+	const struct entry *e;
+	bool same;
+
+	pthread_mutex_lock(&c->lock);
+	e = map_get(&c->map, key);
+	same = e != NULL && (want ? e->obj != NULL && fp != 0 && e->fp == fp : e->obj == NULL);
+	pthread_mutex_unlock(&c->lock);
+	return same;
+}
+
+/* An added or modified object: decoded when wanted and new. Returns
+ * whether what the snapshot sees changed. */
+static bool on_put(struct kube_cache *c, const char *key, const cJSON *object)
+{
+	bool want = wanted(c, key), changed;
+	uint64_t fp = want ? fingerprint(c, object) : 0;
+	struct obj_shared *sh;
+
+	if (same_as_cached(c, key, want, fp))
+		return false;
+	sh = want ? decode_item(c, object, key) : NULL;
+	pthread_mutex_lock(&c->lock);
+	if (want && sh == NULL)
+		changed = map_remove(&c->map, key);
+	else {
+		const struct entry *e = map_get(&c->map, key);
+
+		changed = sh != NULL || (e != NULL && e->obj != NULL);
+		map_put(&c->map, key, sh, fp, NULL);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return changed;
 }
 
 static void on_event(void *arg, const char *type, const struct cJSON *object)
 {
 	struct kube_cache *c = arg;
 	char key[600];
+	bool changed;
 
 	if (strcmp(type, "BOOKMARK") == 0 || !object_key(object, key, sizeof(key)))
 		return;
 	if (strcmp(type, "DELETED") == 0) {
 		pthread_mutex_lock(&c->lock);
-		map_remove(&c->map, key);
+		changed = map_remove(&c->map, key);
 		pthread_mutex_unlock(&c->lock);
 	} else {
-		struct obj_shared *sh = decode_item(c, object, key);
-
-		pthread_mutex_lock(&c->lock);
-		if (sh == NULL)
-			map_remove(&c->map, key);
-		else
-			map_put(&c->map, key, sh, NULL);
-		pthread_mutex_unlock(&c->lock);
+		changed = on_put(c, key, object);
 	}
+	if (!changed)
+		return;
+	/* one line per event that costs a rebuild (the tests count them) */
+	log_kv(LOG_DEBUG, "watch event changes the cache", "collection", c->opts.label,
+		"type", type, "object", key, NULL);
 	notify(c);
 }
 
-/* Sleeps up to seconds, waking early when stopping. */
+/* Sleeps up to seconds, waking early when stopping or interrupted. */
 static void nap(struct kube_cache *c, double seconds)
 {
-	for (double t = 0; t < seconds && !atomic_load(&c->stop); t += 0.05)
+	for (double t = 0; t < seconds && !atomic_load(&c->interrupt); t += 0.05)
 		usleep(50 * 1000);
 }
 
@@ -358,6 +509,7 @@ static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
 	char path[1024], key[600];
 	const char *ns = strstr(c->opts.path, "/namespaces/");
 	struct obj_shared *old = NULL;
+	uint64_t old_fp = 0;
 	char *old_rv = NULL;
 	bool changed = false;
 	cJSON *obj;
@@ -366,21 +518,24 @@ static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
 	snprintf(key, sizeof(key), "%.*s/%s", ns ? (int)strcspn(ns + 12, "/") : 0,
 		ns ? ns + 12 : "", name);
 	pthread_mutex_lock(&c->lock);
-	if (c->map.n_buckets > 0 && *map_slot(&c->map, key) != NULL) {
-		old = objects_shared_ref((*map_slot(&c->map, key))->obj);
-		old_rv = entry_rv(*map_slot(&c->map, key)) ?
-			strdup(entry_rv(*map_slot(&c->map, key))) : NULL;
+	if (map_get(&c->map, key) != NULL && map_get(&c->map, key)->obj != NULL) {
+		const struct entry *e = map_get(&c->map, key);
+
+		old = objects_shared_ref(e->obj);
+		old_fp = e->fp;
+		old_rv = entry_rv(e) ? strdup(entry_rv(e)) : NULL;
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (kube_request(c->client, "GET", path, NULL, NULL, 0, &resp) != KW_OK ||
 	    (resp.status != 200 && resp.status != 404)) {
 		if (old != NULL) /* unknown: keep what we had */
-			map_put(fresh, key, objects_shared_ref(old), old_rv ? strdup(old_rv) : NULL);
+			map_put(fresh, key, objects_shared_ref(old), old_fp,
+				old_rv ? strdup(old_rv) : NULL);
 	} else if (resp.status == 200 && (obj = cJSON_Parse(resp.body)) != NULL) {
 		const char *rv = meta_string(obj, "resourceVersion");
 
 		if (old != NULL && old_rv != NULL && rv != NULL && strcmp(old_rv, rv) == 0) {
-			map_put(fresh, key, objects_shared_ref(old), strdup(rv));
+			map_put(fresh, key, objects_shared_ref(old), old_fp, strdup(rv));
 		} else {
 			changed = true;
 			put_item(c, fresh, obj, rv ? strdup(rv) : NULL);
@@ -389,24 +544,30 @@ static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
 	} else {
 		changed = old != NULL;
 	}
-	objects_shared_unref(old);
+	if (old != NULL)
+		objects_shared_unref(old);
 	free(old_rv);
 	kube_response_clear(&resp);
 	return changed;
 }
 
-/* Listing is forbidden: GET each name the owner wants, every get_ttl. */
+/* Listing is forbidden: GET each name the owner wants, every get_ttl
+ * (at once after kube_cache_want), until list_retry has passed: then the
+ * list is tried again, since the grant may have come meanwhile (Kargo's
+ * controller binds the project's Secrets reader after the project
+ * appears). */
 static void get_rounds(struct kube_cache *c)
 {
 	char *names[NAMES_MAX];
+	double until = kw_monotonic() + (c->opts.list_retry > 0 ? c->opts.list_retry : 300);
 
-	log_kv(LOG_INFO, "listing forbidden; reading objects one by one",
-		"collection", c->opts.label, NULL);
-	while (!atomic_load(&c->stop)) {
+	while (!atomic_load(&c->stop) && kw_monotonic() < until) {
 		struct map fresh = { 0 };
-		size_t n = c->opts.names(c->opts.arg, c->opts.path, names, NAMES_MAX);
+		size_t n;
 		bool changed = false;
 
+		atomic_store(&c->interrupt, atomic_load(&c->stop));
+		n = c->opts.names(c->opts.arg, c->opts.path, names, NAMES_MAX);
 		for (size_t i = 0; i < n; i++) {
 			changed = get_one(c, &fresh, names[i]) || changed;
 			free(names[i]);
@@ -434,7 +595,7 @@ static void watch_loop(struct kube_cache *c)
 		enum kube_watch_end end;
 
 		end = kube_watch(c->client, c->opts.path, &c->rv, timeout, on_event, c,
-			&c->stop, &resp);
+			&c->interrupt, &resp);
 		if (end == KUBE_WATCH_FAILED)
 			log_failure(c, "watch failed", &resp);
 		kube_response_clear(&resp);
@@ -451,14 +612,28 @@ static void *cache_main(void *arg)
 {
 	struct kube_cache *c = arg;
 	double backoff = 0;
+	bool getting = false;
 
 	while (!atomic_load(&c->stop)) {
-		int rc = relist(c);
+		int rc;
 
-		if (rc == KW_EAUTH && c->opts.names != NULL) {
-			get_rounds(c);
+		/* an interrupt that is not a stop asks for this list */
+		atomic_store(&c->interrupt, false);
+		if (atomic_load(&c->stop))
 			break;
+		rc = relist(c);
+		if (rc == KW_EAUTH && c->opts.names != NULL) {
+			if (!getting)
+				log_kv(LOG_INFO, "listing forbidden; reading objects one by one",
+					"collection", c->opts.label, NULL);
+			getting = true;
+			get_rounds(c);
+			continue;
 		}
+		if (rc == KW_OK && getting)
+			log_kv(LOG_INFO, "listing allowed again; watching",
+				"collection", c->opts.label, NULL);
+		getting = getting && rc != KW_OK;
 		if (rc != KW_OK) {
 			nap(c, next_backoff(c, &backoff));
 			continue;
@@ -494,6 +669,8 @@ int kube_cache_start(struct kube_cache **out, struct kube_client *client,
 	c->rand_state = (unsigned)(size_t)c ^ (unsigned)kw_monotonic();
 	atomic_init(&c->stop, false);
 	atomic_init(&c->synced, false);
+	atomic_init(&c->interrupt, false);
+	atomic_init(&c->wants, 0);
 	pthread_mutex_init(&c->lock, NULL);
 	c->opts.path = strdup(opts->path);
 	c->opts.api_version = strdup(opts->api_version);
@@ -514,6 +691,7 @@ void kube_cache_stop(struct kube_cache *c)
 	if (c == NULL)
 		return;
 	atomic_store(&c->stop, true);
+	atomic_store(&c->interrupt, true);
 	pthread_join(c->thread, NULL);
 	cache_free(c);
 }
@@ -521,6 +699,20 @@ void kube_cache_stop(struct kube_cache *c)
 bool kube_cache_synced(struct kube_cache *c)
 {
 	return atomic_load(&c->synced);
+}
+
+void kube_cache_want(struct kube_cache *c, const char *key)
+{
+	const struct entry *e;
+	bool stub;
+
+	atomic_fetch_add(&c->wants, 1);
+	pthread_mutex_lock(&c->lock);
+	e = map_get(&c->map, key);
+	stub = e != NULL && e->obj == NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (stub)
+		atomic_store(&c->interrupt, true);
 }
 
 size_t kube_cache_count(struct kube_cache *c)
@@ -552,7 +744,8 @@ int kube_cache_collect(struct kube_cache *c, struct obj_shared ***v,
 	}
 	for (size_t i = 0; rc == KW_OK && i < c->map.n_buckets; i++)
 		for (struct entry *e = c->map.buckets[i]; e != NULL; e = e->next)
-			(*v)[(*n)++] = objects_shared_ref(e->obj);
+			if (e->obj != NULL)
+				(*v)[(*n)++] = objects_shared_ref(e->obj);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

@@ -8,7 +8,10 @@
  * are the ones embedded mode applies, and kept as a shared typed object,
  * not as JSON. A collection the program may not list (403, e.g. Secrets
  * without a list grant) is instead read by GETs of the names a callback
- * gives, every few seconds.
+ * gives, every few seconds, and listing is tried again every few minutes.
+ * A watch event that decodes to what is cached already (same fingerprint:
+ * the JSON without resourceVersion, managedFields, annotations, and a
+ * Warehouse's status) changes nothing and calls no changed.
  */
 #ifndef KUBE_CACHE_H
 #define KUBE_CACHE_H
@@ -35,6 +38,14 @@ struct kube_cache_options {
 	 * GET and returns how many. NULL: a forbidden list is retried. */
 	size_t (*names)(void *arg, const char *path, char **names, size_t max);
 	double get_ttl; /* seconds between GET rounds; 0: 2 */
+	/* Whether the object at "namespace/name" is to be decoded and kept;
+	 * NULL: every object. The others are kept as stubs (their key only):
+	 * their changes call no changed, and kube_cache_want fetches one that
+	 * becomes wanted. Called from the cache's thread, no lock held. */
+	bool (*wanted)(void *arg, const char *key);
+	/* Seconds in GET mode before the list is tried again (the grant to
+	 * list may come later); 0: 300. */
+	double list_retry;
 };
 
 /* Starts the thread. The strings of opts are copied. KW_OK or KW_ENOMEM. */
@@ -52,7 +63,12 @@ bool kube_cache_synced(struct kube_cache *c);
 int kube_cache_collect(struct kube_cache *c, struct obj_shared ***v,
 	size_t *n, size_t *cap);
 
-/* How many objects are cached. */
+/* key ("namespace/name") became wanted: when it is cached as a stub, or
+ * a list is under way that may have seen it unwanted, the collection is
+ * listed again (or GET mode's round starts) at once. */
+void kube_cache_want(struct kube_cache *c, const char *key);
+
+/* How many objects are cached (stubs included). */
 size_t kube_cache_count(struct kube_cache *c);
 
 /* Decodes one object (borrowed) into a shared one-object set, giving it

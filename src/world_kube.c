@@ -249,23 +249,30 @@ static int secret_refs(char ***out, size_t *n_out, struct obj_shared *const *v,
 }
 
 /* The namespaces to read Secrets from: the ProjectConfigs' own and the
- * system namespace. Sorted, unique; strings borrowed from v and opts. */
-static size_t secret_namespaces(const char **out, size_t max,
+ * system namespace, in *out (malloc'd, as many as there are). Sorted,
+ * unique; strings borrowed from v and system_ns. KW_OK or KW_ENOMEM. */
+static int secret_namespaces(const char ***out, size_t *n_out,
 	struct obj_shared *const *v, size_t n, const char *system_ns)
 {
-	size_t k = 0, u = 0;
+	size_t k = 0, u = 0, cap = 1;
+	const char **nss;
 
-	if (max > 0)
-		out[k++] = system_ns;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < set_of(v[i])->n_configs && k < max; j++)
+		cap += set_of(v[i])->n_configs;
+	if ((nss = malloc(cap * sizeof(*nss))) == NULL)
+		return KW_ENOMEM;
+	nss[k++] = system_ns;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < set_of(v[i])->n_configs; j++)
 			if (!set_of(v[i])->configs[j].cluster && set_of(v[i])->configs[j].namespace)
-				out[k++] = set_of(v[i])->configs[j].namespace;
-	qsort(out, k, sizeof(*out), cmp_str);
+				nss[k++] = set_of(v[i])->configs[j].namespace;
+	qsort(nss, k, sizeof(*nss), cmp_str);
 	for (size_t i = 0; i < k; i++)
-		if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
-			out[u++] = out[i];
-	return u;
+		if (u == 0 || strcmp(nss[u - 1], nss[i]) != 0)
+			nss[u++] = nss[i];
+	*out = nss;
+	*n_out = u;
+	return KW_OK;
 }
 
 /* --- one-shot reads (the read-only commands) --- */
@@ -338,9 +345,9 @@ static int load_secrets(struct kube_client *c, const char *ns,
 static int load_all(struct kube_client *c, const struct world_kube_options *o,
 	struct load_ctx *lc, struct kube_response *resp)
 {
-	const char *nss[4096];
+	const char **nss = NULL;
 	char **refs = NULL;
-	size_t n_refs = 0, n_ns, n_configs;
+	size_t n_refs = 0, n_ns = 0, n_configs;
 	int rc = KW_OK;
 
 	for (int i = 0; i < C_COUNT && rc == KW_OK; i++) {
@@ -355,10 +362,11 @@ static int load_all(struct kube_client *c, const struct world_kube_options *o,
 		return rc;
 	n_configs = lc->n;
 	rc = secret_refs(&refs, &n_refs, lc->v, n_configs, o->snap.system_namespace);
-	n_ns = secret_namespaces(nss, KW_ARRAY_LEN(nss), lc->v, n_configs,
-		o->snap.system_namespace);
+	if (rc == KW_OK)
+		rc = secret_namespaces(&nss, &n_ns, lc->v, n_configs, o->snap.system_namespace);
 	for (size_t i = 0; i < n_ns && rc == KW_OK; i++)
 		rc = load_secrets(c, nss[i], refs, n_refs, lc, resp);
+	free(nss);
 	free_strings(refs, n_refs);
 	return rc;
 }
@@ -446,6 +454,20 @@ static size_t secret_names(void *arg, const char *path, char **names, size_t max
 	return k;
 }
 
+/* For a Secrets cache: whether a receiver names the Secret at key
+ * ("namespace/name"); the others are not decoded (kube_cache.h). */
+static bool secret_wanted(void *arg, const char *key)
+{
+	struct kube_world *w = arg;
+	bool found;
+
+	pthread_mutex_lock(&w->ns_lock);
+	found = w->n_refs > 0 &&
+		bsearch(&key, w->refs, w->n_refs, sizeof(*w->refs), cmp_str) != NULL;
+	pthread_mutex_unlock(&w->ns_lock);
+	return found;
+}
+
 static struct ns_cache *ns_cache_start(struct kube_world *w, const char *ns)
 {
 	struct ns_cache *nc = calloc(1, sizeof(*nc));
@@ -453,6 +475,7 @@ static struct ns_cache *ns_cache_start(struct kube_world *w, const char *ns)
 	struct kube_cache_options co = {
 		.path = path, .api_version = "v1", .kind = "Secret", .label = label,
 		.changed = mark_dirty, .arg = w, .names = secret_names, .get_ttl = 2,
+		.wanted = secret_wanted,
 	};
 
 	if (nc == NULL || (nc->ns = strdup(ns)) == NULL) {
@@ -565,26 +588,52 @@ static int collect(struct kube_world *w, int which, struct obj_shared ***v,
 	return kube_cache_collect(w->caches[which], v, n, cap);
 }
 
+/* Tells the running Secrets caches of each reference not in old[0..n_old)
+ * (both sorted) that it is wanted now: one kept as a stub is fetched.
+ * ns_lock held. */
+static void want_new_refs(struct kube_world *w, char *const *old, size_t n_old)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < w->n_refs; i++) {
+		const char *ref = w->refs[i];
+		size_t nslen = strcspn(ref, "/");
+
+		while (j < n_old && strcmp(old[j], ref) < 0)
+			j++;
+		if (j < n_old && strcmp(old[j], ref) == 0)
+			continue;
+		for (struct ns_cache *nc = w->namespaces; nc != NULL; nc = nc->next)
+			if (strlen(nc->ns) == nslen && strncmp(nc->ns, ref, nslen) == 0)
+				kube_cache_want(nc->cache, ref);
+	}
+}
+
 /* Receivers' Secrets: where they are and which they are. */
 static void update_secret_sources(struct kube_world *w,
 	struct obj_shared *const *v, size_t n)
 {
-	const char *nss[4096];
+	const char **nss = NULL;
 	char **refs = NULL, **old;
-	size_t n_refs = 0, n_old, n_ns;
+	size_t n_refs = 0, n_old, n_ns = 0;
 
-	if (secret_refs(&refs, &n_refs, v, n, w->opts.snap.system_namespace) != KW_OK)
+	if (secret_namespaces(&nss, &n_ns, v, n, w->opts.snap.system_namespace) != KW_OK)
 		return;
+	if (secret_refs(&refs, &n_refs, v, n, w->opts.snap.system_namespace) != KW_OK) {
+		free(nss);
+		return;
+	}
 	pthread_mutex_lock(&w->ns_lock);
 	old = w->refs;
 	n_old = w->n_refs;
 	w->refs = refs;
 	w->n_refs = n_refs;
+	want_new_refs(w, old, n_old);
 	pthread_mutex_unlock(&w->ns_lock);
 	free_strings(old, n_old);
-	n_ns = secret_namespaces(nss, KW_ARRAY_LEN(nss), v, n,
-		w->opts.snap.system_namespace);
+	/* caches started here list with the new references already */
 	reconcile_namespaces(w, nss, n_ns);
+	free(nss);
 }
 
 static void swap_snapshot(struct kube_world *w, struct snapshot *s)

@@ -501,6 +501,66 @@ def test_kube_sigterm_fails_pushes_behind_a_patch_in_flight(tmp):
     finally:
         k.close(expect_code=None)
 
+
+def changed_lines(text, obj):
+    """Log lines of watch events that changed the cache, naming obj."""
+    return [l for l in text.splitlines()
+            if "watch event changes the cache" in l and obj in l]
+
+
+def test_kube_unreferenced_secrets_not_kept(tmp):
+    """Only Secrets a receiver names are decoded: another Secret's change
+    costs no rebuild (review-kube.md #3), and a receiver added later that
+    names a Secret that already exists (kept as a stub) is served."""
+    os.makedirs(os.path.join(tmp, "srv"))
+    k = Kube(tmp)
+    try:
+        eq(k.push()[0], 200, "served")
+        other = secret("kargo-demo", "tls-other", b"not ours")
+        other["data"]["tls.key"] = base64.b64encode(b"x" * 4096).decode()
+        k.fk.put(other)
+        other["data"]["tls.key"] = base64.b64encode(b"y" * 4096).decode()
+        k.fk.put(other)
+        # a marker on the same watch: once its event is seen, the others were
+        k.fk.put(secret("kargo-demo", "bb-secret", SECRET, previous=b"marker"))
+        poll(lambda: changed_lines(k.srv.log(), "kargo-demo/bb-secret"), lambda v: v,
+             what="the referenced Secret's change seen")
+        eq(changed_lines(k.srv.log(), "kargo-demo/tls-other"), [],
+           "an unreferenced Secret's changes rebuild nothing")
+        cfg = objects()[0]
+        cfg["spec"]["webhookReceivers"].append(
+            {"name": "bb2", "bitbucket": {"secretRef": {"name": "tls-other"}}})
+        k.fk.put(cfg)
+        path2 = receiver_path("kargo-demo", "bb2", b"not ours")
+        poll(lambda: k.push(path=path2, secret_=b"not ours")[0], lambda s: s == 200,
+             what="a Secret referenced later is fetched")
+    finally:
+        k.close(expect_code=None)
+
+
+def test_kube_own_patch_echo_no_rebuild(tmp):
+    """The MODIFIED event of our own refresh PATCH (an annotation changed)
+    and a status written by Kargo's controller decode to the Warehouse
+    already cached: no rebuild (review-kube.md #7)."""
+    os.makedirs(os.path.join(tmp, "srv"))
+    k = Kube(tmp)
+    try:
+        eq(k.push()[0], 200, "refreshed")
+        patched = k.fk.patches("Warehouse")
+        expect(patched, "some Warehouse patched")
+        wh = json.loads(json.dumps(k.fk.get("Warehouse", patched[0][0], patched[0][1])))
+        wh["status"] = {"discoveredArtifacts": {"discoveredAt": "2026-01-01T00:00:00Z"}}
+        k.fk.put(wh)
+        k.fk.put(world.wh_dict("wh-marker", "kargo-demo", "https://bitbucket.org/acme/marker"))
+        poll(lambda: changed_lines(k.srv.log(), "kargo-demo/wh-marker"), lambda v: v,
+             what="the marker Warehouse seen")
+        lines = [l for l in k.srv.log().splitlines()
+                 if "watch event changes the cache" in l and "MODIFIED" in l]
+        eq(lines, [], "no MODIFIED event changed the cache")
+    finally:
+        k.close(expect_code=None)
+
+
 TESTS = [
     test_kube_same_answers_as_embedded,
     test_kube_broken_warehouse_does_not_freeze_revocation,
@@ -513,6 +573,8 @@ TESTS = [
     test_kube_token_rotated,
     test_kube_secret_rotated_and_deleted,
     test_kube_secrets_by_get_when_list_forbidden,
+    test_kube_unreferenced_secrets_not_kept,
+    test_kube_own_patch_echo_no_rebuild,
     test_kube_push_storm_coalesced,
     test_kube_sigterm_with_patches_in_flight,
     test_kube_sigterm_fails_pushes_behind_a_patch_in_flight,
