@@ -136,8 +136,12 @@ static struct curl_slist *auth_header(struct kube_client *c, struct curl_slist *
 /* ---- the rate limit ------------------------------------------------------- */
 
 /* Takes one token from the bucket, waiting for it when the bucket is
- * empty. A reservation: the wait is decided under the lock, slept outside. */
-static void rate_wait(struct kube_client *c)
+ * empty. A reservation: the wait is decided under the lock, slept outside.
+ * The wait counts in the call's timeout: when it would take all of it,
+ * nothing is reserved and -1 is returned (the call fails as transient: a
+ * refresh answers 503 at once rather than after the sender gave up);
+ * else the seconds waited. */
+static double rate_wait(struct kube_client *c, double timeout)
 {
 	double now = kw_monotonic(), wait;
 	struct timespec ts;
@@ -145,15 +149,19 @@ static void rate_wait(struct kube_client *c)
 	pthread_mutex_lock(&c->lock);
 	c->bucket = fmin(c->burst, c->bucket + (now - c->refilled) * c->qps);
 	c->refilled = now;
-	c->bucket -= 1;
-	wait = c->bucket < 0 ? -c->bucket / c->qps : 0;
+	wait = c->bucket < 1 ? (1 - c->bucket) / c->qps : 0;
+	if (wait < timeout)
+		c->bucket -= 1;
 	pthread_mutex_unlock(&c->lock);
+	if (wait >= timeout)
+		return -1;
 	if (wait <= 0)
-		return;
+		return 0;
 	ts.tv_sec = (time_t)wait;
 	ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+	return wait;
 }
 
 /* ---- handles -------------------------------------------------------------- */
@@ -402,9 +410,18 @@ static int call(struct kube_client *c, struct xfer *x, const char *method,
 		return KW_EIO;
 	}
 	for (int attempt = 0;; attempt++) {
+		double waited;
+
 		token_reload(c, attempt > 0);
-		rate_wait(c);
-		rc = perform(c, x, method, url, ctype, body, body_len, timeout);
+		if ((waited = rate_wait(c, timeout)) < 0) {
+			kube_response_clear(x->resp);
+			snprintf(x->resp->message, sizeof(x->resp->message),
+				"%s %s: the client-side rate limit (%g/s) would delay it past "
+				"the call timeout", method, path, c->qps);
+			rc = KW_EIO;
+			break;
+		}
+		rc = perform(c, x, method, url, ctype, body, body_len, timeout - waited);
 		if (rc != KW_OK || x->resp->status != 401 || attempt > 0 ||
 		    c->cfg.token_file == NULL)
 			break;
@@ -563,6 +580,8 @@ static char *with_query(const char *path, const char *params, const char *name,
 	struct strbuf sb;
 	int rc;
 
+	if (params[0] == '\0' && (value == NULL || value[0] == '\0'))
+		return strdup(path);
 	strbuf_init(&sb, 1u << 16);
 	rc = strbuf_printf(&sb, "%s%c%s", path, strchr(path, '?') ? '&' : '?', params);
 	if (rc == KW_OK && value != NULL && value[0] != '\0')
@@ -620,7 +639,10 @@ int kube_list(struct kube_client *c, const char *path, size_t limit,
 	bool bad = false;
 
 	*resource_version = NULL;
-	snprintf(params, sizeof(params), "limit=%zu", limit ? limit : KUBE_LIST_LIMIT);
+	if (limit == KUBE_LIST_ALL)
+		params[0] = '\0';
+	else
+		snprintf(params, sizeof(params), "limit=%zu", limit ? limit : KUBE_LIST_LIMIT);
 	do {
 		url = with_query(path, params, "continue", cont);
 		free(cont);

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cJSON;
 struct kw_err;
@@ -123,6 +124,11 @@ int kube_request(struct kube_client *c, const char *method, const char *path,
  * nothing more (docs/performance.md).
  */
 #define KUBE_LIST_LIMIT 2000
+
+/* A limit that asks for the whole collection in one answer (no paging):
+ * what a list falls back to when continue tokens expire (410) twice, as
+ * client-go's pager does. */
+#define KUBE_LIST_ALL SIZE_MAX
 
 /*
  * Lists a collection page by page (limit items a page, continue tokens)

@@ -387,19 +387,41 @@ static void log_failure(const struct kube_cache *c, const char *what,
 		"reason", r->reason, "message", r->message, NULL);
 }
 
+/* A list into fresh: paged; when a continue token expired (410: the list
+ * took longer than the server keeps history) at once again, then, after
+ * a second 410, in one answer, as client-go's pager does. */
+static int list_into(struct kube_cache *c, struct map *fresh, char **rv,
+	struct kube_response *resp)
+{
+	void *args[2] = { c, fresh };
+	size_t page = c->opts.page ? c->opts.page : KUBE_LIST_LIMIT;
+	int rc = KW_EIO;
+
+	for (int attempt = 0; attempt < 3 && !atomic_load(&c->stop); attempt++) {
+		rc = kube_list(c->client, c->opts.path, attempt < 2 ? page : KUBE_LIST_ALL,
+			list_item, args, rv, resp);
+		if (rc == KW_OK || resp->status != 410)
+			break;
+		log_kv(LOG_INFO, attempt == 0 ? "list expired while paging; listing again" :
+			"list expired while paging again; listing in one answer",
+			"collection", c->opts.label, NULL);
+		map_clear(fresh);
+		kube_response_clear(resp);
+	}
+	return rc;
+}
+
 /* Lists the collection into a fresh map and swaps it in. KW_OK; KW_EAUTH
  * when listing is forbidden; KW_EIO. */
 static int relist(struct kube_cache *c)
 {
 	struct map fresh = { 0 };
 	struct kube_response resp = { 0 };
-	void *args[2] = { c, &fresh };
 	unsigned wants = atomic_load(&c->wants);
 	char *rv = NULL;
 	int rc;
 
-	rc = kube_list(c->client, c->opts.path, c->opts.page ? c->opts.page : KUBE_LIST_LIMIT,
-		list_item, args, &rv, &resp);
+	rc = list_into(c, &fresh, &rv, &resp);
 	if (rc != KW_OK) {
 		if (resp.status != 403 || c->opts.names == NULL)
 			log_failure(c, "list failed", &resp);

@@ -201,6 +201,7 @@ class Store:
         self.patch_log = []
         self.faults = []             # dicts: verb, resource, name, status, count, retry_after
         self.forbidden = []          # (verb, resource, namespace)
+        self.expire_continues = 0    # continue tokens answered 410 (-1: all)
         self.patch_delay = 0.0
         self.watch_generation = 0    # bumped by drop_watches
         self.watch_split = 0         # >0: each watch event sent in chunks of this many bytes
@@ -613,6 +614,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rv = int(tok["rv"])
         except (ValueError, KeyError, TypeError):
             raise ApiError(400, "BadRequest", "continue key is not valid: illegal base64 data")
+        if self.store.expire_continues:
+            self.store.expire_continues -= self.store.expire_continues > 0
+            rv = -1
         if rv < self.store.compacted:
             raise expired("The provided continue parameter is too old to display a consistent "
                           "list result. You can start a new list without the continue "

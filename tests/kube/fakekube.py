@@ -189,6 +189,11 @@ class FakeKube:
         with self.store.cond:
             self.store.forbidden.append((verb, resource, namespace))
 
+    def expire_continues(self, n):
+        """Answer the next n continue tokens 410 Expired (-1: every one)."""
+        with self.store.cond:
+            self.store.expire_continues = int(n)
+
     def drop_watches(self):
         with self.store.cond:
             self.store.watch_generation += 1

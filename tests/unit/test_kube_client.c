@@ -6,6 +6,7 @@
  * deadline; nothing is timed.
  */
 #include "kube.h"
+#include "kube_cache.h"
 #include "kw.h"
 #include "test.h"
 
@@ -241,6 +242,37 @@ static void test_list_paging(struct kube_client *c)
 	kube_response_clear(&r);
 }
 
+/* A cache whose continue tokens always expire (a list slower than the
+ * server's history) still syncs: after two 410s it lists in one answer
+ * (review-kube.md #9). Without that it would back off forever. */
+static void test_cache_list_expired_pages(struct kube_client *c)
+{
+	struct kube_cache *kc = NULL;
+	struct kube_cache_options o = {
+		.path = GROUP "/namespaces/p7/warehouses", .api_version = "kargo.akuity.io/v1alpha1",
+		.kind = "Warehouse", .label = "p7 warehouses", .page = 3,
+	};
+	double deadline = kw_monotonic() + 20;
+
+	for (int i = 0; i < 7; i++) {
+		char args[400];
+
+		snprintf(args, sizeof(args), "[{\"apiVersion\":\"kargo.akuity.io/v1alpha1\","
+			"\"kind\":\"Warehouse\",\"metadata\":{\"name\":\"v%d\",\"namespace\":"
+			"\"p7\"},\"spec\":{\"subscriptions\":[{\"git\":{\"repoURL\":"
+			"\"https://bitbucket.org/a/b\"}}]}}]", i);
+		ctl0("put", args);
+	}
+	ctl0("expire_continues", "[-1]");
+	CHECK_INT(kube_cache_start(&kc, c, &o), KW_OK);
+	while (kc != NULL && !kube_cache_synced(kc) && kw_monotonic() < deadline)
+		usleep(20 * 1000);
+	CHECK(kc != NULL && kube_cache_synced(kc));
+	CHECK_INT(kc ? (long)kube_cache_count(kc) : -1, 7);
+	kube_cache_stop(kc);
+	ctl0("expire_continues", "[0]");
+}
+
 static void test_status_bodies(struct kube_client *c)
 {
 	struct kube_response r = {0};
@@ -463,7 +495,8 @@ static void test_tls_variants(void)
  * machine can make them longer, never shorter). */
 static void test_timeout_and_rate(const char *kubeconfig)
 {
-	struct kube_client_options quick = {.timeout = 1}, slow = {.qps = 20, .burst = 1};
+	struct kube_client_options quick = {.timeout = 1}, slow = {.qps = 20, .burst = 1},
+		crawl = {.qps = 0.1, .burst = 1, .timeout = 2};
 	struct kube_client *c = client_for(kubeconfig, &quick);
 	struct kube_response r = {0};
 	const char *body = "{}";
@@ -485,6 +518,15 @@ static void test_timeout_and_rate(const char *kubeconfig)
 	CHECK_MSG(kw_monotonic() - t0 >= 0.24, "6 calls at 20/s, burst 1, in %.3f s",
 		kw_monotonic() - t0);
 	kube_client_free(c);
+	/* A rate wait longer than the call timeout fails the call at once
+	 * (review-kube.md #5): 0.1/s, burst 1, timeout 2 s. */
+	c = client_for(kubeconfig, &crawl);
+	CHECK_INT(c ? get_ok(c, &r) : -1, 200);
+	CHECK_INT(c ? kube_request(c, "GET", GROUP "/namespaces/p1/warehouses/w1", NULL, NULL, 0,
+		&r) : -1, KW_EIO);
+	CHECK_INT(r.status, 0);
+	CHECK_MSG(strstr(r.message, "rate limit") != NULL, "message: %s", r.message);
+	kube_client_free(c);
 	kube_response_clear(&r);
 }
 
@@ -505,6 +547,7 @@ int main(void)
 	CHECK(c != NULL);
 	if (c != NULL) {
 		test_list_paging(c);
+		test_cache_list_expired_pages(c);
 		test_status_bodies(c);
 		test_watch(c);
 		test_token_rotation(c);
