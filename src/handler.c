@@ -651,7 +651,7 @@ void handler_finish(struct handler_ctx *ctx, struct handler_response *resp)
 	}
 	/* Kargo's words: "warehouses" but "promotion(s)". */
 	snprintf(msg, sizeof(msg), "{\"error\":\"failed to refresh %zu of %zu %s\"}",
-		job->status == KW_OK ? job->n_failed : job->n_targets,
+		job->status == KW_OK || job->n_failed > 0 ? job->n_failed : job->n_targets,
 		job->n_targets, strcmp(ctx->noun, "promotion") == 0 ? "promotion(s)" :
 		"warehouses");
 	/* The state could not be written (full disk, read-only file): 503

@@ -32,7 +32,8 @@ struct world_job {
 	struct delivery_rec delivery; /* written when the refreshes commit */
 	/* Filled by the world before done() is called: */
 	int status;      /* KW_OK, or KW_EIO when nothing was applied */
-	size_t n_failed; /* targets that could not be refreshed */
+	size_t n_failed; /* targets that could not be refreshed; with status
+	                    not KW_OK, 0 means every target */
 	char failed[200]; /* the first failure ("Warehouse ns/name: 403 Forbidden"),
 	                     for the delivery log; "" when none */
 	/* Optional, n_targets long, zeroed by the caller: a world that

@@ -58,8 +58,8 @@ struct ns_cache {
 struct kjob {
 	struct world_job *job;
 	size_t remaining;
-	size_t n_failed;
-	bool transient;
+	size_t n_failed;    /* refused (denied, missing, invalid) */
+	size_t n_transient; /* failed for now (unreachable, 429, 5xx) */
 };
 
 struct waiter {
@@ -793,15 +793,21 @@ static void job_finished(struct kube_world *w, struct kjob *kj)
 {
 	struct world_job *job = kj->job;
 
-	job->n_failed = kj->n_failed;
-	job->status = kj->transient ? KW_EIO : KW_OK;
+	/* every failed target counts; any transient one makes it a 503 */
+	job->n_failed = kj->n_failed + kj->n_transient;
+	job->status = kj->n_transient > 0 ? KW_EIO : KW_OK;
 	free(kj);
 	pthread_mutex_lock(&w->patch_lock);
 	w->jobs--;
 	pthread_mutex_unlock(&w->patch_lock);
-	if (job->status == KW_OK && job->n_failed == 0 &&
-	    journal_submit(w->journal, job) == KW_OK)
-		return;
+	if (job->status == KW_OK && job->n_failed == 0) {
+		if (journal_submit(w->journal, job) == KW_OK)
+			return;
+		/* refreshed, but a redelivery of it will not be recognised */
+		log_kv(LOG_WARN, "refreshed; the delivery is not recorded (journal full or "
+			"closing)", "receiver", job->delivery.receiver, "request_id",
+			job->delivery.request_id, NULL);
+	}
 	job->done(job);
 }
 
@@ -853,7 +859,7 @@ static void patch_done(struct kube_world *w, struct waiter *sent, int outcome,
 		pthread_mutex_lock(&w->patch_lock);
 		if (kj->job->target_failed != NULL && outcome != 0)
 			kj->job->target_failed[target] = true;
-		kj->transient = kj->transient || outcome == 1;
+		kj->n_transient += outcome == 1;
 		kj->n_failed += outcome == 2;
 		if (outcome != 0 && kj->job->failed[0] == '\0')
 			snprintf(kj->job->failed, sizeof(kj->job->failed), "%s", why);
@@ -965,7 +971,7 @@ static int kube_submit(struct world *ww, struct world_job *job)
 	kj->remaining = job->n_targets + 1;
 	lost = attach_job(w, kj);
 	kj->remaining -= lost;
-	kj->transient = lost > 0;
+	kj->n_transient = lost;
 	last = --kj->remaining == 0;
 	pthread_mutex_unlock(&w->patch_lock);
 	if (last)

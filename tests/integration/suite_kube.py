@@ -233,6 +233,15 @@ def test_kube_patch_failures(k):
          lambda r: r["status"] == 500 and "wh-main" in r["refreshed"] and "403" in r["refreshed"],
          what="the delivery naming the refused object")
     expect("wh-main" in k.srv.log(), "log names the object")
+    # Mixed (review-kube.md #10b): one refused, one transient -> 503 (a
+    # transient failure is retried), counting the 2 that failed, not all.
+    k.fk.fail_patches(403, match="wh-main")
+    k.fk.fail_patches(500, match="wh-default")
+    st, _, data = k.push()
+    eq(st, 503, "one 403 and one 500")
+    m = re.match(r"failed to refresh (\d+) of (\d+) warehouses", jbody(data)["error"])
+    expect(m and int(m.group(1)) == 2 and int(m.group(2)) > 2, "answer %r" % data)
+    k.fk.clear_faults()
     eq(k.push()[0], 200, "after the faults")
 
 
