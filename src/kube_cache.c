@@ -21,8 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NAMES_MAX 256 /* Secrets GET one by one, per namespace */
-
 /* One allocation: 100,000 Warehouses cost 56 bytes each here. */
 struct entry {
 	struct obj_shared *obj; /* NULL: a stub (not wanted, not decoded) */
@@ -580,20 +578,21 @@ static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
  * appears). */
 static void get_rounds(struct kube_cache *c)
 {
-	char *names[NAMES_MAX];
 	double until = kw_monotonic() + (c->opts.list_retry > 0 ? c->opts.list_retry : 300);
 
 	while (!atomic_load(&c->stop) && kw_monotonic() < until) {
 		struct map fresh = { 0 };
+		char **names = NULL;
 		size_t n;
 		bool changed = false;
 
 		atomic_store(&c->interrupt, atomic_load(&c->stop));
-		n = c->opts.names(c->opts.arg, c->opts.path, names, NAMES_MAX);
+		n = c->opts.names(c->opts.arg, c->opts.path, &names);
 		for (size_t i = 0; i < n; i++) {
 			changed = get_one(c, &fresh, names[i]) || changed;
 			free(names[i]);
 		}
+		free(names);
 		pthread_mutex_lock(&c->lock);
 		changed = changed || fresh.n != c->map.n;
 		pthread_mutex_unlock(&c->lock);

@@ -34,9 +34,10 @@ struct kube_cache_options {
 	 * first list completed. */
 	void (*changed)(void *arg);
 	void *arg;
-	/* With the list forbidden: fills names (up to max) of the objects to
-	 * GET and returns how many. NULL: a forbidden list is retried. */
-	size_t (*names)(void *arg, const char *path, char **names, size_t max);
+	/* With the list forbidden: sets *names to the names of the objects to
+	 * GET (malloc'd, as many as there are; each malloc'd) and returns how
+	 * many. NULL: a forbidden list is retried. */
+	size_t (*names)(void *arg, const char *path, char ***names);
 	double get_ttl; /* seconds between GET rounds; 0: 2 */
 	/* Whether the object at "namespace/name" is to be decoded and kept;
 	 * NULL: every object. The others are kept as stubs (their key only):

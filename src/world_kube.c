@@ -434,23 +434,27 @@ static void mark_dirty(void *arg)
 }
 
 /* For a Secrets cache that may not list: the referenced names in its
- * namespace (path is ".../namespaces/NS/secrets"). */
-static size_t secret_names(void *arg, const char *path, char **names, size_t max)
+ * namespace (path is ".../namespaces/NS/secrets"), all of them. */
+static size_t secret_names(void *arg, const char *path, char ***out)
 {
 	struct kube_world *w = arg;
 	const char *ns = strstr(path, "/namespaces/");
 	size_t nslen, k = 0;
+	char **names;
 
+	*out = NULL;
 	if (ns == NULL)
 		return 0;
 	ns += strlen("/namespaces/");
 	nslen = strcspn(ns, "/");
 	pthread_mutex_lock(&w->ns_lock);
-	for (size_t i = 0; i < w->n_refs && k < max; i++)
+	names = calloc(w->n_refs + 1, sizeof(*names));
+	for (size_t i = 0; names != NULL && i < w->n_refs; i++)
 		if (strncmp(w->refs[i], ns, nslen) == 0 && w->refs[i][nslen] == '/')
 			if ((names[k] = strdup(w->refs[i] + nslen + 1)) != NULL)
 				k++;
 	pthread_mutex_unlock(&w->ns_lock);
+	*out = names;
 	return k;
 }
 

@@ -273,6 +273,58 @@ static void test_cache_list_expired_pages(struct kube_client *c)
 	ctl0("expire_continues", "[0]");
 }
 
+static size_t one_name(void *arg, const char *path, char ***out)
+{
+	(void)arg, (void)path;
+	*out = calloc(1, sizeof(**out));
+	if (*out == NULL || ((*out)[0] = strdup("s1")) == NULL)
+		return 0;
+	return 1;
+}
+
+/* Whether the fake saw a watch of secrets in p8. */
+static bool watched_p8(void)
+{
+	cJSON *calls = ctl("calls", NULL), *call;
+	bool seen = false;
+
+	cJSON_ArrayForEach(call, calls) {
+		const cJSON *verb = cJSON_GetArrayItem(call, 0), *ns = cJSON_GetArrayItem(call, 3);
+
+		seen = seen || (cJSON_IsString(verb) && strcmp(verb->valuestring, "watch") == 0 &&
+			cJSON_IsString(ns) && strcmp(ns->valuestring, "p8") == 0);
+	}
+	cJSON_Delete(calls);
+	return seen;
+}
+
+/* GET mode is not forever (review-kube.md #5): once listing is granted
+ * the cache lists and watches again within list_retry. */
+static void test_cache_get_mode_retries_list(struct kube_client *c)
+{
+	struct kube_cache *kc = NULL;
+	struct kube_cache_options o = {
+		.path = "/api/v1/namespaces/p8/secrets", .api_version = "v1", .kind = "Secret",
+		.label = "secrets in p8", .names = one_name, .get_ttl = 0.1, .list_retry = 0.5,
+	};
+	double deadline = kw_monotonic() + 20;
+
+	ctl0("put", "[{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":"
+		"\"s1\",\"namespace\":\"p8\"},\"data\":{\"secret\":\"cw==\"}}]");
+	ctl0("forbid", "[\"list\",\"secrets\",\"p8\"]");
+	ctl0("clear_calls", NULL);
+	CHECK_INT(kube_cache_start(&kc, c, &o), KW_OK);
+	while (kc != NULL && !kube_cache_synced(kc) && kw_monotonic() < deadline)
+		usleep(20 * 1000);
+	CHECK(kc != NULL && kube_cache_synced(kc) && kube_cache_count(kc) == 1);
+	CHECK(!watched_p8());
+	ctl0("clear_faults", NULL); /* the grant comes */
+	while (kc != NULL && !watched_p8() && kw_monotonic() < deadline)
+		usleep(20 * 1000);
+	CHECK(watched_p8());
+	kube_cache_stop(kc);
+}
+
 static void test_status_bodies(struct kube_client *c)
 {
 	struct kube_response r = {0};
@@ -548,6 +600,7 @@ int main(void)
 	if (c != NULL) {
 		test_list_paging(c);
 		test_cache_list_expired_pages(c);
+		test_cache_get_mode_retries_list(c);
 		test_status_bodies(c);
 		test_watch(c);
 		test_token_rotation(c);
