@@ -13,7 +13,9 @@ stop and start again on the same port. fakekube.FakeKube is the helper the
 tests use; run as a program (--dir DIR) it serves until SIGTERM and takes
 fault controls as JSON on a plain-HTTP control port (DIR/control-port).
 
-Facts and sources: ../shared/research/kargo-k8s-dropin.md section 5.
+Facts and sources: the Kubernetes API concepts documentation (lists,
+paging, watches, 410 Gone, Status objects) and the API server's own
+behaviour as kubectl exercises it (tests/integration/suite_kube_fake.py).
 """
 import base64
 import bisect
