@@ -50,6 +50,7 @@ struct kube_cache {
 	/* Set by stop and by kube_cache_want: ends a watch or a nap. */
 	atomic_bool interrupt;
 	atomic_uint wants;    /* kube_cache_want calls, for a list under way */
+	atomic_bool getting;  /* in GET mode */
 };
 
 static void entry_free(struct entry *e)
@@ -433,10 +434,12 @@ static int relist(struct kube_cache *c)
 	swap_map(c, &fresh);
 	free(c->rv);
 	c->rv = rv;
-	/* a name wanted while listing may have been kept as a stub */
+	/* a name wanted while listing may have been kept as a stub: not
+	 * synced (no first snapshot without it) until listed again */
 	if (atomic_load(&c->wants) != wants)
 		atomic_store(&c->interrupt, true);
-	atomic_store(&c->synced, true);
+	else
+		atomic_store(&c->synced, true);
 	notify(c);
 	return KW_OK;
 }
@@ -585,8 +588,10 @@ static void get_rounds(struct kube_cache *c)
 		char **names = NULL;
 		size_t n;
 		bool changed = false;
+		unsigned wants;
 
 		atomic_store(&c->interrupt, atomic_load(&c->stop));
+		wants = atomic_load(&c->wants);
 		n = c->opts.names(c->opts.arg, c->opts.path, &names);
 		for (size_t i = 0; i < n; i++) {
 			changed = get_one(c, &fresh, names[i]) || changed;
@@ -597,10 +602,12 @@ static void get_rounds(struct kube_cache *c)
 		changed = changed || fresh.n != c->map.n;
 		pthread_mutex_unlock(&c->lock);
 		swap_map(c, &fresh);
-		if (changed || !atomic_load(&c->synced)) {
-			atomic_store(&c->synced, true);
+		if (atomic_load(&c->wants) != wants) /* a name came: again at once */
+			atomic_store(&c->interrupt, true);
+		else if (!atomic_load(&c->synced))
+			changed = true, atomic_store(&c->synced, true);
+		if (changed)
 			notify(c);
-		}
 		nap(c, c->opts.get_ttl > 0 ? c->opts.get_ttl : 2);
 	}
 }
@@ -648,6 +655,7 @@ static void *cache_main(void *arg)
 				log_kv(LOG_INFO, "listing forbidden; reading objects one by one",
 					"collection", c->opts.label, NULL);
 			getting = true;
+			atomic_store(&c->getting, true);
 			get_rounds(c);
 			continue;
 		}
@@ -655,6 +663,7 @@ static void *cache_main(void *arg)
 			log_kv(LOG_INFO, "listing allowed again; watching",
 				"collection", c->opts.label, NULL);
 		getting = getting && rc != KW_OK;
+		atomic_store(&c->getting, getting);
 		if (rc != KW_OK) {
 			nap(c, next_backoff(c, &backoff));
 			continue;
@@ -692,6 +701,7 @@ int kube_cache_start(struct kube_cache **out, struct kube_client *client,
 	atomic_init(&c->synced, false);
 	atomic_init(&c->interrupt, false);
 	atomic_init(&c->wants, 0);
+	atomic_init(&c->getting, false);
 	pthread_mutex_init(&c->lock, NULL);
 	c->opts.path = strdup(opts->path);
 	c->opts.api_version = strdup(opts->api_version);
@@ -732,8 +742,12 @@ void kube_cache_want(struct kube_cache *c, const char *key)
 	e = map_get(&c->map, key);
 	stub = e != NULL && e->obj == NULL;
 	pthread_mutex_unlock(&c->lock);
-	if (stub)
+	/* Until it is read, the cache is not synced: a first snapshot (the
+	 * world's readiness) waits for it. */
+	if (stub || atomic_load(&c->getting)) {
+		atomic_store(&c->synced, false);
 		atomic_store(&c->interrupt, true);
+	}
 }
 
 size_t kube_cache_count(struct kube_cache *c)

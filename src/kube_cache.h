@@ -66,7 +66,8 @@ int kube_cache_collect(struct kube_cache *c, struct obj_shared ***v,
 
 /* key ("namespace/name") became wanted: when it is cached as a stub, or
  * a list is under way that may have seen it unwanted, the collection is
- * listed again (or GET mode's round starts) at once. */
+ * listed again (in GET mode: a round starts) at once, and the cache counts
+ * as not synced until then (so a first snapshot waits for it). */
 void kube_cache_want(struct kube_cache *c, const char *key);
 
 /* How many objects are cached (stubs included). */
