@@ -60,7 +60,8 @@ def secret_for(rng):
 
 def project_header(project, secret, extra=()):
     """The ProjectConfig with the Bitbucket receiver and its Secret; extra:
-    (receiver name, kind, Secret key, secret) of more receivers."""
+    (receiver name, kind, Secret key, secret, the rest of its configuration)
+    of more receivers."""
     head = (
         "apiVersion: kargo.akuity.io/v1alpha1\n"
         "kind: ProjectConfig\n"
@@ -84,9 +85,9 @@ def project_header(project, secret, extra=()):
         "  secret: \"%(secret)s\"\n"
     ) % {"p": project, "r": RECEIVER, "s": SECRET_NAME, "secret": secret}
     recv, secrets = [], []
-    for name, kind, key, value in extra:
-        recv.append("  - name: %s\n    %s:\n      secretRef:\n        name: %s-webhook\n"
-                    % (name, kind, name))
+    for name, kind, key, value, config in extra:
+        recv.append("  - name: %s\n    %s:\n      secretRef:\n        name: %s-webhook\n%s"
+                    % (name, kind, name, config))
         secrets.append("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: %s-webhook\n"
                        "  namespace: %s\ntype: Opaque\nstringData:\n  %s: \"%s\"\n"
                        % (name, project, key, value))
@@ -94,7 +95,7 @@ def project_header(project, secret, extra=()):
     return head + "".join(secrets)
 
 
-def warehouse(project, name, subs):
+def warehouse(project, name, subs, labels=None):
     out = [
         "---\n",
         "apiVersion: kargo.akuity.io/v1alpha1\n",
@@ -102,6 +103,11 @@ def warehouse(project, name, subs):
         "metadata:\n",
         "  name: %s\n" % name,
         "  namespace: %s\n" % project,
+    ]
+    if labels:
+        out.append("  labels:\n")
+        out += ["    %s: %s\n" % kv for kv in sorted(labels.items())]
+    out += [
         "spec:\n",
         "  interval: 5m0s\n",
         "  subscriptions:\n",
@@ -176,14 +182,16 @@ def special(project, target):
 def kind_warehouses(project, target):
     """Each kind's Warehouses (kinds_world.KINDS): in the target project
     the two its push refreshes and the two it must reject; elsewhere one
-    out of the receiver's scope."""
+    out of the receiver's scope. Labels where the kind gives them."""
     out = []
     for k in kinds_world.KINDS:
         subs = k["subs"]
+        labels = k.get("labels", {})
         if target:
             for i, s in enumerate(subs["match"] + subs["reject"]):
-                out.append(warehouse(project, "%s-%s-%d" % (k["name"],
-                           "match" if i < 2 else "reject", i % 2), [s]))
+                role = "match" if i < 2 else "reject"
+                out.append(warehouse(project, "%s-%s-%d" % (k["name"], role, i % 2), [s],
+                                     labels.get(role)))
         else:
             out.append(warehouse(project, "%s-shared" % k["name"], [subs["share"]]))
     return out
@@ -199,7 +207,8 @@ def kind_requests(out_dir, project, secrets):
         path = "/%s/%s" % (k["kind"], hashlib.sha256(project.encode() + k["name"].encode()
                                                      + secret).hexdigest())
         out.append({"name": k["name"], "kind": k["kind"], "path": path, "body_file": bf,
-                    "headers_file": hf, "id_header": k["id"], "body_bytes": len(body)})
+                    "headers_file": hf, "id_header": k["id"], "body_bytes": len(body),
+                    "expect": k["expect"](project) if "expect" in k else EXPECTED_ANSWER})
     return out
 
 
@@ -322,7 +331,7 @@ def main():
     # leaves the Bitbucket secrets and push body as they were.
     krng = random.Random(a.seed + 1)
     ksecrets = {k["name"]: secret_for(krng) for k in kinds_world.KINDS} if a.kinds else {}
-    extra = [(k["name"], k["kind"], k["key"], ksecrets[k["name"]])
+    extra = [(k["name"], k["kind"], k["key"], ksecrets[k["name"]], k.get("config", ""))
              for k in kinds_world.KINDS] if a.kinds else []
     for p in range(a.projects):
         name = project_name(p)
@@ -346,7 +355,7 @@ def main():
         a.out, RECEIVER, kinds_world.BITBUCKET_HEADERS(secret, body), body)
     kinds = [{"name": RECEIVER, "kind": "bitbucket", "path": path, "body_file": bb_body,
               "headers_file": bb_headers, "id_header": kinds_world.BITBUCKET_ID,
-              "body_bytes": len(body)}]
+              "body_bytes": len(body), "expect": EXPECTED_ANSWER}]
     if a.kinds:
         kinds += kind_requests(a.out, project, ksecrets)
     world = {

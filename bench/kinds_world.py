@@ -5,9 +5,13 @@ sender sets (signature computed here for that fixed body), the header that
 carries a unique delivery id (None where the kind has none, so duplicate
 suppression never applies), and its Warehouses in the target project: two
 the push must refresh, two on the same repository whose selection must
-reject it. gen_world.py renders them; bench.py drives them."""
+reject it. gen_world.py renders them; bench.py drives them. A kind whose
+answer is not Bitbucket's gives it ("expect", a function of the project),
+and one configured by more than a Secret gives the rest of its receiver
+("config", YAML under the kind's key) and its Warehouses' labels."""
 import hashlib
 import hmac
+import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -115,6 +119,58 @@ KINDS = [
      "id": "X-GitHub-Delivery",
      "subs": _image("ghcr.io/example/repo", "ghcr.io/example/repo", "v1.0.0")},
 ]
+
+# The generic receiver's one action (docs/receivers/generic.md): a push
+# event refreshes the production Warehouses subscribed to the body's
+# repository, found by the subscribedURLs index as Kargo's docs show it.
+GENERIC_WHEN = "request.header('X-Event-Type') == 'push'"
+GENERIC_URL = "${{ normalizeGit(request.body.repository.url) }}"
+GENERIC_CONFIG = (
+    "      actions:\n"
+    "      - action: Refresh\n"
+    "        whenExpression: \"%s\"\n"
+    "        targetSelectionCriteria:\n"
+    "        - kind: Warehouse\n"
+    "          labelSelector:\n"
+    "            matchLabels:\n"
+    "              environment: prod\n"
+    "          indexSelector:\n"
+    "            matchIndices:\n"
+    "            - key: subscribedURLs\n"
+    "              operator: Equals\n"
+    "              value: \"%s\"\n" % (GENERIC_WHEN, GENERIC_URL))
+
+
+def _generic_answer(project):
+    """The exact answer: the action echoed in Go's field order, then the
+    two production Warehouses the index and the label selected."""
+    action = json.dumps({
+        "action": "Refresh", "whenExpression": GENERIC_WHEN,
+        "targetSelectionCriteria": [{
+            "kind": "Warehouse",
+            "labelSelector": {"matchLabels": {"environment": "prod"}},
+            "indexSelector": {"matchIndices": [{"key": "subscribedURLs", "operator": "Equals",
+                                                "value": GENERIC_URL}]}}]},
+        separators=(",", ":"))
+    targets = ",".join('{"namespace":"%s","name":"generic-match-%d","success":true}'
+                       % (project, i) for i in range(2))
+    return ('{"results":[%s,"matchedWhenExpression":true,"selectedTargets":[%s],'
+            '"result":"Success","summary":"Refreshed 2 of 2 selected resources"}]}\n'
+            % (action[:-1], targets))
+
+
+KINDS.append(
+    {"name": "generic", "kind": "generic", "key": "secret",
+     "fixture": "generic/docs-push.json",
+     "headers": lambda s, b: [("User-Agent", "curl/8.5.0"), ("X-Event-Type", "push")],
+     "id": None,
+     "config": GENERIC_CONFIG,
+     "labels": {"match": {"environment": "prod"}, "reject": {"environment": "staging"}},
+     "expect": _generic_answer,
+     # The index finds all four (normalizeGit drops ".git"); the label
+     # rejects the two staging ones.
+     "subs": _git("https://github.com/example/kargo-demo.git",
+                  "https://github.com/example/kargo-demo", "main")})
 
 # Bitbucket's request (the push of gen_world.py's push_body).
 BITBUCKET_HEADERS = lambda s, b: [("User-Agent", "Bitbucket-Webhooks/2.0"),  # noqa: E731
