@@ -6,7 +6,8 @@ receiver of every kind in the target project, each kind's push matching
 two Warehouses and rejected by two more). Each kind is driven by wrk at the
 same concurrency with its own real payload, headers, signature and (where
 the kind has one) a unique delivery id per request; every answer must be
-200 {"msg":"refreshed 2 warehouse(s)"}. The machine is shared, so a kind is
+200 {"msg":"refreshed 2 warehouse(s)"} (the generic receiver: its exact
+{"results":[...]} naming the two). The machine is shared, so a kind is
 never compared with a Bitbucket run from another minute: every round runs
 each kind right next to a Bitbucket run (Bitbucket first in even rounds,
 second in odd ones), and the ratio reported is the median of those paired

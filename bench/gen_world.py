@@ -28,7 +28,9 @@ With --kinds the target project also has one receiver of every other kind
 (bench_kinds.py: the table KINDS), each with a real payload of
 tests/fixtures/ and the same shape of Warehouses: two that its push must
 refresh, two on the same repository whose selection must reject it, and one
-in each of the ten sharing projects; the total stays N.
+in each of the ten sharing projects; the total stays N. The generic
+receiver's action selects by the subscribedURLs index and a label, so its
+four Warehouses are labelled (environment prod or staging).
 Deterministic for a given seed; python3 standard library only.
 """
 import argparse
