@@ -7,6 +7,7 @@
 #ifndef FAKE_WORLD_H
 #define FAKE_WORLD_H
 
+#include "handler.h"
 #include "kw.h"
 #include "snapshot.h"
 #include "world.h"
@@ -93,5 +94,36 @@ static const struct world_ops fake_ops = {
 	.find_delivery = fake_find, .reload = fake_reload, .ready = fake_ready,
 	.cancel = fake_cancel, .free = fake_free,
 };
+
+static inline void fake_done(struct world_job *job)
+{
+	(void)job;
+}
+
+/* One POST through the handler's steps to the receiver named name (path
+ * "/none" when there is none): req->path is filled, the rest is the
+ * caller's. The answer; its big_body is the caller's to free. */
+static inline struct handler_response fake_post(struct fake *w,
+	const char *name, struct handler_request *req)
+{
+	struct handler_env env = { &w->base, NULL, NULL };
+	struct handler_ctx ctx = { 0 };
+	struct handler_response resp = { 0 };
+	const struct snap_receiver *r;
+	size_t n;
+
+	r = snapshot_receivers(w->snap, &n);
+	while (n > 0 && strcmp(r->name, name) != 0) {
+		r++;
+		n--;
+	}
+	req->path = n > 0 ? r->path : "/none";
+	if (handler_route(&ctx, &env, "POST", req->path, "c", (long long)req->body_len,
+	    req->headers, &resp) == HANDLER_READ &&
+	    handler_request(&ctx, req, &resp, fake_done, NULL) == HANDLER_WAIT)
+		handler_finish(&ctx, &resp);
+	handler_ctx_clear(&ctx);
+	return resp;
+}
 
 #endif

@@ -134,11 +134,6 @@ static int per_target_submit(struct world *w, struct world_job *job)
 	return KW_OK;
 }
 
-static void on_done(struct world_job *job)
-{
-	(void)job;
-}
-
 struct answer {
 	int status;
 	char *body; /* malloc'd */
@@ -147,30 +142,15 @@ struct answer {
 static struct answer run(const char *name, const char *event, const char *query_tier,
 	const char *body)
 {
-	struct handler_env env = { &world.base, NULL, NULL };
-	struct handler_ctx ctx = { 0 };
-	struct handler_response resp = { 0 };
 	const char *kv[2] = { "X-Event-Type", event };
 	const char *qkv[2] = { "tier", query_tier };
 	struct header_pairs pairs = { kv, event ? 1 : 0 }, qpairs = { qkv, query_tier ? 1 : 0 };
 	struct header_lookup headers = header_pairs_lookup(&pairs);
 	struct header_lookup query = header_pairs_lookup(&qpairs);
 	struct handler_request req = { "POST", NULL, &headers, body, strlen(body), &query };
-	const struct snap_receiver *r;
+	struct handler_response resp = fake_post(&world, name, &req);
 	struct answer a;
-	size_t n;
 
-	r = snapshot_receivers(world.snap, &n);
-	while (n > 0 && strcmp(r->name, name) != 0) {
-		r++;
-		n--;
-	}
-	req.path = n > 0 ? r->path : "/none";
-	if (handler_route(&ctx, &env, "POST", req.path, "c", (long long)req.body_len,
-	    &headers, &resp) == HANDLER_READ &&
-	    handler_request(&ctx, &req, &resp, on_done, NULL) == HANDLER_WAIT)
-		handler_finish(&ctx, &resp);
-	handler_ctx_clear(&ctx);
 	a.status = resp.status;
 	a.body = resp.big_body ? resp.big_body : strdup(resp.body);
 	return a;

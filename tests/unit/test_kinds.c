@@ -70,36 +70,15 @@ static const char manifests[] =
 
 static struct fake world = { .base = { &fake_ops } };
 
-static void on_done(struct world_job *job)
-{
-	(void)job;
-}
-
 /* One request to the receiver named name, with n_kv header fields. */
 static struct handler_response run(const char *name, const char *const *kv,
 	size_t n_kv, const char *body)
 {
-	struct handler_env env = { &world.base, NULL, NULL };
-	struct handler_ctx ctx = { 0 };
-	struct handler_response resp = { 0 };
 	struct header_pairs pairs = { kv, n_kv };
 	struct header_lookup headers = header_pairs_lookup(&pairs);
 	struct handler_request req = { "POST", NULL, &headers, body, strlen(body), NULL };
-	const struct snap_receiver *r;
-	size_t n;
 
-	r = snapshot_receivers(world.snap, &n);
-	while (n > 0 && strcmp(r->name, name) != 0) {
-		r++;
-		n--;
-	}
-	req.path = n > 0 ? r->path : "/none";
-	if (handler_route(&ctx, &env, "POST", req.path, "c", (long long)req.body_len,
-	    &headers, &resp) == HANDLER_READ &&
-	    handler_request(&ctx, &req, &resp, on_done, NULL) == HANDLER_WAIT)
-		handler_finish(&ctx, &resp);
-	handler_ctx_clear(&ctx);
-	return resp;
+	return fake_post(&world, name, &req);
 }
 
 #define ANSWER(r, st, b) do { \
