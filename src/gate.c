@@ -5,7 +5,8 @@
  * in the socket, so a level-triggered set would report them forever, while
  * an edge comes with each new segment. Every SWEEP_MS the thread drops
  * connections past the header deadline, as http.c's sweeper does for the
- * library's.
+ * library's, and those idle past the idle timeout, as the library does
+ * once it has them.
  */
 #include "gate.h"
 
@@ -38,7 +39,9 @@ struct pending {
 	socklen_t addr_len;
 	char ip[PROXY_ADDR_SIZE];
 	void *token; /* from admit */
-	double since;
+	double since; /* accepted */
+	double last;  /* the last new byte came (or accepted) */
+	size_t seen;  /* bytes waiting in the socket at the last look */
 };
 
 struct gate {
@@ -139,6 +142,10 @@ static void look(struct gate *g, struct pending *p, bool eof)
 		drop(g, p); /* closed, or reset, before a byte of a request */
 		return;
 	}
+	if ((size_t)n > p->seen) {
+		p->seen = (size_t)n;
+		p->last = kw_monotonic();
+	}
 	switch (reqhead_check(g->buf, (size_t)n, eof, g->o.header_limit, &a)) {
 	case REQHEAD_PASS: hand_over(g, p); break;
 	case REQHEAD_REFUSE: refuse(g, p, &a); break;
@@ -165,7 +172,7 @@ static void accept_all(struct gate *g)
 			free(p);
 			return; /* EAGAIN: all taken; anything else: next round */
 		}
-		p->since = kw_monotonic();
+		p->since = p->last = kw_monotonic();
 		proxy_addr_text(p->ip, sizeof(p->ip), (const struct sockaddr *)&p->addr);
 		p->next = g->list;
 		if (g->list != NULL)
@@ -193,7 +200,8 @@ static void sweep(struct gate *g)
 
 	for (struct pending *p = g->list; p != NULL; p = next) {
 		next = p->next;
-		if (now - p->since > g->o.header_timeout)
+		if (now - p->since > g->o.header_timeout ||
+		    (g->o.idle_timeout > 0 && now - p->last > g->o.idle_timeout))
 			drop(g, p);
 	}
 }

@@ -22,6 +22,8 @@ struct gate_options {
 	struct MHD_Daemon *daemon; /* started with MHD_USE_NO_LISTEN_SOCKET */
 	size_t header_limit;       /* --header-limit */
 	double header_timeout;     /* seconds to send the first head */
+	double idle_timeout;       /* seconds without a new byte (0: none),
+	                              as the library's --idle-timeout */
 	size_t max_pending;        /* connections looked at, at most, at once;
 	                              beyond, they go to the library unlooked */
 	/* Told of each accepted connection (addr: the peer's address as

@@ -110,7 +110,7 @@ struct http_server {
 	bool stopping;
 	bool sweeping;
 	pthread_t sweeper;
-	double header_timeout, request_timeout;
+	double header_timeout, request_timeout, idle_timeout;
 };
 
 enum req_state { R_READ = 0, R_WAIT, R_ANSWER, R_DISCARD };
@@ -911,7 +911,7 @@ static int start_gate(struct http_server *s, int fd, struct kw_err *err)
 {
 	struct gate_options go = {
 		.listen_fd = fd, .daemon = s->d, .header_limit = s->header_limit,
-		.header_timeout = s->header_timeout,
+		.header_timeout = s->header_timeout, .idle_timeout = s->idle_timeout,
 		.max_pending = s->max_conns > 0 ? s->max_conns : 1024,
 		.admit = gate_admit, .release = gate_release, .arg = s,
 	};
@@ -939,6 +939,7 @@ int http_start(struct http_server **out, struct world *w,
 	pthread_cond_init(&s->job_cond, NULL);
 	pthread_cond_init(&s->sweep_wake, NULL);
 	s->header_timeout = o->header_timeout ? o->header_timeout : HEADER_TIMEOUT;
+	s->idle_timeout = o->idle_timeout;
 	s->request_timeout = o->request_timeout ? o->request_timeout : REQUEST_TIMEOUT;
 	s->max_conns = o->max_connections;
 	s->max_per_ip = o->max_per_ip;

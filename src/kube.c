@@ -245,7 +245,7 @@ struct xfer {
 	struct strbuf body;
 	size_t (*sink)(struct xfer *x, const char *data, size_t len);
 	void *sink_arg;
-	const atomic_bool *stop;
+	struct kube_stop *stop;
 	CURL *h;
 	long status; /* known once the body starts */
 };
@@ -284,7 +284,7 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
 	const struct xfer *x = arg;
 
 	(void)a, (void)b, (void)c, (void)d;
-	return x->stop != NULL && atomic_load(x->stop);
+	return x->stop != NULL && kube_stop_raised(x->stop);
 }
 
 /* A Status body's reason and message into resp (and retryAfterSeconds
@@ -344,6 +344,99 @@ static struct curl_slist *prepare(struct kube_client *c, CURL *h, struct xfer *x
 	return hdr;
 }
 
+/* ---- a transfer another thread can end at once ---------------------------- */
+
+void kube_stop_init(struct kube_stop *s)
+{
+	pthread_condattr_t a;
+
+	atomic_init(&s->raised, false);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC); /* waits ignore clock steps */
+	pthread_cond_init(&s->cond, &a);
+	pthread_condattr_destroy(&a);
+	s->multi = NULL;
+}
+
+void kube_stop_destroy(struct kube_stop *s)
+{
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+}
+
+void kube_stop_raise(struct kube_stop *s)
+{
+	atomic_store(&s->raised, true);
+	pthread_mutex_lock(&s->lock);
+	if (s->multi != NULL)
+		curl_multi_wakeup(s->multi);
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void kube_stop_clear(struct kube_stop *s)
+{
+	atomic_store(&s->raised, false);
+}
+
+bool kube_stop_raised(struct kube_stop *s)
+{
+	return atomic_load(&s->raised);
+}
+
+bool kube_stop_wait(struct kube_stop *s, double seconds)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (until.tv_nsec >= 1000000000L)
+		until.tv_sec++, until.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&s->lock);
+	while (!atomic_load(&s->raised))
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &until) != 0)
+			break;
+	pthread_mutex_unlock(&s->lock);
+	return atomic_load(&s->raised);
+}
+
+/* curl_easy_perform, but on a multi handle of its own whose poll
+ * kube_stop_raise wakes: a raised stop ends the transfer at once. The
+ * connection is the transfer's own (a watch lives for minutes anyway). */
+static CURLcode perform_stoppable(CURL *h, struct kube_stop *stop)
+{
+	CURLM *m = curl_multi_init();
+	CURLcode cc = CURLE_ABORTED_BY_CALLBACK;
+	int running = 1;
+
+	if (m == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	if (curl_multi_add_handle(m, h) != CURLM_OK) {
+		curl_multi_cleanup(m);
+		return CURLE_OUT_OF_MEMORY;
+	}
+	pthread_mutex_lock(&stop->lock);
+	stop->multi = m;
+	pthread_mutex_unlock(&stop->lock);
+	while (running > 0 && !kube_stop_raised(stop)) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	pthread_mutex_lock(&stop->lock);
+	stop->multi = NULL;
+	pthread_mutex_unlock(&stop->lock);
+	for (CURLMsg *msg; (msg = curl_multi_info_read(m, &running)) != NULL;)
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	curl_multi_remove_handle(m, h);
+	curl_multi_cleanup(m);
+	return cc;
+}
+
 /* One attempt: KW_OK when an answer came (any status), else KW_EIO. */
 static int perform(struct kube_client *c, struct xfer *x, const char *method,
 	const char *url, const char *ctype, const char *body, size_t body_len,
@@ -364,7 +457,7 @@ static int perform(struct kube_client *c, struct xfer *x, const char *method,
 	}
 	x->h = h;
 	hdr = prepare(c, h, x, method, url, ctype, body, body_len, timeout, errbuf);
-	cc = curl_easy_perform(h);
+	cc = x->stop != NULL ? perform_stoppable(h, x->stop) : curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
@@ -761,7 +854,7 @@ static size_t watch_sink(struct xfer *x, const char *data, size_t len)
 	return rc == KW_OK ? len : 0;
 }
 
-static enum kube_watch_end watch_result(struct watch *w, const atomic_bool *stop)
+static enum kube_watch_end watch_result(struct watch *w, struct kube_stop *stop)
 {
 	struct kube_response *r = w->x.resp;
 
@@ -771,7 +864,7 @@ static enum kube_watch_end watch_result(struct watch *w, const atomic_bool *stop
 		memcpy(r->message, w->why.message, sizeof(r->message));
 		return w->end;
 	}
-	if (stop != NULL && atomic_load(stop)) {
+	if (stop != NULL && kube_stop_raised(stop)) {
 		snprintf(r->message, sizeof(r->message), "stopped");
 		return KUBE_WATCH_STOPPED;
 	}
@@ -785,7 +878,7 @@ static enum kube_watch_end watch_result(struct watch *w, const atomic_bool *stop
 enum kube_watch_end kube_watch(struct kube_client *c, const char *path,
 	char **resource_version, int timeout_seconds,
 	void (*on_event)(void *arg, const char *type, const cJSON *object),
-	void *arg, const atomic_bool *stop, struct kube_response *resp)
+	void *arg, struct kube_stop *stop, struct kube_response *resp)
 {
 	struct watch w = {.x = {.resp = resp, .sink = watch_sink, .stop = stop},
 		.rv = resource_version, .on_event = on_event, .arg = arg};

@@ -13,6 +13,7 @@
 #ifndef KUBE_H
 #define KUBE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -142,12 +143,34 @@ int kube_list(struct kube_client *c, const char *path, size_t limit,
 	int (*on_item)(void *arg, const struct cJSON *item), void *arg,
 	char **resource_version, struct kube_response *resp);
 
+/*
+ * A flag another thread raises to end a watch (or a wait) at once: the
+ * watch's poll is woken (curl_multi_wakeup), not left to notice within
+ * the second libcurl's progress callback takes. Shared by threads; init
+ * before use, destroy after the last user.
+ */
+struct kube_stop {
+	atomic_bool raised;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	void *multi; /* the CURLM of the transfer waiting on it, or NULL */
+};
+
+void kube_stop_init(struct kube_stop *s);
+void kube_stop_destroy(struct kube_stop *s);
+/* Raises the flag and wakes a watch or kube_stop_wait waiting on it. */
+void kube_stop_raise(struct kube_stop *s);
+void kube_stop_clear(struct kube_stop *s);
+bool kube_stop_raised(struct kube_stop *s);
+/* Waits up to seconds or until the flag is raised; true when raised. */
+bool kube_stop_wait(struct kube_stop *s, double seconds);
+
 /* What ended a watch. */
 enum kube_watch_end {
 	KUBE_WATCH_CLOSED = 0, /* the server ended the stream: watch again */
 	KUBE_WATCH_EXPIRED,    /* 410 or an ERROR event with code 410: list again */
 	KUBE_WATCH_FAILED,     /* another error: resp says which; back off */
-	KUBE_WATCH_STOPPED,    /* *stop became true */
+	KUBE_WATCH_STOPPED,    /* stop was raised */
 };
 
 /*
@@ -159,12 +182,12 @@ enum kube_watch_end {
  * Events are framed across any chunk boundaries (kube_frame.h); a line
  * over 16 MiB or one that is not an event fails the watch. A stream the
  * server cut after it started is KUBE_WATCH_CLOSED; a 401 re-reads the
- * token file and tries once more, as kube_request. *stop (may be NULL)
- * is checked at least once a second.
+ * token file and tries once more, as kube_request. Raising stop (may be
+ * NULL) ends the watch at once.
  */
 enum kube_watch_end kube_watch(struct kube_client *c, const char *path,
 	char **resource_version, int timeout_seconds,
 	void (*on_event)(void *arg, const char *type, const struct cJSON *object),
-	void *arg, const atomic_bool *stop, struct kube_response *resp);
+	void *arg, struct kube_stop *stop, struct kube_response *resp);
 
 #endif

@@ -48,7 +48,7 @@ struct kube_cache {
 	char *rv;             /* where the watch resumes */
 	unsigned rand_state;
 	/* Set by stop and by kube_cache_want: ends a watch or a nap. */
-	atomic_bool interrupt;
+	struct kube_stop interrupt;
 	atomic_uint wants;    /* kube_cache_want calls, for a list under way */
 	atomic_bool getting;  /* in GET mode */
 };
@@ -437,7 +437,7 @@ static int relist(struct kube_cache *c)
 	/* a name wanted while listing may have been kept as a stub: not
 	 * synced (no first snapshot without it) until listed again */
 	if (atomic_load(&c->wants) != wants)
-		atomic_store(&c->interrupt, true);
+		kube_stop_raise(&c->interrupt);
 	else
 		atomic_store(&c->synced, true);
 	notify(c);
@@ -509,8 +509,7 @@ static void on_event(void *arg, const char *type, const struct cJSON *object)
 /* Sleeps up to seconds, waking early when stopping or interrupted. */
 static void nap(struct kube_cache *c, double seconds)
 {
-	for (double t = 0; t < seconds && !atomic_load(&c->interrupt); t += 0.05)
-		usleep(50 * 1000);
+	kube_stop_wait(&c->interrupt, seconds);
 }
 
 /* The next backoff: 0.8 s doubling to 30 s, with up to 20% jitter. */
@@ -590,7 +589,9 @@ static void get_rounds(struct kube_cache *c)
 		bool changed = false;
 		unsigned wants;
 
-		atomic_store(&c->interrupt, atomic_load(&c->stop));
+		kube_stop_clear(&c->interrupt);
+		if (atomic_load(&c->stop)) /* a stop raised just before the clear */
+			kube_stop_raise(&c->interrupt);
 		wants = atomic_load(&c->wants);
 		n = c->opts.names(c->opts.arg, c->opts.path, &names);
 		for (size_t i = 0; i < n; i++) {
@@ -603,7 +604,7 @@ static void get_rounds(struct kube_cache *c)
 		pthread_mutex_unlock(&c->lock);
 		swap_map(c, &fresh);
 		if (atomic_load(&c->wants) != wants) /* a name came: again at once */
-			atomic_store(&c->interrupt, true);
+			kube_stop_raise(&c->interrupt);
 		else if (!atomic_load(&c->synced))
 			changed = true, atomic_store(&c->synced, true);
 		if (changed)
@@ -646,7 +647,7 @@ static void *cache_main(void *arg)
 		int rc;
 
 		/* an interrupt that is not a stop asks for this list */
-		atomic_store(&c->interrupt, false);
+		kube_stop_clear(&c->interrupt);
 		if (atomic_load(&c->stop))
 			break;
 		rc = relist(c);
@@ -683,6 +684,7 @@ static void cache_free(struct kube_cache *c)
 	free((char *)c->opts.kind);
 	free((char *)c->opts.label);
 	pthread_mutex_destroy(&c->lock);
+	kube_stop_destroy(&c->interrupt);
 	free(c);
 }
 
@@ -699,7 +701,7 @@ int kube_cache_start(struct kube_cache **out, struct kube_client *client,
 	c->rand_state = (unsigned)(size_t)c ^ (unsigned)kw_monotonic();
 	atomic_init(&c->stop, false);
 	atomic_init(&c->synced, false);
-	atomic_init(&c->interrupt, false);
+	kube_stop_init(&c->interrupt);
 	atomic_init(&c->wants, 0);
 	atomic_init(&c->getting, false);
 	pthread_mutex_init(&c->lock, NULL);
@@ -717,12 +719,19 @@ int kube_cache_start(struct kube_cache **out, struct kube_client *client,
 	return KW_OK;
 }
 
-void kube_cache_stop(struct kube_cache *c)
+void kube_cache_signal_stop(struct kube_cache *c)
 {
 	if (c == NULL)
 		return;
 	atomic_store(&c->stop, true);
-	atomic_store(&c->interrupt, true);
+	kube_stop_raise(&c->interrupt);
+}
+
+void kube_cache_stop(struct kube_cache *c)
+{
+	if (c == NULL)
+		return;
+	kube_cache_signal_stop(c);
 	pthread_join(c->thread, NULL);
 	cache_free(c);
 }
@@ -746,7 +755,7 @@ void kube_cache_want(struct kube_cache *c, const char *key)
 	 * world's readiness) waits for it. */
 	if (stub || atomic_load(&c->getting)) {
 		atomic_store(&c->synced, false);
-		atomic_store(&c->interrupt, true);
+		kube_stop_raise(&c->interrupt);
 	}
 }
 

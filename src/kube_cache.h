@@ -53,7 +53,12 @@ struct kube_cache_options {
 int kube_cache_start(struct kube_cache **out, struct kube_client *client,
 	const struct kube_cache_options *opts);
 
-/* Stops the thread (within about a second) and frees. Accepts NULL. */
+/* Asks the thread to stop without waiting for it (a watch or a nap ends
+ * at once; a list or GET in flight finishes first). Accepts NULL. */
+void kube_cache_signal_stop(struct kube_cache *c);
+
+/* Stops the thread (at once, unless a list or GET is in flight) and
+ * frees. Accepts NULL. */
 void kube_cache_stop(struct kube_cache *c);
 
 /* Whether a first list (or GET round) completed. */

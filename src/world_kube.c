@@ -535,6 +535,8 @@ static void reconcile_namespaces(struct kube_world *w, const char **nss, size_t 
 		}
 	}
 	pthread_mutex_unlock(&w->ns_lock);
+	for (nc = drop; nc != NULL; nc = nc->next)
+		kube_cache_signal_stop(nc->cache);
 	for (nc = drop; nc != NULL; nc = next) {
 		next = nc->next;
 		ns_cache_stop(nc);
@@ -1112,6 +1114,14 @@ static void kube_free(struct world *ww)
 {
 	struct kube_world *w = from_world(ww);
 
+	/* every cache is told first, then each is waited for: they wind
+	 * down together (about a second) rather than one after another */
+	for (int i = 0; i < C_COUNT; i++)
+		kube_cache_signal_stop(w->caches[i]);
+	pthread_mutex_lock(&w->ns_lock);
+	for (struct ns_cache *nc = w->namespaces; nc != NULL; nc = nc->next)
+		kube_cache_signal_stop(nc->cache);
+	pthread_mutex_unlock(&w->ns_lock);
 	stop_threads(w);
 	for (int i = 0; i < C_COUNT; i++)
 		kube_cache_stop(w->caches[i]);

@@ -366,7 +366,7 @@ static void test_status_bodies(struct kube_client *c)
 struct seen {
 	char log[1024];
 	int bookmarks, events;
-	atomic_bool stop;
+	struct kube_stop *stop;
 	bool stop_on_first;
 };
 
@@ -385,7 +385,7 @@ static void on_event(void *arg, const char *type, const cJSON *object)
 			cJSON_IsString(name) ? name->valuestring : "?");
 	}
 	if (s->stop_on_first)
-		atomic_store(&s->stop, true);
+		kube_stop_raise(s->stop);
 }
 
 /* Polls (with a deadline) until the fake has a watch open, then stops it. */
@@ -395,7 +395,7 @@ static void *stop_when_watching(void *arg)
 
 	while (ctl_int("open_watches") < 1 && kw_monotonic() < deadline)
 		usleep(20000);
-	atomic_store((atomic_bool *)arg, true);
+	kube_stop_raise(arg);
 	return NULL;
 }
 
@@ -409,13 +409,16 @@ static void test_watch(struct kube_client *c)
 	if (asprintf(&rv, "%ld", (long)cJSON_GetNumberValue(rvj)) < 0)
 		abort();
 	cJSON_Delete(rvj);
-	atomic_init(&s.stop, false);
+	struct kube_stop stop;
+
+	kube_stop_init(&stop);
+	s.stop = &stop;
 	put_warehouse("p3", "x");
 	put_warehouse("p3", "y");
 	ctl0("delete", "[\"Warehouse\", \"p3\", \"x\"]");
 	ctl0("set_watch_split", "[5]"); /* every event cut into 5-byte chunks */
 	ctl0("set_bookmark_interval", "[0.1]");
-	CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 1, on_event, &s, &s.stop,
+	CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 1, on_event, &s, &stop,
 		&r), KUBE_WATCH_CLOSED);
 	CHECK_STR(s.log, "ADDED x;ADDED y;DELETED x;");
 	CHECK(s.bookmarks >= 1);
@@ -424,9 +427,10 @@ static void test_watch(struct kube_client *c)
 
 	/* The stop flag, set by the first event, ends a long watch. */
 	memset(&s, 0, sizeof(s));
+	s.stop = &stop;
 	s.stop_on_first = true;
 	CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 600, on_event, &s,
-		&s.stop, &r), KUBE_WATCH_STOPPED);
+		&stop, &r), KUBE_WATCH_STOPPED);
 
 	/* On an idle stream (no bookmarks), the flag set by another thread
 	 * once the watch is open. */
@@ -440,10 +444,11 @@ static void test_watch(struct kube_client *c)
 			usleep(20000);
 		CHECK_INT(ctl_int("open_watches"), 0);
 		memset(&s, 0, sizeof(s));
+		kube_stop_clear(&stop);
 		ctl0("set_bookmark_interval", "[1000]");
-		pthread_create(&t, NULL, stop_when_watching, &s.stop);
+		pthread_create(&t, NULL, stop_when_watching, &stop);
 		CHECK_INT(kube_watch(c, GROUP "/namespaces/p3/warehouses", &rv, 600, on_event, &s,
-			&s.stop, &r), KUBE_WATCH_STOPPED);
+			&stop, &r), KUBE_WATCH_STOPPED);
 		pthread_join(t, NULL);
 		ctl0("set_bookmark_interval", "[0.1]");
 	}
@@ -453,23 +458,25 @@ static void test_watch(struct kube_client *c)
 	free(rv);
 	rv = strdup("101");
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &s.stop, &r),
+	kube_stop_clear(&stop);
+	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &stop, &r),
 		KUBE_WATCH_EXPIRED);
 	CHECK_INT(r.status, 410);
 	CHECK_STR(r.reason, "Expired");
 	ctl0("compact", "[false]");
-	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &s.stop, &r),
+	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &stop, &r),
 		KUBE_WATCH_EXPIRED);
 	CHECK_INT(r.status, 410);
 	CHECK_INT(s.events, 0);
 	ctl0("forbid", "[\"watch\", \"warehouses\"]");
-	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &s.stop, &r),
+	CHECK_INT(kube_watch(c, GROUP "/warehouses", &rv, 5, on_event, &s, &stop, &r),
 		KUBE_WATCH_FAILED);
 	CHECK_INT(r.status, 403);
 	CHECK_STR(r.reason, "Forbidden");
 	ctl0("clear_faults", NULL);
 	free(rv);
 	kube_response_clear(&r);
+	kube_stop_destroy(&stop);
 }
 
 static int get_ok(struct kube_client *c, struct kube_response *r)
