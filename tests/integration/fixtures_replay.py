@@ -216,6 +216,4 @@ def test_fixtures_replay(tmp):
         s.stop()
 
 
-def run(t, only=()):
-    if not only or "test_fixtures_replay" in only:
-        t.run(test_fixtures_replay)
+TESTS = [test_fixtures_replay]

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Integration tests: the real binary on 127.0.0.1, one test per rule of
 contract §4, plus the commands, reload, SIGTERM and kill -9
-durability. Usage: run.py PATH_TO_BINARY. Prints
-"integration: N passed, N failed"."""
+durability; and the runner of every suite_*.py here and the fixtures
+replay. Usage: run.py PATH_TO_BINARY [TEST_NAME...]. Tests run in forked
+workers (jobs() says how many; KW_TEST_JOBS=1 runs them in order in this
+process). Prints "integration: N passed, N failed[, N skipped]"."""
 import http.client
 import json
 import os
@@ -10,6 +12,7 @@ import signal
 import socket
 import sqlite3
 import sys
+import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -731,20 +734,120 @@ def test_help_and_version(tmp):
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
-def main():
-    kw.BIN = os.path.abspath(sys.argv[1])
-    t = kw.TestRun("integration")
-    only = sys.argv[2:]
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)
-    # Further suites: every suite_*.py here, and the shared fixtures replay.
+def suites():
+    """Every module of tests: this one, the shared fixtures replay and each
+    suite_*.py here, each with its TESTS list."""
     here = os.path.dirname(os.path.abspath(__file__))
     names = ["fixtures_replay"] + sorted(f[:-3] for f in os.listdir(here)
                                          if f.startswith("suite_") and f.endswith(".py"))
-    for name in names:
-        mod = __import__(name)
-        mod.run(t, only)
+    return [sys.modules[__name__]] + [__import__(n) for n in names]
+
+
+def units(only):
+    """What the workers are given: one test each, except that a module
+    with GROUPED = True is one unit, its tests run in order in one process
+    (suite_kube's last test reads the calls the others made). Groups go
+    first: they are the longest."""
+    grouped, single = [], []
+    for mod in suites():
+        names = [fn.__name__ for fn in mod.TESTS if not only or fn.__name__ in only]
+        if not names:
+            continue
+        if getattr(mod, "GROUPED", False):
+            grouped.append((mod.__name__, names))
+        else:
+            single += [(mod.__name__, [n]) for n in names]
+    return grouped + single
+
+
+RESULT = "@@unit-result "
+UNIT_LIMIT = 300  # seconds a unit may take (times kw.SLOW): a hung test fails, CI goes on
+
+
+def start_unit(unit):
+    """Forks a worker for one unit, its output (and a last line with its
+    counts) going to a file of its own: (pid, path)."""
+    fd, path = tempfile.mkstemp(prefix="kw-unit-")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid != 0:
+        os.close(fd)
+        return pid, path
+    status = 1
+    try:
+        signal.alarm(int(UNIT_LIMIT * kw.SLOW))  # SIGALRM's default action ends the worker
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        modname, names = unit
+        t = kw.TestRun("integration")
+        for name in names:
+            t.run(getattr(sys.modules[modname], name))
+        print("\n%s%d %d %d" % (RESULT, t.passed, t.failed, t.skipped), flush=True)
+        status = 0
+    finally:
+        sys.stderr.flush()
+        os._exit(status)
+
+
+def finish_unit(unit, path, wstatus):
+    """(passed, failed, skipped, output) of a worker that ended; one that
+    died before its counts (a signal, an exit from a test) fails every test
+    of its unit."""
+    with open(path, errors="replace") as f:
+        text = f.read()
+    os.unlink(path)
+    head, sep, counts = text.rpartition("\n" + RESULT)
+    if sep and os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0:
+        passed, failed, skipped = (int(x) for x in counts.split())
+        return passed, failed, skipped, head
+    why = ("signal %d" % os.WTERMSIG(wstatus) if os.WIFSIGNALED(wstatus)
+           else "exit %d" % os.WEXITSTATUS(wstatus))
+    if os.WIFSIGNALED(wstatus) and os.WTERMSIG(wstatus) == signal.SIGALRM:
+        why += ": over the %g s a unit may take" % (UNIT_LIMIT * kw.SLOW)
+    return 0, len(unit[1]), 0, text + "\nFAIL %s: the worker died (%s)\n" % (
+        ", ".join(unit[1]), why)
+
+
+def jobs():
+    """KW_TEST_JOBS, else two per CPU, at most 6: the tests mostly wait
+    (on the server, the fake API server, deadlines), so more workers than
+    CPUs pay; one under valgrind, whose processes are slow and heavy."""
+    if os.environ.get("KW_TEST_JOBS"):
+        return max(1, int(os.environ["KW_TEST_JOBS"]))
+    if kw.WRAPPER or os.environ.get("KW_VALGRIND") == "1":
+        return 1
+    return max(1, min(6, 2 * (os.cpu_count() or 1)))
+
+
+def main():
+    kw.BIN = os.path.abspath(sys.argv[1])
+    t = kw.TestRun("integration")
+    work = units(sys.argv[2:])
+    n = jobs()
+    if n == 1:
+        for modname, names in work:
+            for name in names:
+                t.run(getattr(sys.modules[modname], name))
+        return t.done()
+    # Each unit runs in a forked worker with its own temporary folder,
+    # port 0 and fake API server; its output is printed whole when it ends.
+    running = {}
+    while work or running:
+        while work and len(running) < n:
+            unit = work.pop(0)
+            pid, path = start_unit(unit)
+            running[pid] = (unit, path)
+        pid, wstatus = os.wait()
+        if pid not in running:
+            continue
+        unit, path = running.pop(pid)
+        passed, failed, skipped, text = finish_unit(unit, path, wstatus)
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        t.passed += passed
+        t.failed += failed
+        t.skipped += skipped
     return t.done()
 
 

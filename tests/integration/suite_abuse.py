@@ -758,8 +758,3 @@ TESTS = [test_abuse_library_answers_logged_and_counted, test_abuse_header_limits
          test_abuse_metrics_and_no_leaks, test_abuse_rate_limits, test_abuse_secret_rotation,
          test_abuse_duplicate_delivery]
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

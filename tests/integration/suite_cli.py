@@ -267,8 +267,3 @@ def test_make_run_example(tmp):
 
 TESTS.append(test_make_run_example)
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

@@ -376,8 +376,3 @@ def test_install_systemd_unit(tmp):
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

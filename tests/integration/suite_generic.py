@@ -232,8 +232,3 @@ def test_generic_kube_partial_success(tmp):
 TESTS = [test_generic_listed_and_checked, test_generic_kargo_cases, test_generic_docs_examples,
          test_generic_check_refuses, test_generic_kube_partial_success]
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

@@ -281,8 +281,3 @@ def test_kinds_receivers_and_check(tmp):
 TESTS = [test_kinds_github, test_kinds_gitlab, test_kinds_gitea, test_kinds_azure,
          test_kinds_receivers_and_check]
 
-
-def run(t, only):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

@@ -25,6 +25,7 @@ from world import CLUSTER_SECRET, SECRET, cloud_pr, cloud_push, server_pr, serve
 API = "kargo.akuity.io/v1alpha1"
 SYSTEM_NS = "kargo-system-resources"
 CALLS = set()  # (verb, resource) the program used, over the whole suite
+GROUPED = True  # run.py: these tests run in order in one process (CALLS)
 
 
 def secret(ns, name, value, previous=None):
@@ -591,8 +592,3 @@ TESTS = [
     test_kube_rbac_matches_deploy,  # last: it reads the calls of the others
 ]
 
-
-def run(t, only):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

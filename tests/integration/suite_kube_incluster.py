@@ -151,8 +151,3 @@ def test_kube_in_cluster_without_mount_is_a_clear_error(tmp):
 TESTS = [test_kube_in_cluster_service_account,
          test_kube_in_cluster_without_mount_is_a_clear_error]
 
-
-def run(t, only):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

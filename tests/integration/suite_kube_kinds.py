@@ -211,8 +211,3 @@ def test_kube_kinds_same_as_embedded(tmp, extra=True):
 
 TESTS = [test_kube_kinds_same_as_embedded]
 
-
-def run(t, only):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

@@ -81,8 +81,3 @@ def test_logs_json_startup_errors(tmp):
 
 TESTS = [test_logs_json_request_and_debug, test_logs_json_startup_errors]
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

@@ -124,8 +124,3 @@ def test_proxy_exempt_from_max_per_ip(tmp):
 TESTS = [test_proxy_signed_burst_never_rate_limited, test_proxy_unknown_paths_pay,
          test_proxy_xff_only_from_trusted_peer, test_proxy_exempt_from_max_per_ip]
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

@@ -269,8 +269,3 @@ def test_check_registry_secret_whitespace(tmp):
 TESTS = [test_check_registry_secret_whitespace, test_registry_receivers_listed, test_dockerhub, test_quay, test_harbor,
          test_artifactory, test_acr, test_ghcr]
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)

@@ -111,8 +111,3 @@ def test_state_read_commands_need_the_file(tmp):
 TESTS = [test_state_removed_while_serving, test_state_replaced_by_foreign_file,
          test_state_read_commands_need_the_file]
 
-
-def run(t, only=()):
-    for fn in TESTS:
-        if not only or fn.__name__ in only:
-            t.run(fn)
