@@ -127,6 +127,9 @@ def main():
     ap.add_argument("--binary", default=os.path.join(bench.ROOT, "kargo-webhooks"))
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "build", "bench"))
     a = ap.parse_args()
+    for name in ("seconds", "rounds", "conns"):
+        if getattr(a, name) < 1:
+            ap.error("--%s: want a whole number of at least 1, not %d" % (name, getattr(a, name)))
     signal.signal(signal.SIGTERM, bench.on_signal)
     signal.signal(signal.SIGINT, bench.on_signal)
     bdir = os.path.abspath(a.out)
