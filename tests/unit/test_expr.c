@@ -154,6 +154,24 @@ static const struct tpl_row tpl_rows[] = {
 	{ "${{ '\"quoted\"' }}", KW_OK, "quoted" },
 	{ "${{ 'a' }", KW_EINVAL, NULL },      /* unclosed */
 	{ "${{ '' }}", KW_OK, "" },
+	/* strconv.ParseFloat takes underscores between digits without a base
+	 * prefix too, and in the exponent (Go's atof_test.go "1_23.50_0_0e+1_2") */
+	{ "${{ '1_000' }}", KW_EINVAL, NULL },
+	{ "${{ '1_23.50_0_0e+1_2' }}", KW_EINVAL, NULL },
+	{ "${{ '-1_0' }}", KW_EINVAL, NULL },
+	{ "${{ '0x_1p0' }}", KW_EINVAL, NULL },
+	{ "${{ '0x1p1_0' }}", KW_EINVAL, NULL },
+	{ "${{ '1__0' }}", KW_OK, "1__0" },     /* underscoreOK refuses these */
+	{ "${{ '_1' }}", KW_OK, "_1" },
+	{ "${{ '1_' }}", KW_OK, "1_" },
+	{ "${{ '1_.5' }}", KW_OK, "1_.5" },
+	{ "${{ '1._5' }}", KW_OK, "1._5" },
+	{ "${{ '1e_5' }}", KW_OK, "1e_5" },
+	{ "${{ '0b1_0' }}", KW_OK, "0b1_0" },   /* ParseFloat has no 0b */
+	/* EvaluateTemplate gives back the newline it cut off a quoted result */
+	{ "${{ '\"a\"\\n' }}", KW_OK, "a\n" },
+	{ "${{ 'a\\n' }}", KW_OK, "a\n" },
+	{ "${{ '\"1\"\\n' }}", KW_OK, "1\n" },
 };
 
 static void env_init(struct expr_env *env, struct expr_value *body,
