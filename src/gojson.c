@@ -691,6 +691,38 @@ static int decode_strings(struct gojson_decoder *d, const struct gojson_field *f
 	return rc;
 }
 
+/* A null makes a pointer nil: every string f's struct noted is zero
+ * again, every slice empty. */
+static void forget(struct gojson_decoder *d, const struct gojson_field *f,
+	struct gojson_span *rec)
+{
+	for (size_t i = 0; i < f->n_fields; i++) {
+		const struct gojson_field *g = &f->fields[i];
+
+		if (g->kind == GOJSON_SLICE || g->kind == GOJSON_STRINGS) {
+			if (g->slot != GOJSON_NO_SLOT)
+				slice_reset(&d->slices[g->slot]);
+			continue;
+		}
+		if (g->slot != GOJSON_NO_SLOT)
+			rec[g->slot] = (struct gojson_span){ 0, 0 };
+		if (g->kind == GOJSON_STRUCT)
+			forget(d, g, rec);
+	}
+}
+
+/* GOJSON_F_PTR: set by an object, nil again at a null. */
+static void note_pointer(struct gojson_decoder *d, const struct gojson_field *f,
+	struct gojson_span *rec)
+{
+	if (peek(&d->js) == '{') {
+		rec[f->slot] = (struct gojson_span){ d->js.pos, 0 };
+	} else if (peek(&d->js) == 'n') {
+		rec[f->slot] = (struct gojson_span){ 0, 0 };
+		forget(d, f, rec);
+	}
+}
+
 static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 	struct gojson_span *rec, const struct gojson_path *path)
 {
@@ -699,6 +731,8 @@ static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 	case GOJSON_ANY_STRING:
 		return decode_string(d, f, rec, path);
 	case GOJSON_STRUCT:
+		if (f->slot != GOJSON_NO_SLOT)
+			note_pointer(d, f, rec);
 		return decode_struct(d, f, rec, path);
 	case GOJSON_SLICE:
 		return decode_slice(d, f, path);

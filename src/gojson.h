@@ -58,7 +58,8 @@ struct gojson_scan {
 
 enum gojson_kind {
 	GOJSON_STRING,     /* a Go string: JSON string or null */
-	GOJSON_STRUCT,     /* a Go struct: JSON object or null */
+	GOJSON_STRUCT,     /* a Go struct: JSON object or null; with a slot, a
+	                      pointer to one (GOJSON_F_PTR) */
 	GOJSON_SLICE,      /* a Go slice of structs: JSON array or null */
 	GOJSON_ANY_STRING, /* not in Kargo's struct: read when a string, else ignored */
 	GOJSON_INT,        /* a Go int/int64: an integer literal in range, or null;
@@ -117,6 +118,11 @@ struct gojson_decoder {
 #define GOJSON_F_BOOL(n) { (n), GOJSON_BOOL, NULL, 0, GOJSON_NO_SLOT, 0 }
 #define GOJSON_F_OBJ(n, f) \
 	{ (n), GOJSON_STRUCT, (f), sizeof(f) / sizeof((f)[0]), GOJSON_NO_SLOT, 0 }
+/* A pointer to a struct (go-github's *PackageVersion): slot notes whether
+ * it is set (off != 0, len 0), as Go leaves it nil until an object comes
+ * and sets it nil again, forgetting what its fields held, at a null. */
+#define GOJSON_F_PTR(n, f, slot) \
+	{ (n), GOJSON_STRUCT, (f), sizeof(f) / sizeof((f)[0]), (slot), 0 }
 #define GOJSON_F_LIST(n, f, slice, width) \
 	{ (n), GOJSON_SLICE, (f), sizeof(f) / sizeof((f)[0]), (slice), (width) }
 #define GOJSON_F_STRINGS(n, slice) { (n), GOJSON_STRINGS, NULL, 0, (slice), 0 }
