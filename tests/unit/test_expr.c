@@ -35,6 +35,16 @@ struct when_row {
 static const struct when_row when_rows[] = {
 	/* Kargo's tests */
 	{ "", KW_OK, true },
+	/* what expr-lang's checker lets through: an unknown side, nil, numbers
+	 * of both kinds, arrays of any elements */
+	{ "request.body.n == 'x'", KW_OK, false },
+	{ "nil == 1 || 1 == 1.0", KW_OK, true },
+	{ "[1] == split('1', ',') && request.body.t", KW_OK, false },
+	{ "request.body.t && len(request.body.list) == 2", KW_OK, true },
+	{ "(request.body.t ? 1 : 'x') == 1", KW_OK, true },
+	{ "'x' in split('x,y', ',') && request.body.n in [1, 5]", KW_OK, true },
+	{ "request.body.missing in split('x', ',')", KW_OK, false },
+	{ "split('x,y', ',')[request.body.n] == 'y'", KW_EINVAL, false }, /* 5: out of range */
 	{ "true", KW_OK, true },
 	{ "false", KW_OK, false },
 	{ "request.header('X-Event-Type') == 'push'", KW_OK, true },
@@ -76,7 +86,7 @@ static const struct when_row when_rows[] = {
 	{ "true || request.body.missing.x", KW_OK, true },
 	{ "'a' < 'b' && 1 < 1.5 && 2 >= 2", KW_OK, true },
 	{ "'a' < 1", KW_EINVAL, false },
-	{ "1 == '1'", KW_OK, false },
+	{ "1 == '1'", KW_EINVAL, false }, /* refused by expr-lang's checker */
 	{ "nil == nil", KW_OK, true },
 	{ "'a' + 'b' == 'ab' && 1 + 1 == 2 && 1 + 0.5 == 1.5", KW_OK, true },
 	{ "-1 < 0", KW_OK, true },
@@ -121,6 +131,37 @@ static const struct compile_row compile_rows[] = {
 	{ "true true", 6, "after the expression" },
 	{ "quote('a')", 1, "outside the subset" },
 	{ "{x!kj\"}", 1, "unexpected token {" },
+	/* expr-lang's checker (checker.go) refuses what literals and builtins
+	 * make ill-typed, before any run and whichever branch a run takes */
+	{ "false && 1", 7, "invalid operation: && (mismatched types bool and int)" },
+	{ "true || 'x'", 6, "invalid operation: || (mismatched types bool and string)" },
+	{ "request.body.t or 'x'", 16, "mismatched types unknown and string" },
+	{ "true == 1", 6, "invalid operation: == (mismatched types bool and int)" },
+	{ "request.body.s != '' && [1] == 1", 29, "mismatched types []interface {} and int" },
+	{ "len(request.body.list) == '2'", 24, "mismatched types int and string" },
+	{ "lower(request.body.s) == 1", 23, "mismatched types string and int" },
+	{ "hasPrefix(request.body.s, 'a') == 'true'", 32, "mismatched types bool and string" },
+	{ "split(request.body.s, ',') == 'a,b'", 28, "[]string and string" },
+	{ "split(request.body.s, ',')[0] == 1", 31, "mismatched types string and int" },
+	{ "split(request.body.s, ',')['a'] == 'x'", 28, "selected using an integer" },
+	{ "1 in split(request.body.s, ',')", 3, "cannot use int as type string in array" },
+	{ "true ? 'a' : 1 + 'b'", 16, "mismatched types int and string" },
+	{ "1 < 'a'", 3, "invalid operation: <" },
+	{ "'a' + 1 == 'a1'", 5, "invalid operation: +" },
+	{ "!'x'", 1, "invalid operation: ! (mismatched type string)" },
+	{ "not 1", 1, "invalid operation: !" },
+	{ "-'a' == 1", 1, "invalid operation: -" },
+	{ "1 ? true : false", 1, "non-bool expression (type int) used as condition" },
+	{ "lower(1) == 'x'", 7, "cannot use int as argument (type string) to call lower" },
+	{ "trimPrefix(request.body.s, nil) == ''", 28, "cannot use nil as argument" },
+	{ "len(1) == 0", 1, "invalid argument for len (type int)" },
+	{ "len(nil) == 0", 1, "invalid argument for len (type nil)" },
+	{ "'abc'[0] == 'a'", 6, "type string[int] is undefined" },
+	{ "lower('a').x == 1", 12, "type string has no field x" },
+	{ "nil.x == 1", 5, "type nil has no field x" },
+	{ "'a' contains 1", 5, "invalid operation: contains" },
+	{ "1 in 'abc'", 3, "invalid operation: in" },
+	{ "request.body.t == true && 1 not in nil", 33, "invalid operation: in" },
 };
 
 /* Templates as Kargo's evalAsString sees them. */
