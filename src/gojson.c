@@ -676,6 +676,8 @@ static int decode_strings(struct gojson_decoder *d, const struct gojson_field *f
 	bool more;
 	int rc = open_level(d, path, false, &more);
 
+	if (rc == KW_OK && sl != NULL && f->width == 1) /* its own: replaced */
+		slice_reset(sl);
 	if (rc != KW_OK || !more)
 		return rc;
 	while (rc == KW_OK && more) {

@@ -80,7 +80,8 @@ struct gojson_field {
 	/* String kinds: where the value is noted in the record (the body's, or
 	 * a slice element's), or GOJSON_NO_SLOT. GOJSON_SLICE: which slice. */
 	int slot;
-	size_t width; /* GOJSON_SLICE: the strings noted per element */
+	size_t width; /* GOJSON_SLICE: the strings noted per element;
+	               * GOJSON_STRINGS: 1 when the slice is the field's own */
 };
 
 /* A string value in the body, between its quotes, still escaped. */
@@ -126,6 +127,10 @@ struct gojson_decoder {
 #define GOJSON_F_LIST(n, f, slice, width) \
 	{ (n), GOJSON_SLICE, (f), sizeof(f) / sizeof((f)[0]), (slice), (width) }
 #define GOJSON_F_STRINGS(n, slice) { (n), GOJSON_STRINGS, NULL, 0, (slice), 0 }
+/* A []string that has slices[slice] to itself (quay's updated_tags): as in
+ * Go, a later value of the field replaces the earlier one, and a null
+ * empties it. */
+#define GOJSON_F_STRSLICE(n, slice) { (n), GOJSON_STRINGS, NULL, 0, (slice), 1 }
 
 /* Prepares d to decode body[0..len); err gets the message of a refusal. */
 void gojson_init(struct gojson_decoder *d, const char *body, size_t len,
