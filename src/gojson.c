@@ -708,7 +708,7 @@ static void forget(struct gojson_decoder *d, const struct gojson_field *f,
 		}
 		if (g->slot != GOJSON_NO_SLOT)
 			rec[g->slot] = (struct gojson_span){ 0, 0 };
-		if (g->kind == GOJSON_STRUCT)
+		if (g->kind == GOJSON_STRUCT || g->kind == GOJSON_ANY_STRUCT)
 			forget(d, g, rec);
 	}
 }
@@ -736,6 +736,10 @@ static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 		if (f->slot != GOJSON_NO_SLOT)
 			note_pointer(d, f, rec);
 		return decode_struct(d, f, rec, path);
+	case GOJSON_ANY_STRUCT:
+		if (peek(&d->js) == '{')
+			return decode_struct(d, f, rec, path);
+		return skip_value(&d->js) ? KW_OK : bad_syntax(d);
 	case GOJSON_SLICE:
 		return decode_slice(d, f, path);
 	case GOJSON_INT:

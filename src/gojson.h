@@ -62,6 +62,8 @@ enum gojson_kind {
 	                      pointer to one (GOJSON_F_PTR) */
 	GOJSON_SLICE,      /* a Go slice of structs: JSON array or null */
 	GOJSON_ANY_STRING, /* not in Kargo's struct: read when a string, else ignored */
+	GOJSON_ANY_STRUCT, /* an any (a map[string]any's value): read as the struct
+	                      when an object, else ignored */
 	GOJSON_INT,        /* a Go int/int64: an integer literal in range, or null;
 	                      its text is noted like a string's */
 	GOJSON_BOOL,       /* a Go bool: true, false or null (type-checked only) */
@@ -124,6 +126,8 @@ struct gojson_decoder {
  * and sets it nil again, forgetting what its fields held, at a null. */
 #define GOJSON_F_PTR(n, f, slot) \
 	{ (n), GOJSON_STRUCT, (f), sizeof(f) / sizeof((f)[0]), (slot), 0 }
+#define GOJSON_F_ANY_OBJ(n, f) \
+	{ (n), GOJSON_ANY_STRUCT, (f), sizeof(f) / sizeof((f)[0]), GOJSON_NO_SLOT, 0 }
 #define GOJSON_F_LIST(n, f, slice, width) \
 	{ (n), GOJSON_SLICE, (f), sizeof(f) / sizeof((f)[0]), (slice), (width) }
 #define GOJSON_F_STRINGS(n, slice) { (n), GOJSON_STRINGS, NULL, 0, (slice), 0 }

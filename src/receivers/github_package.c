@@ -10,9 +10,8 @@
  * "ghcr.io/o/p:"), offered as an image, a chart or both by the media type
  * of container_metadata.manifest.config (registry.h), and the qualifier is
  * container_metadata.tag.name. Kargo reads the manifest as a map[string]any
- * and takes config.media_type only when it is a string; here a config that
- * is not an object is refused (400) where Kargo would read no media type:
- * GitHub always sends an object.
+ * and takes config.media_type only when config is an object and it a
+ * string; here too (anything else: no media type, so image and chart).
  */
 #include "receiver.h"
 
@@ -31,7 +30,7 @@ static const struct gojson_field config_fields[] = {
 	{ "media_type", GOJSON_ANY_STRING, NULL, 0, MEDIA_TYPE, 0 },
 };
 static const struct gojson_field manifest_fields[] = {
-	GOJSON_F_OBJ("config", config_fields),
+	GOJSON_F_ANY_OBJ("config", config_fields),
 };
 static const struct gojson_field tag_fields[] = {
 	GOJSON_F_STR("name", TAG_NAME), GOJSON_F_STR("digest", GOJSON_NO_SLOT),

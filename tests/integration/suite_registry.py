@@ -10,7 +10,7 @@ import json
 import os
 
 import kw
-from kw import Server, eq, run_cli, write
+from kw import Server, eq, expect, run_cli, write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.normpath(os.path.join(HERE, "..", "fixtures"))
@@ -259,6 +259,13 @@ def test_ghcr(tmp):
                     (b'{"package_type":"CONTAINER","package_version":{}}', (200, answer(0)))):
                 b = b'{"action":"published","%s":%s}' % (field.encode(), body)
                 eq(post(s, "gh", b, gh(event, b)), want, "%s: %s" % (event, body))
+        # manifest is a map[string]any in go-github: a config that is not an
+        # object gives no media type (image and chart), never a bad body
+        for cfg in (b'"x"', b'5', b'["a"]', b'null', b'{"media_type":7}'):
+            b = img.replace(b'{"media_type":"application/vnd.docker.container.image.v1+json"}',
+                            cfg)
+            expect(b != img, "the fixture holds the config")
+            eq(post(s, "gh", b, gh("package", b)), (200, answer(2)), "config %s" % cfg)
         eq(post(s, "gh", img, gh("package", img)), (200, answer(2)),
            "container image: v1.0.0 in ^1.0.0, and strict SemVer with no constraint")
         eq(refreshed(m, s.state), ["dh-other", "ghcr"], "refreshed")
