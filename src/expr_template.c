@@ -65,6 +65,8 @@ int expr_template_check(const char *tpl, size_t len, size_t *col,
 		struct expr_program *p;
 		size_t c;
 
+		if (body_len == 0) /* the rest is text (see expr_template_string) */
+			break;
 		expr_arena_init(&a, TEMPLATE_MAX * 16);
 		rc = expr_compile(&p, &a, tpl + body, body_len, true, &c, err);
 		expr_arena_free(&a);
@@ -336,9 +338,13 @@ int expr_template_string(const char **out, size_t *out_len, const char *tpl,
 	    &body_len, &after, &unclosed)) {
 		any = true;
 		rc = strbuf_append(&sb, tpl + pos, start - pos);
+		pos = after;
+		/* Kargo's evaluateTemplate stops at an empty expression and
+		 * writes the rest as it stands, delimiters and all. */
+		if (body_len == 0)
+			break;
 		if (rc == KW_OK)
 			rc = evaluate_one(&sb, tpl + body, body_len, env, arena, err);
-		pos = after;
 	}
 	if (rc == KW_OK && unclosed)
 		rc = kw_errf(err, KW_EINVAL, "unclosed expression");

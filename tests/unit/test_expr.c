@@ -213,7 +213,42 @@ static const struct tpl_row tpl_rows[] = {
 	{ "${{ '\"a\"\\n' }}", KW_OK, "a\n" },
 	{ "${{ 'a\\n' }}", KW_OK, "a\n" },
 	{ "${{ '\"1\"\\n' }}", KW_OK, "1\n" },
+	/* an empty expression ends the evaluation: evaluateTemplate writes the
+	 * rest as it stands (json_templates.go: expression == "" breaks) */
+	{ "a${{}}b${{ 'x' }}", KW_OK, "ab${{ 'x' }}" },
+	{ "${{}}", KW_OK, "" },
+	{ "x${%%}${{ unclosed", KW_OK, "x${{ unclosed" },
+	{ "${{ 'a' }}${{}}42", KW_OK, "a42" },
+	{ "${{}}42", KW_EINVAL, NULL },           /* a number */
+	{ "${{ }}", KW_EINVAL, NULL },            /* not empty: nothing to compile */
 };
+
+/* Templates checked when loaded: the same end at an empty expression. */
+static const struct {
+	const char *tpl;
+	size_t col; /* 0: accepted */
+} check_rows[] = {
+	{ "${{}}${{ 1 +* }}", 0 },
+	{ "${{ 'a' }}${{ lower(1) }}", 21 },
+	{ "x${{ 'a' ", 2 },
+	{ "${{ }}", 5 },
+};
+
+static void test_template_check(void)
+{
+	for (size_t i = 0; i < KW_ARRAY_LEN(check_rows); i++) {
+		struct kw_err err = { "" };
+		size_t col = 99;
+		int rc = expr_template_check(check_rows[i].tpl, strlen(check_rows[i].tpl),
+			&col, &err);
+
+		CHECK_MSG(rc == (check_rows[i].col ? KW_EINVAL : KW_OK), "%s: rc %d (%s)",
+			check_rows[i].tpl, rc, err.msg);
+		if (rc != KW_OK)
+			CHECK_MSG(col == check_rows[i].col, "%s: column %zu (%s)",
+				check_rows[i].tpl, col, err.msg);
+	}
+}
 
 static void env_init(struct expr_env *env, struct expr_value *body,
 	struct expr_arena *a, struct header_lookup *h, struct header_lookup *q)
@@ -374,6 +409,7 @@ int main(void)
 	test_when();
 	test_compile_errors();
 	test_templates();
+	test_template_check();
 	test_json_messages();
 	test_marshal();
 	TEST_DONE("test_expr");
