@@ -62,11 +62,50 @@ static const char manifests[] =
 	"  {uses: git-wait-for-pr, as: c}, {uses: git-wait-for-pr, as: d}]}\n"
 	"status:\n"
 	"  phase: Running\n"
+	"  currentStep: 3\n"
 	"  state:\n"
 	"    a: {pr: {url: 'https://github.com/example/repo/pull/42'}}\n"
 	"    b: {pr: {url: 'https://gitlab.com/example/repo/-/merge_requests/1'}}\n"
 	"    c: {pr: {url: 'https://gitea.example.com/example/repo/pulls/3'}}\n"
-	"    d: {pr: {url: 'https://dev.azure.com/org/proj/_git/repo/pullrequest/7'}}\n";
+	"    d: {pr: {url: 'https://dev.azure.com/org/proj/_git/repo/pullrequest/7'}}\n"
+	/* Project q: Kargo's test tables, apart from p's counts. */
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: ProjectConfig\n"
+	"metadata: {name: q, namespace: q}\n"
+	"spec:\n"
+	"  webhookReceivers:\n"
+	"    - {name: gh-q, github: {secretRef: {name: s-gh}}}\n"
+	"    - {name: gl-q, gitlab: {secretRef: {name: s-gl}}}\n"
+	"    - {name: ge-q, gitea: {secretRef: {name: s-ge}}}\n"
+	"---\n"
+	"{apiVersion: v1, kind: Secret, metadata: {name: s-gh, namespace: q}, stringData: {secret: k}}\n"
+	"---\n"
+	"{apiVersion: v1, kind: Secret, metadata: {name: s-gl, namespace: q}, stringData: {secret-token: tok}}\n"
+	"---\n"
+	"{apiVersion: v1, kind: Secret, metadata: {name: s-ge, namespace: q}, stringData: {secret: k}}\n"
+	/* Kargo's RunningPromotionsByPullRequestURL (pkg/indexer/indexer.go):
+	 * a step without "as" is skipped, and so is every step after
+	 * status.currentStep (0 when absent). */
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Promotion\n"
+	"metadata: {name: no-alias, namespace: q}\n"
+	"spec: {steps: [{uses: git-wait-for-pr}]}\n"
+	"status: {phase: Running, state: {step-0: {pr: {url: 'https://github.com/q/repo/pull/1'}}}}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Promotion\n"
+	"metadata: {name: ahead, namespace: q}\n"
+	"spec: {steps: [{uses: git-clone}, {uses: git-wait-for-pr, as: w}]}\n"
+	"status: {phase: Running, state: {w: {pr: {url: 'https://github.com/q/repo/pull/2'}}}}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Promotion\n"
+	"metadata: {name: reached, namespace: q}\n"
+	"spec: {steps: [{uses: git-clone}, {uses: git-wait-for-pr, as: w}]}\n"
+	"status: {phase: Running, currentStep: 1,\n"
+	"  state: {w: {pr: {url: 'https://github.com/q/repo/pull/3'}}}}\n";
 
 static struct fake world = { .base = { &fake_ops } };
 
@@ -330,6 +369,26 @@ static void test_golden_signatures(void)
 	CHECK_INT(receiver_github.authenticate(&in), AUTH_REPEATED);
 }
 
+/* Which git-wait-for-pr steps a Promotion waits on (see project q). */
+static void test_promotion_steps(void)
+{
+	static const struct { const char *url; const char *want; } cases[] = {
+		{ "https://github.com/q/repo/pull/1", "0" }, /* no alias */
+		{ "https://github.com/q/repo/pull/2", "0" }, /* after currentStep */
+		{ "https://github.com/q/repo/pull/3", "1" },
+	};
+	char body[256], want[64];
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(cases); i++) {
+		snprintf(body, sizeof(body), "{\"action\":\"closed\",\"pull_request\":"
+			"{\"html_url\":\"%s\"}}", cases[i].url);
+		snprintf(want, sizeof(want), "{\"msg\":\"refreshed %s promotion(s)\"}\n",
+			cases[i].want);
+		CHECK_STR(signed_run("gh-q", "X-GitHub-Event", "pull_request",
+			"X-Hub-Signature-256", body).body, want);
+	}
+}
+
 int main(void)
 {
 	struct snapshot_options so = { "http://localhost:8080", "kargo-system-resources" };
@@ -345,7 +404,7 @@ int main(void)
 	if (world.snap == NULL)
 		TEST_DONE("test_kinds");
 	snapshot_receivers(world.snap, &n);
-	CHECK_INT(n, 4);
+	CHECK_INT(n, 7);
 	test_github();
 	test_paths();
 	test_gitlab();
@@ -353,6 +412,7 @@ int main(void)
 	test_azure();
 	test_delivery_ids();
 	test_golden_signatures();
+	test_promotion_steps();
 	snapshot_unref(world.snap);
 	TEST_DONE("test_kinds");
 }
