@@ -105,7 +105,26 @@ static const char manifests[] =
 	"metadata: {name: reached, namespace: q}\n"
 	"spec: {steps: [{uses: git-clone}, {uses: git-wait-for-pr, as: w}]}\n"
 	"status: {phase: Running, currentStep: 1,\n"
-	"  state: {w: {pr: {url: 'https://github.com/q/repo/pull/3'}}}}\n";
+	"  state: {w: {pr: {url: 'https://github.com/q/repo/pull/3'}}}}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Warehouse\n"
+	"metadata: {name: semver, namespace: q}\n"
+	"spec: {subscriptions: [{git: {repoURL: 'https://gitlab.com/q/semver',\n"
+	"  commitSelectionStrategy: SemVer, semverConstraint: ^2.0.0}}]}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Warehouse\n"
+	"metadata: {name: ssh, namespace: q}\n"
+	"spec: {subscriptions: [{git: {repoURL: 'git@gitlab.com:q/ssh',\n"
+	"  commitSelectionStrategy: SemVer}}]}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Warehouse\n"
+	"metadata: {name: paths, namespace: q}\n"
+	"spec: {subscriptions: [{git: {repoURL: 'https://gitlab.com/q/paths',\n"
+	"  includePaths: ['glob:apps/foo/**']}}, {git: {repoURL: 'https://gitea.q/q/paths',\n"
+	"  includePaths: ['glob:apps/foo/**']}}]}\n";
 
 static struct fake world = { .base = { &fake_ops } };
 
@@ -214,6 +233,10 @@ static void test_paths(void)
 		{ "\"apps/foo/README.md\"", "0" },
 		{ "\"apps/foo/README.md\",\"apps/foo/x.yaml\"", "1" },
 		{ "", "1" }, /* no changed files: no path filtering */
+		/* An empty name is a changed file to Kargo's collectPaths, and
+		 * one includePaths does not take. */
+		{ "\"\"", "0" },
+		{ "\"\",\"apps/foo/x.yaml\"", "1" },
 	};
 	char body[512], want[64];
 
@@ -389,6 +412,48 @@ static void test_promotion_steps(void)
 	}
 }
 
+/* Cases of Kargo's gitlab_test.go and gitea_test.go, on project q. */
+static void test_kargo_tables(void)
+{
+#define TAG "{\"ref\":\"refs/tags/v1.0.0\",\"repository\":" \
+		"{\"git_http_url\":\"https://gitlab.com/q/%s.git\"," \
+		"\"git_ssh_url\":\"git@gitlab.com:q/%s.git\"}}"
+#define GLPUSH "{\"ref\":\"refs/heads/main\",\"repository\":" \
+		"{\"git_http_url\":\"https://gitlab.com/q/paths.git\"},\"commits\":" \
+		"[{\"added\":[\"apps/bar/values.yaml\"],\"modified\":[],\"removed\":[]}]%s}"
+#define GEPUSH "{\"ref\":\"refs/heads/main\",\"repository\":" \
+		"{\"clone_url\":\"https://gitea.q/q/paths.git\"},\"commits\":" \
+		"[{\"added\":[\"apps/bar/values.yaml\"]}]%s}"
+	const char *kv[4] = { "X-Gitlab-Event", "Tag Push Hook", "X-Gitlab-Token", "tok" };
+	char body[512];
+
+	snprintf(body, sizeof(body), TAG, "semver", "semver");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+	snprintf(body, sizeof(body), TAG, "ssh", "ssh");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 1 warehouse(s)\"}");
+	kv[1] = "Push Hook";
+	snprintf(body, sizeof(body), GLPUSH, "");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+	snprintf(body, sizeof(body), GLPUSH, ",\"total_commits_count\":25");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 1 warehouse(s)\"}");
+	snprintf(body, sizeof(body), GEPUSH, "");
+	ANSWER(signed_run("ge-q", "X-Gitea-Event", "push", "X-Hub-Signature-256", body),
+		200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+	snprintf(body, sizeof(body), GEPUSH, ",\"total_commits\":25");
+	ANSWER(signed_run("ge-q", "X-Gitea-Event", "push", "X-Hub-Signature-256", body),
+		200, "{\"msg\":\"refreshed 1 warehouse(s)\"}");
+	/* GitHub's form encoding: Kargo hands the raw body to json.Unmarshal. */
+	ANSWER(signed_run("gh-q", "X-GitHub-Event", "push", "X-Hub-Signature-256",
+		"payload=%7B%22ref%22%3A%22refs%2Fheads%2Fmain%22%7D"), 400,
+		"{\"error\":\"invalid request body\"}");
+	/* No repository: no URL, nothing refreshed. */
+	ANSWER(signed_run("gh-q", "X-GitHub-Event", "push", "X-Hub-Signature-256",
+		"{\"ref\":\"refs/heads/main\"}"), 200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+#undef TAG
+#undef GLPUSH
+#undef GEPUSH
+}
+
 int main(void)
 {
 	struct snapshot_options so = { "http://localhost:8080", "kargo-system-resources" };
@@ -413,6 +478,7 @@ int main(void)
 	test_delivery_ids();
 	test_golden_signatures();
 	test_promotion_steps();
+	test_kargo_tables();
 	snapshot_unref(world.snap);
 	TEST_DONE("test_kinds");
 }
