@@ -390,6 +390,11 @@ static void test_golden_signatures(void)
 	in.body_len++;
 	in.headers = &h2;
 	CHECK_INT(receiver_github.authenticate(&in), AUTH_REPEATED);
+	/* [beyond] The right HMAC-SHA1, which go-github would take. */
+	kv[1] = "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59";
+	in.headers = &h;
+	CHECK_INT(receiver_github.authenticate(&in), AUTH_WRONG);
+	CHECK_INT(receiver_gitea.authenticate(&in), AUTH_WRONG);
 }
 
 /* Which git-wait-for-pr steps a Promotion waits on (see project q). */
