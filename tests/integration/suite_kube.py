@@ -50,7 +50,7 @@ def objects():
         {"apiVersion": API, "kind": "Promotion", "metadata": {"name": "promo-1", "namespace": "kargo-demo"},
          "spec": {"stage": "prod", "freight": "abc",
                   "steps": [{"uses": "git-open-pr", "as": "open"}, {"uses": "git-wait-for-pr", "as": "wait"}]},
-         "status": {"phase": "Running", "state": {
+         "status": {"phase": "Running", "currentStep": 1, "state": {
              "open": {"pr": {"url": "https://bitbucket.org/acme/app/pull-requests/7"}},
              "wait": {"pr": {"url": "https://bitbucket.org/acme/app/pull-requests/7"}}}}},
         {"apiVersion": API, "kind": "Promotion", "metadata": {"name": "promo-done", "namespace": "kargo-demo"},
