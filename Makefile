@@ -113,6 +113,13 @@ fuzz: $(addprefix build/fuzz/bin/,$(FUZZ_NAMES))
 bench: kargo-webhooks
 	@sh bench/run.sh
 
+# make check-image: the Dockerfile's runtime stage checked without a
+# container engine (tests/image/run.sh: debootstrap + chroot; root and
+# Debian's mirror needed, so not part of make check).
+.PHONY: check-image
+check-image: kargo-webhooks
+	@sh tests/image/run.sh
+
 # make bench-kinds: each receiver kind's parse cost (bench/kinds_parse.c).
 bench-kinds: build/release/libkw.a
 	@mkdir -p build/bench
