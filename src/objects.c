@@ -180,8 +180,6 @@ struct obj_shared *objects_share(struct obj_set *set)
 	}
 	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
 	sh->set = set;
-	sh->warehouse = NULL;
-	sh->packed = false;
 	return sh;
 }
 
@@ -195,8 +193,7 @@ void objects_shared_unref(struct obj_shared *sh)
 {
 	if (sh == NULL || __atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	if (!sh->packed)
-		objects_free_set(sh->set);
+	objects_free_set(sh->set); /* NULL when packed: one block */
 	free(sh);
 }
 
@@ -218,7 +215,7 @@ const struct obj_set *objects_shared_set(const struct obj_shared *sh)
 static size_t warehouses_of(const struct obj_shared *sh,
 	const struct obj_warehouse **out)
 {
-	*out = sh->set != NULL ? sh->set->warehouses : sh->warehouse;
+	*out = sh->set != NULL ? sh->set->warehouses : objects_shared_warehouse(sh);
 	return sh->set != NULL ? sh->set->n_warehouses : 1;
 }
 

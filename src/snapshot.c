@@ -409,6 +409,16 @@ static int add_warehouses(struct snapshot *s, struct sel_table *t,
 	return KW_OK;
 }
 
+/* sels was sized for one selection per subscription; there is one per
+ * distinct selection, a few for 100,000 subscriptions. */
+static void shrink_sels(struct snapshot *s)
+{
+	struct selector **v = realloc(s->sels, (s->n_sels + 1) * sizeof(*v));
+
+	if (v != NULL)
+		s->sels = v;
+}
+
 static int build_urls(struct snapshot *s, struct diag_list *dl)
 {
 	struct sel_table t = { 0 };
@@ -433,6 +443,7 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 		return rc;
 	qsort(s->urls, s->n_urls, sizeof(*s->urls), cmp_url);
 	share_urls(s);
+	shrink_sels(s);
 	return KW_OK;
 }
 

@@ -91,9 +91,14 @@ static void test_packed_reads_the_same(void)
 		objects_free_set(ref);
 		return;
 	}
-	CHECK(sh->packed);
 	CHECK(sh->set == NULL);
-	b = sh->warehouse;
+	b = objects_shared_warehouse(sh);
+	CHECK(b != NULL && b->name != NULL);
+	if (b == NULL || b->name == NULL) {
+		objects_free_set(ref);
+		objects_shared_unref(sh);
+		return;
+	}
 	CHECK_STR(b->namespace, a->namespace);
 	CHECK_STR(b->name, a->name);
 	CHECK_INT(b->n_subs, a->n_subs);
@@ -116,7 +121,8 @@ static void test_not_packed(void)
 
 	CHECK(objects_pack_warehouse(with_json) == NULL);
 	sh = objects_share(with_json); /* wrapped, not packed */
-	CHECK(sh != NULL && !sh->packed);
+	CHECK(sh != NULL && sh->set == with_json);
+	CHECK(sh == NULL || objects_shared_warehouse(sh) == NULL);
 	objects_shared_unref(sh);
 }
 
@@ -139,7 +145,7 @@ static void test_set_points_at_shared(void)
 	v[0] = objects_share(parse(wh_json, false)); /* packed */
 	v[1] = objects_share(parse(other, true));    /* a set, with its JSON */
 	v[2] = objects_share(parse(other, false));
-	CHECK(v[0] != NULL && v[0]->packed && v[1] != NULL && !v[1]->packed && v[2] != NULL);
+	CHECK(v[0] != NULL && v[0]->set == NULL && v[1] != NULL && v[1]->set != NULL && v[2] != NULL);
 	if (v[0] == NULL || v[1] == NULL || v[2] == NULL) {
 		objects_shared_unref_all(v, 3);
 		return;
@@ -150,7 +156,7 @@ static void test_set_points_at_shared(void)
 	if (set != NULL) {
 		CHECK_INT(set->n_warehouses, 3);
 		CHECK(set->warehouses == NULL);
-		CHECK(objects_warehouse(set, 0) == packed->warehouse);
+		CHECK(objects_warehouse(set, 0) == objects_shared_warehouse(packed));
 		CHECK(objects_warehouse(set, 1) == &wrapped->set->warehouses[0]);
 		CHECK_STR(objects_warehouse(set, 2)->name, "wh2");
 		CHECK_INT(objects_warehouse(set, 0)->n_subs, 5);
