@@ -90,7 +90,10 @@ build/fuzz/bin/%: fuzz/fuzz_%.c build/fuzz/libkw.a
 	$(CLANG) $(WARN) -Wno-missing-prototypes $(DEFS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		$(PKG_CFLAGS) -Isrc -o $@ $< build/fuzz/libkw.a $(PKG_LIBS)
 
-CHECK_BINS := build/asan/kargo-webhooks $(addprefix build/asan/tests/,$(UNIT_NAMES)) \
+# The release binary too: the install tests run `make install`, and two of
+# them building it at once (the integration tests run in parallel) would
+# race on its temporary file.
+CHECK_BINS := kargo-webhooks build/asan/kargo-webhooks $(addprefix build/asan/tests/,$(UNIT_NAMES)) \
 	$(addprefix build/asan/replay/,$(FUZZ_NAMES))
 
 check: $(CHECK_BINS)
@@ -109,6 +112,13 @@ fuzz: $(addprefix build/fuzz/bin/,$(FUZZ_NAMES))
 
 bench: kargo-webhooks
 	@sh bench/run.sh
+
+# make check-image: the Dockerfile's runtime stage checked without a
+# container engine (tests/image/run.sh: debootstrap + chroot; root and
+# Debian's mirror needed, so not part of make check).
+.PHONY: check-image
+check-image: kargo-webhooks
+	@sh tests/image/run.sh
 
 # make bench-kinds: each receiver kind's parse cost (bench/kinds_parse.c).
 bench-kinds: build/release/libkw.a
@@ -181,6 +191,6 @@ check-valgrind: build/debug/kargo-webhooks
 # report fails the target (the integration tests fail on a report in a
 # server's log, tests/run.sh on a unit test's non-zero exit).
 .PHONY: check-tsan
-check-tsan: build/tsan/kargo-webhooks $(addprefix build/tsan/tests/,$(UNIT_NAMES))
+check-tsan: kargo-webhooks build/tsan/kargo-webhooks $(addprefix build/tsan/tests/,$(UNIT_NAMES))
 	@TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 		KW_FLAVOUR=tsan KW_SLOW=4 sh tests/run.sh

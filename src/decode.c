@@ -821,15 +821,25 @@ static void add_pr_url(struct ydoc *d, struct obj_promotion *p, const char *url)
 	p->pr_urls = v;
 }
 
+/* status.currentStep, as Kargo's int64 holds it: 0 when absent or not a
+ * number (the API server allows only an integer there). */
+static double current_step(const cJSON *json)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(json, "status"), "currentStep");
+
+	return cJSON_IsNumber(j) ? j->valuedouble : 0;
+}
+
 /*
  * The pull requests a Promotion waits on. Kargo v1.11 indexes Running
  * Promotions by the pr.url that a git-wait-for-pr step records in
- * status.state under the step's alias (its "as", else "step-<index>"), and
- * a pull-request event refreshes the Promotions indexed under the event's
- * URL (pkg/webhook/external tests: a Running Promotion with step
- * {uses: git-wait-for-pr, as: wait-pr} and state
- * {"wait-pr": {"pr": {"url": ...}}}). Every such step counts here; the
- * phase is kept so that the caller can require Running.
+ * status.state under the step's alias (pkg/indexer/indexer.go,
+ * RunningPromotionsByPullRequestURL), and a pull-request event refreshes
+ * the Promotions indexed under the event's URL. As there, a step without
+ * "as" is skipped (its state key, "step-<index>", is not looked at), and
+ * so is every step after status.currentStep: a step not reached yet waits
+ * on nothing. The phase is kept so that the caller can require Running.
  */
 static void decode_steps(struct ydoc *d, const yaml_node_t *root,
 	const cJSON *json, struct obj_promotion *p)
@@ -842,22 +852,22 @@ static void decode_steps(struct ydoc *d, const yaml_node_t *root,
 	old = keypath_str(&d->kp, "spec");
 	if (yread_node(d, spec, "steps", YAML_SEQUENCE_NODE, 0, &steps) && steps != NULL) {
 		size_t o = keypath_str(&d->kp, "steps");
+		double last = current_step(json);
 
 		for (size_t i = 0; i < ydoc_list_len(steps) && !d->oom; i++) {
 			const yaml_node_t *step = ydoc_node(d, steps->data.sequence.items.start[i]);
 			size_t oi = keypath_index(&d->kp, i);
-			char *uses = NULL, *as = NULL, alias[32];
+			char *uses = NULL, *as = NULL;
 			const char *url;
 
 			if (yread_expect_mapping(d, step) &&
 				yread_string(d, step, "uses", 0, &uses, NULL) &&
 				yread_string(d, step, "as", 0, &as, NULL) &&
-				uses != NULL && strcmp(uses, "git-wait-for-pr") == 0) {
-				snprintf(alias, sizeof(alias), "step-%zu", i);
-				url = state_pr_url(json, as != NULL && *as != '\0' ? as : alias);
-				if (url != NULL)
-					add_pr_url(d, p, url);
-			}
+				(double)i <= last && uses != NULL &&
+				strcmp(uses, "git-wait-for-pr") == 0 &&
+				as != NULL && *as != '\0' &&
+				(url = state_pr_url(json, as)) != NULL && *url != '\0')
+				add_pr_url(d, p, url);
 			free(uses);
 			free(as);
 			keypath_pop(&d->kp, oi);

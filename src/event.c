@@ -33,15 +33,19 @@ void event_builder_free(struct event_builder *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Takes s (malloc'd) into the list, or frees it. */
+/* Takes s (malloc'd) into the list, or frees it. An empty URL or ref is
+ * dropped, as refreshWarehouses drops them; an empty path is kept, as
+ * collectPaths keeps it: it is a changed file that includePaths refuse. */
 static int take(struct event_builder *b, enum event_list list, char *s)
 {
 	struct event_strings *l = &b->lists[list];
+	bool empty;
 
 	if (s == NULL)
 		return KW_ENOMEM;
-	if (s[0] == '\0' || l->n == limits[list]) {
-		l->overflow = l->overflow || s[0] != '\0';
+	empty = s[0] == '\0' && list != EVENT_PATHS;
+	if (empty || l->n == limits[list]) {
+		l->overflow = l->overflow || !empty;
 		free(s);
 		return KW_OK;
 	}

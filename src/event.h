@@ -2,7 +2,7 @@
  * event.h: builds a neutral event (receiver.h) from the strings a kind's
  * parser finds: repository URLs, refs, changed paths. As Kargo's
  * refreshWarehouses and collectPaths do, each list is sorted, empty
- * strings are dropped and duplicates removed. The event comes out as one
+ * URLs and refs are dropped (not empty paths) and duplicates removed. The event comes out as one
  * allocation. Bounds: past EVENT_MAX_URLS URLs the rest are dropped; past
  * EVENT_MAX_REFS refs, or EVENT_MAX_PATHS paths, the list is emptied,
  * which makes the receiver refresh every subscriber of the repository

@@ -91,6 +91,7 @@ static void hand_over(struct gate *g, struct pending *p)
 static const char *reason(int status)
 {
 	switch (status) {
+	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
 	case 505: return "HTTP Version Not Supported";
@@ -102,13 +103,14 @@ static void log_refusal(const struct pending *p, const struct reqhead_answer *a)
 {
 	char st[16], ms[32];
 	double dt = kw_monotonic() - p->since;
+	enum outcome o = a->status == 413 ? OUTCOME_TOO_LARGE : OUTCOME_BAD_REQUEST;
 
 	snprintf(st, sizeof(st), "%d", a->status);
 	snprintf(ms, sizeof(ms), "%.3f", dt * 1000.0);
 	log_kv(LOG_INFO, "request", "client", p->ip, "#status", st, "outcome",
-		outcome_name(OUTCOME_BAD_REQUEST), "#duration_ms", ms,
+		outcome_name(o), "#duration_ms", ms,
 		"answer", "malformed request head, refused before the HTTP library", NULL);
-	metrics_request(NULL, NULL, OUTCOME_BAD_REQUEST, dt);
+	metrics_request(NULL, NULL, o, dt);
 }
 
 /* Answers, reads and drops what the client sent (closing a socket with

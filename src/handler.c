@@ -224,8 +224,7 @@ bool handler_reject_headers(const struct handler_headers *h,
 void handler_too_large(struct handler_ctx *ctx, struct handler_response *resp)
 {
 	(void)ctx;
-	answer(resp, 413, OUTCOME_TOO_LARGE,
-		"{\"error\":\"content exceeds limit of 2097152 bytes\"}");
+	answer(resp, 413, OUTCOME_TOO_LARGE, HANDLER_TOO_LARGE_JSON);
 }
 
 /* Fills the delivery record from the request and the answer. */

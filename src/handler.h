@@ -17,6 +17,8 @@
 #include "world.h"
 
 #define HANDLER_BODY_LIMIT 2097152u
+/* The 413 answer's body (also the gate's, for a length past 64 bits). */
+#define HANDLER_TOO_LARGE_JSON "{\"error\":\"content exceeds limit of 2097152 bytes\"}"
 #define HANDLER_ANSWER_MAX 512
 /* Longest event key kept for the delivery log, and longest request id
  * used to recognize a retried delivery. */

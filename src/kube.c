@@ -45,6 +45,9 @@ struct kube_client {
 	char *token;          /* the bearer token in use, or NULL */
 	struct stat token_st; /* the token file when it was read */
 	double bucket, qps, burst, refilled;
+	/* the background calls' own bucket, at half the rate and burst:
+	 * whatever they do, the other half stays for refreshes */
+	double bg_bucket, bg_qps, bg_burst;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -140,18 +143,24 @@ static struct curl_slist *auth_header(struct kube_client *c, struct curl_slist *
  * The wait counts in the call's timeout: when it would take all of it,
  * nothing is reserved and -1 is returned (the call fails as transient: a
  * refresh answers 503 at once rather than after the sender gave up);
- * else the seconds waited. */
-static double rate_wait(struct kube_client *c, double timeout)
+ * else the seconds waited. A background call also takes a token of the
+ * background bucket (kube_get_background). */
+static double rate_wait(struct kube_client *c, double timeout, bool background)
 {
 	double now = kw_monotonic(), wait;
 	struct timespec ts;
 
 	pthread_mutex_lock(&c->lock);
 	c->bucket = fmin(c->burst, c->bucket + (now - c->refilled) * c->qps);
+	c->bg_bucket = fmin(c->bg_burst, c->bg_bucket + (now - c->refilled) * c->bg_qps);
 	c->refilled = now;
 	wait = c->bucket < 1 ? (1 - c->bucket) / c->qps : 0;
-	if (wait < timeout)
+	if (background && c->bg_bucket < 1)
+		wait = fmax(wait, (1 - c->bg_bucket) / c->bg_qps);
+	if (wait < timeout) {
 		c->bucket -= 1;
+		c->bg_bucket -= background;
+	}
 	pthread_mutex_unlock(&c->lock);
 	if (wait >= timeout)
 		return -1;
@@ -246,6 +255,7 @@ struct xfer {
 	size_t (*sink)(struct xfer *x, const char *data, size_t len);
 	void *sink_arg;
 	struct kube_stop *stop;
+	bool background; /* paces itself by the background bucket too */
 	CURL *h;
 	long status; /* known once the body starts */
 };
@@ -506,7 +516,7 @@ static int call(struct kube_client *c, struct xfer *x, const char *method,
 		double waited;
 
 		token_reload(c, attempt > 0);
-		if ((waited = rate_wait(c, timeout)) < 0) {
+		if ((waited = rate_wait(c, timeout, x->background)) < 0) {
 			kube_response_clear(x->resp);
 			snprintf(x->resp->message, sizeof(x->resp->message),
 				"%s %s: the client-side rate limit (%g/s) would delay it past "
@@ -532,6 +542,18 @@ int kube_request(struct kube_client *c, const char *method, const char *path,
 
 	strbuf_init(&x.body, BODY_MAX);
 	rc = call(c, &x, method, path, content_type, body, body_len, c->timeout);
+	strbuf_free(&x.body);
+	return rc;
+}
+
+int kube_get_background(struct kube_client *c, const char *path,
+	struct kube_response *resp)
+{
+	struct xfer x = {.resp = resp, .background = true};
+	int rc;
+
+	strbuf_init(&x.body, BODY_MAX);
+	rc = call(c, &x, "GET", path, NULL, NULL, 0, c->timeout);
 	strbuf_free(&x.body);
 	return rc;
 }
@@ -628,6 +650,9 @@ int kube_client_new(struct kube_client **out, const struct kube_config *cfg,
 	c->burst = opts && opts->burst > 0 ? opts->burst : 300;
 	c->timeout = opts && opts->timeout > 0 ? opts->timeout : 30;
 	c->bucket = c->burst;
+	c->bg_qps = c->qps / 2;
+	c->bg_burst = fmax(1, floor(c->burst / 2));
+	c->bg_bucket = c->bg_burst;
 	c->refilled = kw_monotonic();
 	token_reload(c, true);
 	*out = c;

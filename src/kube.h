@@ -115,6 +115,15 @@ int kube_request(struct kube_client *c, const char *method, const char *path,
 	struct kube_response *resp);
 
 /*
+ * A GET that paces itself to half the client's rate and burst (its own
+ * bucket, on top of the shared one): reads that repeat for ever (a
+ * Secret polled where listing is forbidden) leave the other half to
+ * refreshes however many there are. Otherwise as kube_request.
+ */
+int kube_get_background(struct kube_client *c, const char *path,
+	struct kube_response *resp);
+
+/*
  * Items a list page asks for. client-go's reflector asks for 500; the API
  * server takes any limit. The caches keep every item anyway, so a bigger
  * page only costs its transient memory (the text and its cJSON tree,

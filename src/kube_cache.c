@@ -548,7 +548,7 @@ static bool get_one(struct kube_cache *c, struct map *fresh, const char *name)
 		old_rv = entry_rv(e) ? strdup(entry_rv(e)) : NULL;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (kube_request(c->client, "GET", path, NULL, NULL, 0, &resp) != KW_OK ||
+	if (kube_get_background(c->client, path, &resp) != KW_OK ||
 	    (resp.status != 200 && resp.status != 404)) {
 		if (old != NULL) /* unknown: keep what we had */
 			map_put(fresh, key, objects_shared_ref(old), old_fp,

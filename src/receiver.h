@@ -37,8 +37,8 @@ enum event_refusal {
 
 /*
  * A parsed delivery. The strings live in block, which parse allocated
- * and event_clear() releases. Lists hold no empty strings and no
- * duplicates.
+ * and event_clear() releases. Lists hold no duplicates, and no empty
+ * strings but in paths (Kargo keeps an empty file name too).
  */
 struct event {
 	enum event_kind kind;

@@ -8,9 +8,22 @@
  */
 #include "reqhead.h"
 
+#include "handler.h"
+
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #define BAD_REQUEST "{\"error\":\"malformed request\"}\n"
+
+/* What the head's fields say that the library checks before any handler
+ * runs (0.9.75's parse_connection_headers): Host on HTTP/1.1, and the
+ * first Content-Length unless a Transfer-Encoding overrides it. */
+struct fields {
+	bool host, transfer_encoding;
+	const char *length; /* the first Content-Length's value, or NULL */
+	size_t length_len;
+};
 
 /* RFC 9110 section 5.6.2 tchar. */
 static bool tchar(unsigned char c)
@@ -73,14 +86,64 @@ static int request_line(const char *p, size_t n)
 	return p[5] == '1' ? 0 : 505;
 }
 
-/* "name: value", the name a token right before the colon. */
-static bool field_line(const char *p, size_t n)
+static bool named(const char *p, size_t n, const char *name)
 {
-	size_t i = 0;
+	return n == strlen(name) && strncasecmp(p, name, n) == 0;
+}
+
+/* "name: value", the name a token right before the colon; notes in f
+ * the fields the library judges itself. */
+static bool field_line(const char *p, size_t n, struct fields *f)
+{
+	size_t i = 0, v;
 
 	while (i < n && tchar((unsigned char)p[i]))
 		i++;
-	return i > 0 && i < n && p[i] == ':';
+	if (i == 0 || i == n || p[i] != ':')
+		return false;
+	for (v = i + 1; v < n && (p[v] == ' ' || p[v] == '\t'); v++)
+		; /* the library skips leading blanks only */
+	if (named(p, i, "host"))
+		f->host = true;
+	else if (named(p, i, "transfer-encoding"))
+		f->transfer_encoding = true;
+	else if (named(p, i, "content-length") && f->length == NULL) {
+		f->length = p + v;
+		f->length_len = n - v;
+	}
+	return true;
+}
+
+/* The library's verdict on a finished head's fields, in JSON: 0 when it
+ * lets the request through. A Content-Length must be all digits; a
+ * number past 64 bits is 413 (the handler answers any other length over
+ * the limit with the same body), anything else 400. */
+static int head_fields(const struct fields *f, bool http11, struct reqhead_answer *out)
+{
+	uint64_t v = 0;
+
+	if (http11 && !f->host) {
+		out->body = "{\"error\":\"missing Host header\"}\n";
+		return out->status = 400;
+	}
+	if (f->length == NULL || f->transfer_encoding)
+		return 0;
+	out->status = 400;
+	out->body = "{\"error\":\"malformed Content-Length header\"}\n";
+	if (f->length_len == 0)
+		return 400;
+	for (size_t i = 0; i < f->length_len; i++) {
+		unsigned d = (unsigned char)f->length[i] - '0';
+
+		if (d > 9)
+			return 400;
+		if (v > (UINT64_MAX - d) / 10) { /* past 64 bits before any other byte */
+			out->body = HANDLER_TOO_LARGE_JSON "\n";
+			return out->status = 413;
+		}
+		v = v * 10 + d;
+	}
+	return 0;
 }
 
 /* What a head that has not ended yet is: too long, malformed at its end
@@ -99,7 +162,8 @@ static enum reqhead_verdict unfinished(const char *rest, size_t n, bool eof,
 enum reqhead_verdict reqhead_check(const char *buf, size_t len, bool eof,
 	size_t limit, struct reqhead_answer *out)
 {
-	size_t start = 0, n, next, at;
+	struct fields f = { 0 };
+	size_t start = 0, n, next, at, n_line;
 	int st;
 
 	while (start < len && (buf[start] == '\r' || buf[start] == '\n'))
@@ -113,6 +177,7 @@ enum reqhead_verdict reqhead_check(const char *buf, size_t len, bool eof,
 	if (n > limit)
 		return refuse(out, 414, "{\"error\":\"request line too long\"}\n");
 	st = request_line(buf + start, n);
+	n_line = n;
 	if (st == 505)
 		return refuse(out, 505, "{\"error\":\"HTTP version not supported\"}\n");
 	if (st != 0)
@@ -123,8 +188,10 @@ enum reqhead_verdict reqhead_check(const char *buf, size_t len, bool eof,
 		if (at + next - start > limit)
 			return refuse(out, 431, "{\"error\":\"request header fields too large\"}\n");
 		if (n == 0)
-			return REQHEAD_PASS;
-		if (!field_line(buf + at, n))
+			/* HTTP/1.1 to 1.9 need a Host, as the library says */
+			return head_fields(&f, buf[start + n_line - 1] >= '1', out) ?
+				REQHEAD_REFUSE : REQHEAD_PASS;
+		if (!field_line(buf + at, n, &f))
 			return refuse(out, 400, BAD_REQUEST);
 	}
 	return unfinished(buf + at, len - at, eof, len - start, limit, false, out);

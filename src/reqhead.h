@@ -21,7 +21,7 @@ enum reqhead_verdict {
 };
 
 struct reqhead_answer {
-	int status;       /* 400, 414, 431 or 505 */
+	int status;       /* 400, 413, 414, 431 or 505 */
 	const char *body; /* JSON with a final newline (static) */
 };
 
@@ -31,8 +31,11 @@ struct reqhead_answer {
  * 431. A NUL or other control byte in the head, a request line that is not
  * "METHOD SP TARGET SP HTTP/d.d", a header line without a name and colon is
  * 400; an HTTP version other than 1.x is 505. Empty lines before the
- * request line are skipped, as RFC 9112 allows. Only the head is read; a
- * head that ends is REQHEAD_PASS whatever follows it.
+ * request line are skipped, as RFC 9112 allows. Of a finished head, the
+ * fields the library itself refuses: no Host on HTTP/1.1 (400), a first
+ * Content-Length (without Transfer-Encoding) that is not all digits (400)
+ * or does not fit in 64 bits (413, the handler's body-limit answer). Only
+ * the head is read; a head that passes is REQHEAD_PASS whatever follows.
  */
 enum reqhead_verdict reqhead_check(const char *buf, size_t len, bool eof,
 	size_t limit, struct reqhead_answer *out);

@@ -17,7 +17,8 @@
  * sends beside them, so a body Kargo refuses (400 "invalid request body")
  * is refused here. Fields neither read nor typed here (timestamps, nested
  * users) are skipped, where go-github would check them.
- * [beyond] The signature is checked before the event type, and
+ * [beyond] The signature is checked before the event type, only as
+ * "sha256=" (go-github also takes "sha1=" and "sha512=" there), and
  * X-GitHub-Delivery recognizes a redelivery.
  */
 #include "receiver.h"

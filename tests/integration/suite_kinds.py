@@ -102,6 +102,7 @@ spec: {steps: [{uses: git-wait-for-pr, as: gh}, {uses: git-wait-for-pr, as: gl},
                {uses: git-wait-for-pr, as: ge}]}
 status:
   phase: Running
+  currentStep: 2
   state:
     gh: {pr: {url: 'https://github.com/baxterthehacker/public-repo/pull/1'}}
     gl: {pr: {url: 'http://example.com/diaspora/merge_requests/1'}}

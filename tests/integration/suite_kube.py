@@ -50,7 +50,7 @@ def objects():
         {"apiVersion": API, "kind": "Promotion", "metadata": {"name": "promo-1", "namespace": "kargo-demo"},
          "spec": {"stage": "prod", "freight": "abc",
                   "steps": [{"uses": "git-open-pr", "as": "open"}, {"uses": "git-wait-for-pr", "as": "wait"}]},
-         "status": {"phase": "Running", "state": {
+         "status": {"phase": "Running", "currentStep": 1, "state": {
              "open": {"pr": {"url": "https://bitbucket.org/acme/app/pull-requests/7"}},
              "wait": {"pr": {"url": "https://bitbucket.org/acme/app/pull-requests/7"}}}}},
         {"apiVersion": API, "kind": "Promotion", "metadata": {"name": "promo-done", "namespace": "kargo-demo"},
@@ -229,9 +229,11 @@ def test_kube_patch_failures(k):
            "answer %r" % data)
     k.fk.clear_faults()
     # A failed delivery is logged without waiting for the disk: poll.
+    # (until it is written the list may be empty: the call must not fail then)
     poll(lambda: json.loads(kw.run_cli("deliveries", "--state", k.srv.state, "-o",
-                                       "json").stdout)[0],
-         lambda r: r["status"] == 500 and "wh-main" in r["refreshed"] and "403" in r["refreshed"],
+                                       "json").stdout)[:1],
+         lambda r: r and r[0]["status"] == 500 and "wh-main" in r[0]["refreshed"]
+         and "403" in r[0]["refreshed"],
          what="the delivery naming the refused object")
     expect("wh-main" in k.srv.log(), "log names the object")
     # Mixed (review-kube.md #10b): one refused, one transient -> 503 (a

@@ -72,7 +72,7 @@ def objects(extra=True):
         {"apiVersion": API, "kind": "Promotion", "metadata": {"name": "waiting", "namespace": NS},
          "spec": {"steps": [{"uses": "git-wait-for-pr", "as": "gh"},
                             {"uses": "git-wait-for-pr", "as": "gl"}]},
-         "status": {"phase": "Running", "state": {
+         "status": {"phase": "Running", "currentStep": 1, "state": {
              "gh": {"pr": {"url": "https://github.com/baxterthehacker/public-repo/pull/1"}},
              "gl": {"pr": {"url": "http://example.com/diaspora/merge_requests/1"}}}}},
     ]

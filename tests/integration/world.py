@@ -106,6 +106,7 @@ spec:
       as: wait
 status:
   phase: Running
+  currentStep: 1
   state:
     open:
       pr:

@@ -62,11 +62,69 @@ static const char manifests[] =
 	"  {uses: git-wait-for-pr, as: c}, {uses: git-wait-for-pr, as: d}]}\n"
 	"status:\n"
 	"  phase: Running\n"
+	"  currentStep: 3\n"
 	"  state:\n"
 	"    a: {pr: {url: 'https://github.com/example/repo/pull/42'}}\n"
 	"    b: {pr: {url: 'https://gitlab.com/example/repo/-/merge_requests/1'}}\n"
 	"    c: {pr: {url: 'https://gitea.example.com/example/repo/pulls/3'}}\n"
-	"    d: {pr: {url: 'https://dev.azure.com/org/proj/_git/repo/pullrequest/7'}}\n";
+	"    d: {pr: {url: 'https://dev.azure.com/org/proj/_git/repo/pullrequest/7'}}\n"
+	/* Project q: Kargo's test tables, apart from p's counts. */
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: ProjectConfig\n"
+	"metadata: {name: q, namespace: q}\n"
+	"spec:\n"
+	"  webhookReceivers:\n"
+	"    - {name: gh-q, github: {secretRef: {name: s-gh}}}\n"
+	"    - {name: gl-q, gitlab: {secretRef: {name: s-gl}}}\n"
+	"    - {name: ge-q, gitea: {secretRef: {name: s-ge}}}\n"
+	"---\n"
+	"{apiVersion: v1, kind: Secret, metadata: {name: s-gh, namespace: q}, stringData: {secret: k}}\n"
+	"---\n"
+	"{apiVersion: v1, kind: Secret, metadata: {name: s-gl, namespace: q}, stringData: {secret-token: tok}}\n"
+	"---\n"
+	"{apiVersion: v1, kind: Secret, metadata: {name: s-ge, namespace: q}, stringData: {secret: k}}\n"
+	/* Kargo's RunningPromotionsByPullRequestURL (pkg/indexer/indexer.go):
+	 * a step without "as" is skipped, and so is every step after
+	 * status.currentStep (0 when absent). */
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Promotion\n"
+	"metadata: {name: no-alias, namespace: q}\n"
+	"spec: {steps: [{uses: git-wait-for-pr}]}\n"
+	"status: {phase: Running, state: {step-0: {pr: {url: 'https://github.com/q/repo/pull/1'}}}}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Promotion\n"
+	"metadata: {name: ahead, namespace: q}\n"
+	"spec: {steps: [{uses: git-clone}, {uses: git-wait-for-pr, as: w}]}\n"
+	"status: {phase: Running, state: {w: {pr: {url: 'https://github.com/q/repo/pull/2'}}}}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Promotion\n"
+	"metadata: {name: reached, namespace: q}\n"
+	"spec: {steps: [{uses: git-clone}, {uses: git-wait-for-pr, as: w}]}\n"
+	"status: {phase: Running, currentStep: 1,\n"
+	"  state: {w: {pr: {url: 'https://github.com/q/repo/pull/3'}}}}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Warehouse\n"
+	"metadata: {name: semver, namespace: q}\n"
+	"spec: {subscriptions: [{git: {repoURL: 'https://gitlab.com/q/semver',\n"
+	"  commitSelectionStrategy: SemVer, semverConstraint: ^2.0.0}}]}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Warehouse\n"
+	"metadata: {name: ssh, namespace: q}\n"
+	"spec: {subscriptions: [{git: {repoURL: 'git@gitlab.com:q/ssh',\n"
+	"  commitSelectionStrategy: SemVer}}]}\n"
+	"---\n"
+	"apiVersion: kargo.akuity.io/v1alpha1\n"
+	"kind: Warehouse\n"
+	"metadata: {name: paths, namespace: q}\n"
+	"spec: {subscriptions: [{git: {repoURL: 'https://gitlab.com/q/paths',\n"
+	"  includePaths: ['glob:apps/foo/**']}}, {git: {repoURL: 'https://gitea.q/q/paths',\n"
+	"  includePaths: ['glob:apps/foo/**']}}]}\n";
 
 static struct fake world = { .base = { &fake_ops } };
 
@@ -175,6 +233,10 @@ static void test_paths(void)
 		{ "\"apps/foo/README.md\"", "0" },
 		{ "\"apps/foo/README.md\",\"apps/foo/x.yaml\"", "1" },
 		{ "", "1" }, /* no changed files: no path filtering */
+		/* An empty name is a changed file to Kargo's collectPaths, and
+		 * one includePaths does not take. */
+		{ "\"\"", "0" },
+		{ "\"\",\"apps/foo/x.yaml\"", "1" },
 	};
 	char body[512], want[64];
 
@@ -328,6 +390,73 @@ static void test_golden_signatures(void)
 	in.body_len++;
 	in.headers = &h2;
 	CHECK_INT(receiver_github.authenticate(&in), AUTH_REPEATED);
+	/* [beyond] The right HMAC-SHA1, which go-github would take. */
+	kv[1] = "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59";
+	in.headers = &h;
+	CHECK_INT(receiver_github.authenticate(&in), AUTH_WRONG);
+	CHECK_INT(receiver_gitea.authenticate(&in), AUTH_WRONG);
+}
+
+/* Which git-wait-for-pr steps a Promotion waits on (see project q). */
+static void test_promotion_steps(void)
+{
+	static const struct { const char *url; const char *want; } cases[] = {
+		{ "https://github.com/q/repo/pull/1", "0" }, /* no alias */
+		{ "https://github.com/q/repo/pull/2", "0" }, /* after currentStep */
+		{ "https://github.com/q/repo/pull/3", "1" },
+	};
+	char body[256], want[64];
+
+	for (size_t i = 0; i < KW_ARRAY_LEN(cases); i++) {
+		snprintf(body, sizeof(body), "{\"action\":\"closed\",\"pull_request\":"
+			"{\"html_url\":\"%s\"}}", cases[i].url);
+		snprintf(want, sizeof(want), "{\"msg\":\"refreshed %s promotion(s)\"}\n",
+			cases[i].want);
+		CHECK_STR(signed_run("gh-q", "X-GitHub-Event", "pull_request",
+			"X-Hub-Signature-256", body).body, want);
+	}
+}
+
+/* Cases of Kargo's gitlab_test.go and gitea_test.go, on project q. */
+static void test_kargo_tables(void)
+{
+#define TAG "{\"ref\":\"refs/tags/v1.0.0\",\"repository\":" \
+		"{\"git_http_url\":\"https://gitlab.com/q/%s.git\"," \
+		"\"git_ssh_url\":\"git@gitlab.com:q/%s.git\"}}"
+#define GLPUSH "{\"ref\":\"refs/heads/main\",\"repository\":" \
+		"{\"git_http_url\":\"https://gitlab.com/q/paths.git\"},\"commits\":" \
+		"[{\"added\":[\"apps/bar/values.yaml\"],\"modified\":[],\"removed\":[]}]%s}"
+#define GEPUSH "{\"ref\":\"refs/heads/main\",\"repository\":" \
+		"{\"clone_url\":\"https://gitea.q/q/paths.git\"},\"commits\":" \
+		"[{\"added\":[\"apps/bar/values.yaml\"]}]%s}"
+	const char *kv[4] = { "X-Gitlab-Event", "Tag Push Hook", "X-Gitlab-Token", "tok" };
+	char body[512];
+
+	snprintf(body, sizeof(body), TAG, "semver", "semver");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+	snprintf(body, sizeof(body), TAG, "ssh", "ssh");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 1 warehouse(s)\"}");
+	kv[1] = "Push Hook";
+	snprintf(body, sizeof(body), GLPUSH, "");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+	snprintf(body, sizeof(body), GLPUSH, ",\"total_commits_count\":25");
+	ANSWER(run("gl-q", kv, 2, body), 200, "{\"msg\":\"refreshed 1 warehouse(s)\"}");
+	snprintf(body, sizeof(body), GEPUSH, "");
+	ANSWER(signed_run("ge-q", "X-Gitea-Event", "push", "X-Hub-Signature-256", body),
+		200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+	snprintf(body, sizeof(body), GEPUSH, ",\"total_commits\":25");
+	ANSWER(signed_run("ge-q", "X-Gitea-Event", "push", "X-Hub-Signature-256", body),
+		200, "{\"msg\":\"refreshed 1 warehouse(s)\"}");
+	/* GitHub's form encoding: Kargo hands the raw body to json.Unmarshal. */
+	ANSWER(signed_run("gh-q", "X-GitHub-Event", "push", "X-Hub-Signature-256",
+		"payload=%7B%22ref%22%3A%22refs%2Fheads%2Fmain%22%7D"), 400,
+		"{\"error\":\"invalid request body\"}");
+	/* No repository: no URL, nothing refreshed. */
+	ANSWER(signed_run("gh-q", "X-GitHub-Event", "push", "X-Hub-Signature-256",
+		"{\"ref\":\"refs/heads/main\"}"), 200, "{\"msg\":\"refreshed 0 warehouse(s)\"}");
+#undef TAG
+#undef GLPUSH
+#undef GEPUSH
 }
 
 int main(void)
@@ -345,7 +474,7 @@ int main(void)
 	if (world.snap == NULL)
 		TEST_DONE("test_kinds");
 	snapshot_receivers(world.snap, &n);
-	CHECK_INT(n, 4);
+	CHECK_INT(n, 7);
 	test_github();
 	test_paths();
 	test_gitlab();
@@ -353,6 +482,8 @@ int main(void)
 	test_azure();
 	test_delivery_ids();
 	test_golden_signatures();
+	test_promotion_steps();
+	test_kargo_tables();
 	snapshot_unref(world.snap);
 	TEST_DONE("test_kinds");
 }

@@ -586,6 +586,20 @@ static void test_timeout_and_rate(const char *kubeconfig)
 	CHECK_INT(r.status, 0);
 	CHECK_MSG(strstr(r.message, "rate limit") != NULL, "message: %s", r.message);
 	kube_client_free(c);
+
+	/* Background GETs have half the rate and burst to themselves: at
+	 * 0.1/s, burst 2, the second one in a row would wait 20 s for the
+	 * background bucket (past the 2 s timeout) while a refresh still
+	 * finds a token in the shared one. */
+	crawl.burst = 2;
+	c = client_for(kubeconfig, &crawl);
+	CHECK_INT(c ? kube_get_background(c, GROUP "/namespaces/p1/warehouses/w1", &r) : -1, KW_OK);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(c ? kube_get_background(c, GROUP "/namespaces/p1/warehouses/w1", &r) : -1,
+		KW_EIO);
+	CHECK_MSG(strstr(r.message, "rate limit") != NULL, "message: %s", r.message);
+	CHECK_INT(c ? get_ok(c, &r) : -1, 200);
+	kube_client_free(c);
 	kube_response_clear(&r);
 }
 
