@@ -76,24 +76,6 @@ void *expr_alloc(struct expr_arena *a, size_t size)
 
 /* ---- the tree ---- */
 
-enum node_kind { N_LIT, N_NAME, N_MEMBER, N_CALL, N_UNARY, N_BINARY, N_COND, N_ARRAY };
-
-enum op {
-	OP_NONE = 0, OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_GT, OP_LE, OP_GE,
-	OP_IN, OP_NOT_IN, OP_CONTAINS, OP_STARTS, OP_ENDS, OP_ADD, OP_NOT, OP_NEG,
-};
-
-struct node {
-	enum node_kind kind;
-	enum op op;
-	struct expr_value lit; /* N_LIT; N_NAME: the name's value kind */
-	int name;              /* N_NAME: enum name */
-	struct node *a, *b, *c;
-	struct node **args;
-	size_t n_args;
-	size_t pos;
-};
-
 struct expr_program {
 	struct node *root;
 };
@@ -743,6 +725,8 @@ int expr_compile(struct expr_program **out, struct expr_arena *arena,
 	root = p.rc == KW_OK ? parse_expr(&p, 0) : NULL;
 	if (root != NULL && p.rc == KW_OK && p.t != T_EOF)
 		fail(&p, p.tpos, "%s", "unexpected token after the expression");
+	if (p.rc == KW_OK && (p.rc = expr_check(root, &p.err_pos, err)) != KW_OK)
+		p.rc = KW_EINVAL;
 	if (p.rc == KW_OK && (*out = expr_alloc(arena, sizeof(**out))) == NULL)
 		oom(&p);
 	if (p.rc != KW_OK) {

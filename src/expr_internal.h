@@ -16,6 +16,32 @@ enum expr_fn {
 	FN_TRIM_SUFFIX, FN_HAS_PREFIX, FN_HAS_SUFFIX, FN_SPLIT, FN_LEN,
 };
 
+/* ---- the tree expr.c parses into ---- */
+
+enum node_kind { N_LIT, N_NAME, N_MEMBER, N_CALL, N_UNARY, N_BINARY, N_COND, N_ARRAY };
+
+enum op {
+	OP_NONE = 0, OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_GT, OP_LE, OP_GE,
+	OP_IN, OP_NOT_IN, OP_CONTAINS, OP_STARTS, OP_ENDS, OP_ADD, OP_NOT, OP_NEG,
+};
+
+struct node {
+	enum node_kind kind;
+	enum op op;
+	struct expr_value lit; /* N_LIT; N_NAME: the name's value kind */
+	int name;              /* N_NAME: enum name */
+	struct node *a, *b, *c;
+	struct node **args;
+	size_t n_args;
+	size_t pos;            /* 0-based byte offset in the source */
+};
+
+/*
+ * expr-lang's type checker over a parsed tree (expr_check.c): KW_OK, or
+ * KW_EINVAL with err in expr-lang's words and *pos (0-based) where.
+ */
+int expr_check(const struct node *root, size_t *pos, struct kw_err *err);
+
 /* Calls function fn with n evaluated arguments (the count was checked
  * when compiled, except for methods such as request.header). */
 int expr_call(struct expr_value *out, int fn, const struct expr_value *args,

@@ -65,6 +65,8 @@ int expr_template_check(const char *tpl, size_t len, size_t *col,
 		struct expr_program *p;
 		size_t c;
 
+		if (body_len == 0) /* the rest is text (see expr_template_string) */
+			break;
 		expr_arena_init(&a, TEMPLATE_MAX * 16);
 		rc = expr_compile(&p, &a, tpl + body, body_len, true, &c, err);
 		expr_arena_free(&a);
@@ -159,18 +161,57 @@ int expr_marshal(struct strbuf *sb, const struct expr_value *v)
 	return KW_EINVAL;
 }
 
+/* A run of digits (hex ones too with hex) and underscores, which Go's
+ * readFloat skips and underscore_ok judges afterwards. */
 static bool digits_run(const char *s, size_t len, size_t *i, bool hex)
 {
-	size_t start = *i;
+	bool digits = false;
 
-	while (*i < len && ((s[*i] >= '0' && s[*i] <= '9') || (hex && kw_hex_value(s[*i]) >= 0) ||
-	    (s[*i] == '_' && hex)))
-		(*i)++;
-	return *i > start;
+	for (; *i < len; (*i)++) {
+		if ((s[*i] >= '0' && s[*i] <= '9') || (hex && kw_hex_value(s[*i]) >= 0))
+			digits = true;
+		else if (s[*i] != '_')
+			break;
+	}
+	return digits;
+}
+
+/* Go's underscoreOK: an underscore only between digits, or between a base
+ * prefix (0b, 0o, 0x) and a digit. */
+static bool underscore_ok(const char *s, size_t len)
+{
+	char saw = '^'; /* '^' start, '0' digit or prefix, '_', '!' other */
+	bool hex = false;
+	size_t i = 0;
+
+	if (len >= 1 && (s[0] == '-' || s[0] == '+')) {
+		s++;
+		len--;
+	}
+	if (len >= 2 && s[0] == '0' && strchr("bBoOxX", s[1]) != NULL) {
+		i = 2;
+		saw = '0';
+		hex = s[1] == 'x' || s[1] == 'X';
+	}
+	for (; i < len; i++) {
+		if ((s[i] >= '0' && s[i] <= '9') || (hex && kw_hex_value(s[i]) >= 0)) {
+			saw = '0';
+		} else if (s[i] == '_') {
+			if (saw != '0')
+				return false;
+			saw = '_';
+		} else if (saw == '_') {
+			return false;
+		} else {
+			saw = '!';
+		}
+	}
+	return saw != '_';
 }
 
 /* Go's readFloat grammar (decimal, hexadecimal with p exponent, inf,
- * infinity, nan), then its range. */
+ * infinity, nan; underscores as underscoreOK allows them), then its
+ * range. */
 bool expr_go_parses_float(const char *s, size_t len)
 {
 	size_t i = 0;
@@ -200,24 +241,17 @@ bool expr_go_parses_float(const char *s, size_t len)
 		i++;
 		if (i < len && (s[i] == '+' || s[i] == '-'))
 			i++;
-		if (!digits_run(s, len, &i, false))
+		if (i >= len || s[i] < '0' || s[i] > '9')
 			return false;
+		digits_run(s, len, &i, false);
 	} else if (hex) {
 		return false;
 	}
-	if (i != len)
+	if (i != len || (memchr(s, '_', len) != NULL && !underscore_ok(s, len)))
 		return false;
-	/* Underscores only between digits after a base prefix (underscoreOK);
-	 * strtod reads the rest. */
-	for (size_t k = 0; k < len; k++) {
-		if (s[k] != '_') {
+	for (size_t k = 0; k < len; k++) /* strtod reads the rest */
+		if (s[k] != '_')
 			*o++ = s[k];
-			continue;
-		}
-		if (!hex || k == 0 || k + 1 >= len || strchr("_.pP", s[k + 1]) != NULL ||
-		    strchr("_.", s[k - 1]) != NULL)
-			return false;
-	}
 	*o = '\0';
 	errno = 0;
 	return !(isinf(strtod(buf, NULL)) && errno == ERANGE);
@@ -263,8 +297,12 @@ static int as_string(const char **out, size_t *out_len, char *r, size_t n,
 	if (n > 0 && r[n - 1] == '\n')
 		n--;
 	if (n > 1 && r[0] == '"' && r[n - 1] == '"') {
+		/* the quotes go, a newline cut off comes back: it sits where
+		 * the closing quote was */
+		if (r[n] == '\n')
+			r[n - 1] = '\n';
 		*out = r + 1;
-		*out_len = n - 2;
+		*out_len = n - 2 + (r[n] == '\n');
 		return KW_OK;
 	}
 	if (expr_go_parses_float(r, n) || go_parses_bool(r, n))
@@ -300,9 +338,13 @@ int expr_template_string(const char **out, size_t *out_len, const char *tpl,
 	    &body_len, &after, &unclosed)) {
 		any = true;
 		rc = strbuf_append(&sb, tpl + pos, start - pos);
+		pos = after;
+		/* Kargo's evaluateTemplate stops at an empty expression and
+		 * writes the rest as it stands, delimiters and all. */
+		if (body_len == 0)
+			break;
 		if (rc == KW_OK)
 			rc = evaluate_one(&sb, tpl + body, body_len, env, arena, err);
-		pos = after;
 	}
 	if (rc == KW_OK && unclosed)
 		rc = kw_errf(err, KW_EINVAL, "unclosed expression");

@@ -676,6 +676,8 @@ static int decode_strings(struct gojson_decoder *d, const struct gojson_field *f
 	bool more;
 	int rc = open_level(d, path, false, &more);
 
+	if (rc == KW_OK && sl != NULL && f->width == 1) /* its own: replaced */
+		slice_reset(sl);
 	if (rc != KW_OK || !more)
 		return rc;
 	while (rc == KW_OK && more) {
@@ -691,6 +693,38 @@ static int decode_strings(struct gojson_decoder *d, const struct gojson_field *f
 	return rc;
 }
 
+/* A null makes a pointer nil: every string f's struct noted is zero
+ * again, every slice empty. */
+static void forget(struct gojson_decoder *d, const struct gojson_field *f,
+	struct gojson_span *rec)
+{
+	for (size_t i = 0; i < f->n_fields; i++) {
+		const struct gojson_field *g = &f->fields[i];
+
+		if (g->kind == GOJSON_SLICE || g->kind == GOJSON_STRINGS) {
+			if (g->slot != GOJSON_NO_SLOT)
+				slice_reset(&d->slices[g->slot]);
+			continue;
+		}
+		if (g->slot != GOJSON_NO_SLOT)
+			rec[g->slot] = (struct gojson_span){ 0, 0 };
+		if (g->kind == GOJSON_STRUCT || g->kind == GOJSON_ANY_STRUCT)
+			forget(d, g, rec);
+	}
+}
+
+/* GOJSON_F_PTR: set by an object, nil again at a null. */
+static void note_pointer(struct gojson_decoder *d, const struct gojson_field *f,
+	struct gojson_span *rec)
+{
+	if (peek(&d->js) == '{') {
+		rec[f->slot] = (struct gojson_span){ d->js.pos, 0 };
+	} else if (peek(&d->js) == 'n') {
+		rec[f->slot] = (struct gojson_span){ 0, 0 };
+		forget(d, f, rec);
+	}
+}
+
 static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 	struct gojson_span *rec, const struct gojson_path *path)
 {
@@ -699,7 +733,13 @@ static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 	case GOJSON_ANY_STRING:
 		return decode_string(d, f, rec, path);
 	case GOJSON_STRUCT:
+		if (f->slot != GOJSON_NO_SLOT)
+			note_pointer(d, f, rec);
 		return decode_struct(d, f, rec, path);
+	case GOJSON_ANY_STRUCT:
+		if (peek(&d->js) == '{')
+			return decode_struct(d, f, rec, path);
+		return skip_value(&d->js) ? KW_OK : bad_syntax(d);
 	case GOJSON_SLICE:
 		return decode_slice(d, f, path);
 	case GOJSON_INT:

@@ -58,9 +58,12 @@ struct gojson_scan {
 
 enum gojson_kind {
 	GOJSON_STRING,     /* a Go string: JSON string or null */
-	GOJSON_STRUCT,     /* a Go struct: JSON object or null */
+	GOJSON_STRUCT,     /* a Go struct: JSON object or null; with a slot, a
+	                      pointer to one (GOJSON_F_PTR) */
 	GOJSON_SLICE,      /* a Go slice of structs: JSON array or null */
 	GOJSON_ANY_STRING, /* not in Kargo's struct: read when a string, else ignored */
+	GOJSON_ANY_STRUCT, /* an any (a map[string]any's value): read as the struct
+	                      when an object, else ignored */
 	GOJSON_INT,        /* a Go int/int64: an integer literal in range, or null;
 	                      its text is noted like a string's */
 	GOJSON_BOOL,       /* a Go bool: true, false or null (type-checked only) */
@@ -79,7 +82,8 @@ struct gojson_field {
 	/* String kinds: where the value is noted in the record (the body's, or
 	 * a slice element's), or GOJSON_NO_SLOT. GOJSON_SLICE: which slice. */
 	int slot;
-	size_t width; /* GOJSON_SLICE: the strings noted per element */
+	size_t width; /* GOJSON_SLICE: the strings noted per element;
+	               * GOJSON_STRINGS: 1 when the slice is the field's own */
 };
 
 /* A string value in the body, between its quotes, still escaped. */
@@ -117,9 +121,20 @@ struct gojson_decoder {
 #define GOJSON_F_BOOL(n) { (n), GOJSON_BOOL, NULL, 0, GOJSON_NO_SLOT, 0 }
 #define GOJSON_F_OBJ(n, f) \
 	{ (n), GOJSON_STRUCT, (f), sizeof(f) / sizeof((f)[0]), GOJSON_NO_SLOT, 0 }
+/* A pointer to a struct (go-github's *PackageVersion): slot notes whether
+ * it is set (off != 0, len 0), as Go leaves it nil until an object comes
+ * and sets it nil again, forgetting what its fields held, at a null. */
+#define GOJSON_F_PTR(n, f, slot) \
+	{ (n), GOJSON_STRUCT, (f), sizeof(f) / sizeof((f)[0]), (slot), 0 }
+#define GOJSON_F_ANY_OBJ(n, f) \
+	{ (n), GOJSON_ANY_STRUCT, (f), sizeof(f) / sizeof((f)[0]), GOJSON_NO_SLOT, 0 }
 #define GOJSON_F_LIST(n, f, slice, width) \
 	{ (n), GOJSON_SLICE, (f), sizeof(f) / sizeof((f)[0]), (slice), (width) }
 #define GOJSON_F_STRINGS(n, slice) { (n), GOJSON_STRINGS, NULL, 0, (slice), 0 }
+/* A []string that has slices[slice] to itself (quay's updated_tags): as in
+ * Go, a later value of the field replaces the earlier one, and a null
+ * empties it. */
+#define GOJSON_F_STRSLICE(n, slice) { (n), GOJSON_STRINGS, NULL, 0, (slice), 1 }
 
 /* Prepares d to decode body[0..len); err gets the message of a refusal. */
 void gojson_init(struct gojson_decoder *d, const char *body, size_t len,

@@ -3,15 +3,15 @@
  * events (GHCR), which Kargo's github.go turns into image and chart
  * refreshes, as Kargo decides it: an action other than "published" or
  * "updated" answers 200 {}; a body without the package or its
- * package_version is 400 "invalid request body"; a package_type other than
+ * package_version (absent or null: go-github's nil pointers; an empty
+ * object is one) is 400 "invalid request body"; a package_type other than
  * CONTAINER or docker answers 200 {}. Otherwise the repository is
  * package_version.package_url less one trailing ':' (GitHub sometimes sends
  * "ghcr.io/o/p:"), offered as an image, a chart or both by the media type
  * of container_metadata.manifest.config (registry.h), and the qualifier is
  * container_metadata.tag.name. Kargo reads the manifest as a map[string]any
- * and takes config.media_type only when it is a string; here a config that
- * is not an object is refused (400) where Kargo would read no media type:
- * GitHub always sends an object.
+ * and takes config.media_type only when config is an object and it a
+ * string; here too (anything else: no media type, so image and chart).
  */
 #include "receiver.h"
 
@@ -23,14 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ACTION, TYPE, VERSION_ID, PACKAGE_URL, TAG_NAME, MEDIA_TYPE, N_SLOTS };
+enum { ACTION, PACKAGE, TYPE, VERSION, PACKAGE_URL, TAG_NAME, MEDIA_TYPE, N_SLOTS };
 _Static_assert(N_SLOTS <= GOJSON_MAX_SLOTS, "gojson notes too few strings");
 
 static const struct gojson_field config_fields[] = {
 	{ "media_type", GOJSON_ANY_STRING, NULL, 0, MEDIA_TYPE, 0 },
 };
 static const struct gojson_field manifest_fields[] = {
-	GOJSON_F_OBJ("config", config_fields),
+	GOJSON_F_ANY_OBJ("config", config_fields),
 };
 static const struct gojson_field tag_fields[] = {
 	GOJSON_F_STR("name", TAG_NAME), GOJSON_F_STR("digest", GOJSON_NO_SLOT),
@@ -39,27 +39,28 @@ static const struct gojson_field container_fields[] = {
 	GOJSON_F_OBJ("tag", tag_fields), GOJSON_F_OBJ("manifest", manifest_fields),
 };
 static const struct gojson_field version_fields[] = {
-	GOJSON_F_INT_AT("id", VERSION_ID), GOJSON_F_STR("package_url", PACKAGE_URL),
+	GOJSON_F_INT("id"), GOJSON_F_STR("package_url", PACKAGE_URL),
 	GOJSON_F_OBJ("container_metadata", container_fields),
 };
 static const struct gojson_field package_fields[] = {
 	GOJSON_F_INT("id"), GOJSON_F_STR("package_type", TYPE),
-	GOJSON_F_OBJ("package_version", version_fields),
+	GOJSON_F_PTR("package_version", version_fields, VERSION),
 };
 static const struct gojson_field package_body_fields[] = {
-	GOJSON_F_STR("action", ACTION), GOJSON_F_OBJ("package", package_fields),
+	GOJSON_F_STR("action", ACTION), GOJSON_F_PTR("package", package_fields, PACKAGE),
 };
 static const struct gojson_field registry_body_fields[] = {
-	GOJSON_F_STR("action", ACTION), GOJSON_F_OBJ("registry_package", package_fields),
+	GOJSON_F_STR("action", ACTION),
+	GOJSON_F_PTR("registry_package", package_fields, PACKAGE),
 };
 static const struct gojson_field package_body = GOJSON_F_OBJ("", package_body_fields);
 static const struct gojson_field registry_body = GOJSON_F_OBJ("", registry_body_fields);
 
-/* Whether the body named the package and its version: Go leaves a
- * pointer nil for an absent object, which the noted fields stand for. */
+/* Kargo: pkg == nil || pkg.GetPackageVersion() == nil is a bad body;
+ * go-github's pointers are nil while absent or null. */
 static bool has_version(const struct gojson_decoder *d)
 {
-	return d->root[VERSION_ID].off != 0 || d->root[TYPE].off != 0;
+	return d->root[PACKAGE].off != 0 && d->root[VERSION].off != 0;
 }
 
 /* A container package's version: its repository and tag. */

@@ -6,7 +6,8 @@
  * decodes docker_url and updated_tags ([]string) with Go's encoding/json
  * (400 "invalid request body" when that fails, as for the object form of
  * updated_tags old Quay versions sent), offers docker_url both as an image
- * and as a chart, and every updated tag as a qualifier. Quay signs nothing
+ * and as a chart, and every updated tag as a qualifier (a repeated
+ * updated_tags replaces the earlier one, as it does in Go). Quay signs nothing
  * and sends no delivery id.
  */
 #include "receiver.h"
@@ -24,7 +25,7 @@ enum { UPDATED_TAGS }; /* slices */
 
 static const struct gojson_field body_fields[] = {
 	GOJSON_F_STR("docker_url", DOCKER_URL),
-	GOJSON_F_STRINGS("updated_tags", UPDATED_TAGS),
+	GOJSON_F_STRSLICE("updated_tags", UPDATED_TAGS),
 };
 static const struct gojson_field body_shape = GOJSON_F_OBJ("", body_fields);
 

@@ -10,7 +10,7 @@ import json
 import os
 
 import kw
-from kw import Server, eq, run_cli, write
+from kw import Server, eq, expect, run_cli, write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.normpath(os.path.join(HERE, "..", "fixtures"))
@@ -244,6 +244,28 @@ def test_ghcr(tmp):
         eq(post(s, "gh", npm, gh("registry_package", npm)), (200, "{}\n"), "npm: ignored")
         eq(post(s, "gh", b'{"action":"published"}', gh("package", b'{"action":"published"}')),
            (400, '{"error":"invalid request body"}\n'), "no package")
+        # Kargo (github.go handlePackageEvent): pkg == nil ||
+        # pkg.GetPackageVersion() == nil is 400, whatever else the package says;
+        # a package_version present (even {}) with another type is 200 {}.
+        for event, field in (("package", "package"), ("registry_package", "registry_package")):
+            for body, want in (
+                    (b'{"package_type":"CONTAINER"}', (400, '{"error":"invalid request body"}\n')),
+                    (b'{"package_type":"CONTAINER","package_version":null}',
+                     (400, '{"error":"invalid request body"}\n')),
+                    (b'{"package_version":{"id":1},"package_version":null}',
+                     (400, '{"error":"invalid request body"}\n')),
+                    (b'{"package_version":{}}', (200, "{}\n")),
+                    (b'{"package_type":"npm","package_version":{}}', (200, "{}\n")),
+                    (b'{"package_type":"CONTAINER","package_version":{}}', (200, answer(0)))):
+                b = b'{"action":"published","%s":%s}' % (field.encode(), body)
+                eq(post(s, "gh", b, gh(event, b)), want, "%s: %s" % (event, body))
+        # manifest is a map[string]any in go-github: a config that is not an
+        # object gives no media type (image and chart), never a bad body
+        for cfg in (b'"x"', b'5', b'["a"]', b'null', b'{"media_type":7}'):
+            b = img.replace(b'{"media_type":"application/vnd.docker.container.image.v1+json"}',
+                            cfg)
+            expect(b != img, "the fixture holds the config")
+            eq(post(s, "gh", b, gh("package", b)), (200, answer(2)), "config %s" % cfg)
         eq(post(s, "gh", img, gh("package", img)), (200, answer(2)),
            "container image: v1.0.0 in ^1.0.0, and strict SemVer with no constraint")
         eq(refreshed(m, s.state), ["dh-other", "ghcr"], "refreshed")

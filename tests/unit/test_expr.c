@@ -35,6 +35,16 @@ struct when_row {
 static const struct when_row when_rows[] = {
 	/* Kargo's tests */
 	{ "", KW_OK, true },
+	/* what expr-lang's checker lets through: an unknown side, nil, numbers
+	 * of both kinds, arrays of any elements */
+	{ "request.body.n == 'x'", KW_OK, false },
+	{ "nil == 1 || 1 == 1.0", KW_OK, true },
+	{ "[1] == split('1', ',') && request.body.t", KW_OK, false },
+	{ "request.body.t && len(request.body.list) == 2", KW_OK, true },
+	{ "(request.body.t ? 1 : 'x') == 1", KW_OK, true },
+	{ "'x' in split('x,y', ',') && request.body.n in [1, 5]", KW_OK, true },
+	{ "request.body.missing in split('x', ',')", KW_OK, false },
+	{ "split('x,y', ',')[request.body.n] == 'y'", KW_EINVAL, false }, /* 5: out of range */
 	{ "true", KW_OK, true },
 	{ "false", KW_OK, false },
 	{ "request.header('X-Event-Type') == 'push'", KW_OK, true },
@@ -76,7 +86,7 @@ static const struct when_row when_rows[] = {
 	{ "true || request.body.missing.x", KW_OK, true },
 	{ "'a' < 'b' && 1 < 1.5 && 2 >= 2", KW_OK, true },
 	{ "'a' < 1", KW_EINVAL, false },
-	{ "1 == '1'", KW_OK, false },
+	{ "1 == '1'", KW_EINVAL, false }, /* refused by expr-lang's checker */
 	{ "nil == nil", KW_OK, true },
 	{ "'a' + 'b' == 'ab' && 1 + 1 == 2 && 1 + 0.5 == 1.5", KW_OK, true },
 	{ "-1 < 0", KW_OK, true },
@@ -121,6 +131,37 @@ static const struct compile_row compile_rows[] = {
 	{ "true true", 6, "after the expression" },
 	{ "quote('a')", 1, "outside the subset" },
 	{ "{x!kj\"}", 1, "unexpected token {" },
+	/* expr-lang's checker (checker.go) refuses what literals and builtins
+	 * make ill-typed, before any run and whichever branch a run takes */
+	{ "false && 1", 7, "invalid operation: && (mismatched types bool and int)" },
+	{ "true || 'x'", 6, "invalid operation: || (mismatched types bool and string)" },
+	{ "request.body.t or 'x'", 16, "mismatched types unknown and string" },
+	{ "true == 1", 6, "invalid operation: == (mismatched types bool and int)" },
+	{ "request.body.s != '' && [1] == 1", 29, "mismatched types []interface {} and int" },
+	{ "len(request.body.list) == '2'", 24, "mismatched types int and string" },
+	{ "lower(request.body.s) == 1", 23, "mismatched types string and int" },
+	{ "hasPrefix(request.body.s, 'a') == 'true'", 32, "mismatched types bool and string" },
+	{ "split(request.body.s, ',') == 'a,b'", 28, "[]string and string" },
+	{ "split(request.body.s, ',')[0] == 1", 31, "mismatched types string and int" },
+	{ "split(request.body.s, ',')['a'] == 'x'", 28, "selected using an integer" },
+	{ "1 in split(request.body.s, ',')", 3, "cannot use int as type string in array" },
+	{ "true ? 'a' : 1 + 'b'", 16, "mismatched types int and string" },
+	{ "1 < 'a'", 3, "invalid operation: <" },
+	{ "'a' + 1 == 'a1'", 5, "invalid operation: +" },
+	{ "!'x'", 1, "invalid operation: ! (mismatched type string)" },
+	{ "not 1", 1, "invalid operation: !" },
+	{ "-'a' == 1", 1, "invalid operation: -" },
+	{ "1 ? true : false", 1, "non-bool expression (type int) used as condition" },
+	{ "lower(1) == 'x'", 7, "cannot use int as argument (type string) to call lower" },
+	{ "trimPrefix(request.body.s, nil) == ''", 28, "cannot use nil as argument" },
+	{ "len(1) == 0", 1, "invalid argument for len (type int)" },
+	{ "len(nil) == 0", 1, "invalid argument for len (type nil)" },
+	{ "'abc'[0] == 'a'", 6, "type string[int] is undefined" },
+	{ "lower('a').x == 1", 12, "type string has no field x" },
+	{ "nil.x == 1", 5, "type nil has no field x" },
+	{ "'a' contains 1", 5, "invalid operation: contains" },
+	{ "1 in 'abc'", 3, "invalid operation: in" },
+	{ "request.body.t == true && 1 not in nil", 33, "invalid operation: in" },
 };
 
 /* Templates as Kargo's evalAsString sees them. */
@@ -154,7 +195,60 @@ static const struct tpl_row tpl_rows[] = {
 	{ "${{ '\"quoted\"' }}", KW_OK, "quoted" },
 	{ "${{ 'a' }", KW_EINVAL, NULL },      /* unclosed */
 	{ "${{ '' }}", KW_OK, "" },
+	/* strconv.ParseFloat takes underscores between digits without a base
+	 * prefix too, and in the exponent (Go's atof_test.go "1_23.50_0_0e+1_2") */
+	{ "${{ '1_000' }}", KW_EINVAL, NULL },
+	{ "${{ '1_23.50_0_0e+1_2' }}", KW_EINVAL, NULL },
+	{ "${{ '-1_0' }}", KW_EINVAL, NULL },
+	{ "${{ '0x_1p0' }}", KW_EINVAL, NULL },
+	{ "${{ '0x1p1_0' }}", KW_EINVAL, NULL },
+	{ "${{ '1__0' }}", KW_OK, "1__0" },     /* underscoreOK refuses these */
+	{ "${{ '_1' }}", KW_OK, "_1" },
+	{ "${{ '1_' }}", KW_OK, "1_" },
+	{ "${{ '1_.5' }}", KW_OK, "1_.5" },
+	{ "${{ '1._5' }}", KW_OK, "1._5" },
+	{ "${{ '1e_5' }}", KW_OK, "1e_5" },
+	{ "${{ '0b1_0' }}", KW_OK, "0b1_0" },   /* ParseFloat has no 0b */
+	/* EvaluateTemplate gives back the newline it cut off a quoted result */
+	{ "${{ '\"a\"\\n' }}", KW_OK, "a\n" },
+	{ "${{ 'a\\n' }}", KW_OK, "a\n" },
+	{ "${{ '\"1\"\\n' }}", KW_OK, "1\n" },
+	/* an empty expression ends the evaluation: evaluateTemplate writes the
+	 * rest as it stands (json_templates.go: expression == "" breaks) */
+	{ "a${{}}b${{ 'x' }}", KW_OK, "ab${{ 'x' }}" },
+	{ "${{}}", KW_OK, "" },
+	{ "x${%%}${{ unclosed", KW_OK, "x${{ unclosed" },
+	{ "${{ 'a' }}${{}}42", KW_OK, "a42" },
+	{ "${{}}42", KW_EINVAL, NULL },           /* a number */
+	{ "${{ }}", KW_EINVAL, NULL },            /* not empty: nothing to compile */
 };
+
+/* Templates checked when loaded: the same end at an empty expression. */
+static const struct {
+	const char *tpl;
+	size_t col; /* 0: accepted */
+} check_rows[] = {
+	{ "${{}}${{ 1 +* }}", 0 },
+	{ "${{ 'a' }}${{ lower(1) }}", 21 },
+	{ "x${{ 'a' ", 2 },
+	{ "${{ }}", 5 },
+};
+
+static void test_template_check(void)
+{
+	for (size_t i = 0; i < KW_ARRAY_LEN(check_rows); i++) {
+		struct kw_err err = { "" };
+		size_t col = 99;
+		int rc = expr_template_check(check_rows[i].tpl, strlen(check_rows[i].tpl),
+			&col, &err);
+
+		CHECK_MSG(rc == (check_rows[i].col ? KW_EINVAL : KW_OK), "%s: rc %d (%s)",
+			check_rows[i].tpl, rc, err.msg);
+		if (rc != KW_OK)
+			CHECK_MSG(col == check_rows[i].col, "%s: column %zu (%s)",
+				check_rows[i].tpl, col, err.msg);
+	}
+}
 
 static void env_init(struct expr_env *env, struct expr_value *body,
 	struct expr_arena *a, struct header_lookup *h, struct header_lookup *q)
@@ -315,6 +409,7 @@ int main(void)
 	test_when();
 	test_compile_errors();
 	test_templates();
+	test_template_check();
 	test_json_messages();
 	test_marshal();
 	TEST_DONE("test_expr");

@@ -99,6 +99,15 @@ static const struct row rows[] = {
 	{ "quay", "quay/legacy-updated-tags-object-gist.json", NULL, NULL, "INVALID" },
 	{ "quay", NULL, "{\"docker_url\":\"quay.io/a/b\",\"updated_tags\":[\"v2\",\"v1\",\"v2\",\"\"]}",
 	  NULL, "quay.io/a/b|v1 v2" },
+	/* Go decodes a repeated updated_tags into the one []string: the last
+	 * array replaces the first, a null makes it nil (no tag: every
+	 * subscriber refreshed) */
+	{ "quay", NULL, "{\"docker_url\":\"quay.io/a/b\",\"updated_tags\":[\"v1\"],"
+	  "\"updated_tags\":[\"v2\"]}", NULL, "quay.io/a/b|v2" },
+	{ "quay", NULL, "{\"docker_url\":\"quay.io/a/b\",\"updated_tags\":[\"v1\"],"
+	  "\"updated_tags\":null}", NULL, "quay.io/a/b|" },
+	{ "quay", NULL, "{\"docker_url\":\"quay.io/a/b\",\"updated_tags\":[\"v1\", \"v3\"],"
+	  "\"updated_tags\":[]}", NULL, "quay.io/a/b|" },
 	/* Harbor */
 	{ "harbor", "harbor/kargo-push-image-v1.0.0.json", NULL, NULL,
 	  "harbor.example.com/library/alpine|v1.0.0" },
