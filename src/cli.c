@@ -985,12 +985,14 @@ static void get_collect(const struct obj_set *objs, bool warehouses,
 	for (size_t i = 0; i < count; i++) {
 		struct get_item it;
 
-		if (warehouses)
-			it = (struct get_item){ objs->warehouses[i].namespace,
-				objs->warehouses[i].name, objs->warehouses[i].object };
-		else
+		if (warehouses) {
+			const struct obj_warehouse *wh = objects_warehouse(objs, i);
+
+			it = (struct get_item){ wh->namespace, wh->name, wh->object };
+		} else {
 			it = (struct get_item){ objs->promotions[i].namespace,
 				objs->promotions[i].name, objs->promotions[i].object };
+		}
 		if ((ns == NULL || strcmp(ns, it.namespace) == 0) &&
 		    (name == NULL || strcmp(name, it.name) == 0))
 			items[(*n)++] = it;

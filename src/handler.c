@@ -379,7 +379,7 @@ static int find_targets(struct handler_ctx *ctx, const struct event *ev,
 	}
 	for (size_t i = 0; i < *n; i++) {
 		if (ev->kind == EVENT_PUSH) {
-			const struct obj_warehouse *wh = &objs->warehouses[idx[i]];
+			const struct obj_warehouse *wh = objects_warehouse(objs, idx[i]);
 
 			ctx->targets[i] = (struct refresh_target){ "Warehouse",
 				wh->namespace, wh->name };
@@ -588,9 +588,12 @@ static enum handler_step generic_and_match(struct handler_ctx *ctx,
 		answer_internal(resp);
 		return HANDLER_DONE;
 	}
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; i < *n; i++) {
+		const struct obj_warehouse *wh = objects_warehouse(objs, idx[i]);
+
 		ctx->targets[i] = (struct refresh_target){ "Warehouse",
-			objs->warehouses[idx[i]].namespace, objs->warehouses[idx[i]].name };
+			wh->namespace, wh->name };
+	}
 	if (*n == 0)
 		answer_generic(ctx, resp);
 	return *n > 0 ? HANDLER_WAIT : HANDLER_DONE;

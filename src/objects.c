@@ -3,9 +3,12 @@
  * wiped before their memory goes back to the allocator, so a later
  * allocation cannot carry them anywhere. A set may instead borrow its
  * objects from reference-counted shared sets (the Kubernetes world's
- * caches), so a new snapshot copies small structs, not strings.
+ * caches), so a new snapshot copies small structs, not strings, and
+ * points at the Warehouses instead of copying them.
  */
 #include "objects.h"
+
+#include "kw.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -155,6 +158,7 @@ void objects_free_set(struct obj_set *set)
 	for (i = 0; i < set->n_warehouses; i++)
 		free_warehouse(&set->warehouses[i]);
 	free(set->warehouses);
+	free(set->warehouse_refs); /* the Warehouses themselves borrowed */
 	for (i = 0; i < set->n_promotions; i++)
 		free_promotion(&set->promotions[i]);
 	free(set->promotions);
@@ -176,8 +180,6 @@ struct obj_shared *objects_share(struct obj_set *set)
 	}
 	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
 	sh->set = set;
-	sh->warehouse = NULL;
-	sh->packed = false;
 	return sh;
 }
 
@@ -191,9 +193,84 @@ void objects_shared_unref(struct obj_shared *sh)
 {
 	if (sh == NULL || __atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	if (!sh->packed)
-		objects_free_set(sh->set);
+	objects_free_set(sh->set); /* NULL when packed: one block */
 	free(sh);
+}
+
+void objects_shared_unref_all(struct obj_shared **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		objects_shared_unref(v[i]);
+	free(v);
+}
+
+const struct obj_set *objects_shared_set(const struct obj_shared *sh)
+{
+	static const struct obj_set none;
+
+	return sh->set != NULL ? sh->set : &none;
+}
+
+/* Its Warehouses: a packed one, or its set's. */
+static size_t warehouses_of(const struct obj_shared *sh,
+	const struct obj_warehouse **out)
+{
+	*out = sh->set != NULL ? sh->set->warehouses : objects_shared_warehouse(sh);
+	return sh->set != NULL ? sh->set->n_warehouses : 1;
+}
+
+/* The arrays of a set of shared objects, sized for v[0..n). */
+static bool alloc_arrays(struct obj_set *set, struct obj_shared *const *v, size_t n)
+{
+	size_t nc = 0, ns = 0, nw = 0, np = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct obj_set *s = objects_shared_set(v[i]);
+		const struct obj_warehouse *wh;
+
+		nc += s->n_configs;
+		ns += s->n_secrets;
+		nw += warehouses_of(v[i], &wh);
+		np += s->n_promotions;
+	}
+	set->configs = calloc(nc + 1, sizeof(*set->configs));
+	set->secrets = calloc(ns + 1, sizeof(*set->secrets));
+	set->warehouse_refs = calloc(nw + 1, sizeof(*set->warehouse_refs));
+	set->promotions = calloc(np + 1, sizeof(*set->promotions));
+	return set->configs && set->secrets && set->warehouse_refs && set->promotions;
+}
+
+int objects_set_from_shared(struct obj_set **out, struct obj_shared **v, size_t n)
+{
+	struct obj_set *set = calloc(1, sizeof(*set));
+
+	*out = NULL;
+	if (set == NULL) {
+		objects_shared_unref_all(v, n);
+		return KW_ENOMEM;
+	}
+	set->shared = v;
+	set->n_shared = n;
+	if (!alloc_arrays(set, v, n)) {
+		objects_free_set(set);
+		return KW_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct obj_set *s = objects_shared_set(v[i]);
+		const struct obj_warehouse *wh;
+		size_t nwh = warehouses_of(v[i], &wh);
+
+		for (size_t j = 0; j < s->n_configs; j++)
+			set->configs[set->n_configs++] = s->configs[j];
+		for (size_t j = 0; j < s->n_secrets; j++)
+			set->secrets[set->n_secrets++] = s->secrets[j];
+		for (size_t j = 0; j < nwh; j++) /* pointed at, not copied */
+			set->warehouse_refs[set->n_warehouses++] = &wh[j];
+		for (size_t j = 0; j < s->n_promotions; j++)
+			set->promotions[set->n_promotions++] = s->promotions[j];
+	}
+	*out = set;
+	return KW_OK;
 }
 
 const char *objects_warehouse_label(const struct obj_warehouse *w,

@@ -196,11 +196,17 @@ static struct obj_shared *pack(struct packer *k, const struct obj_warehouse *src
 	w->packed_subs = src->n_subs ? subs : NULL;
 	w->object = NULL;
 	w->pos.file = file;
-	sh->set = NULL;
-	sh->warehouse = w;
-	sh->packed = true;
+	sh->set = NULL; /* packed: w follows sh (objects_shared_warehouse) */
 	__atomic_store_n(&sh->refs, 1, __ATOMIC_RELAXED);
 	return sh;
+}
+
+const struct obj_warehouse *objects_shared_warehouse(const struct obj_shared *sh)
+{
+	/* pack() takes the header, then the Warehouse, which starts right
+	 * after it (take() rounds to 8; the header is a multiple of 8). */
+	_Static_assert(sizeof(*sh) % 8 == 0, "the Warehouse follows the header");
+	return sh->set == NULL ? (const struct obj_warehouse *)(sh + 1) : NULL;
 }
 
 struct obj_shared *objects_pack_warehouse(const struct obj_set *set)

@@ -351,7 +351,7 @@ static int add_subscription(struct snapshot *s, struct sel_table *t, size_t w,
 {
 	struct url_entry *e = &s->urls[s->n_urls];
 	static const char *const kinds[] = { "git", "image", "chart" };
-	struct selection_report report = { &s->objs->warehouses[w], kinds[sub->kind],
+	struct selection_report report = { objects_warehouse(s->objs, w), kinds[sub->kind],
 		dl, false };
 	int rc;
 
@@ -392,7 +392,7 @@ static int add_warehouses(struct snapshot *s, struct sel_table *t,
 	struct diag_list *dl)
 {
 	for (size_t w = 0; w < s->objs->n_warehouses; w++) {
-		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+		const struct obj_warehouse *wh = objects_warehouse(s->objs, w);
 
 		for (size_t i = 0; i < wh->n_subs; i++) {
 			struct obj_subscription tmp; /* a packed one, unpacked */
@@ -409,6 +409,16 @@ static int add_warehouses(struct snapshot *s, struct sel_table *t,
 	return KW_OK;
 }
 
+/* sels was sized for one selection per subscription; there is one per
+ * distinct selection, a few for 100,000 subscriptions. */
+static void shrink_sels(struct snapshot *s)
+{
+	struct selector **v = realloc(s->sels, (s->n_sels + 1) * sizeof(*v));
+
+	if (v != NULL)
+		s->sels = v;
+}
+
 static int build_urls(struct snapshot *s, struct diag_list *dl)
 {
 	struct sel_table t = { 0 };
@@ -418,7 +428,7 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 	if (s->objs->n_warehouses > UINT32_MAX)
 		return KW_ENOMEM; /* url_entry's indexes */
 	for (size_t w = 0; w < s->objs->n_warehouses; w++)
-		n += s->objs->warehouses[w].n_subs;
+		n += objects_warehouse(s->objs, w)->n_subs;
 	if (n > UINT32_MAX)
 		return KW_ENOMEM;
 	for (t.n_slots = 16; t.n_slots < 2 * n; t.n_slots *= 2)
@@ -433,6 +443,7 @@ static int build_urls(struct snapshot *s, struct diag_list *dl)
 		return rc;
 	qsort(s->urls, s->n_urls, sizeof(*s->urls), cmp_url);
 	share_urls(s);
+	shrink_sels(s);
 	return KW_OK;
 }
 
@@ -707,7 +718,7 @@ static int match_url(const struct snapshot *s, const struct snap_receiver *r,
 
 	while (i < s->n_urls && strcmp(s->urls[i].url, url) == 0) {
 		size_t w = s->urls[i].warehouse, end = i;
-		const struct obj_warehouse *wh = &s->objs->warehouses[w];
+		const struct obj_warehouse *wh = objects_warehouse(s->objs, w);
 		bool out = !in_scope(r, wh->namespace);
 		bool skip = out || chosen_before(l, n_sorted, w);
 		bool chosen = false, filtered = false;

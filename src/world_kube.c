@@ -119,81 +119,7 @@ static struct kube_world *from_world(struct world *w)
 	return (struct kube_world *)w;
 }
 
-/* --- building sets from shared objects --- */
-
-/* What a shared object holds besides a packed Warehouse: its set, or
- * nothing. */
-static const struct obj_set *set_of(const struct obj_shared *sh)
-{
-	static const struct obj_set none;
-
-	return sh->set != NULL ? sh->set : &none;
-}
-
-/* Its Warehouses: a packed one, or its set's. */
-static size_t warehouses_of(const struct obj_shared *sh,
-	const struct obj_warehouse **out)
-{
-	*out = sh->set != NULL ? sh->set->warehouses : sh->warehouse;
-	return sh->set != NULL ? sh->set->n_warehouses : 1;
-}
-
-/* A set of shallow copies of the objects of v[0..n), taking the
- * references (also on failure). */
-static int set_from_shared(struct obj_set **out, struct obj_shared **v, size_t n)
-{
-	struct obj_set *set = calloc(1, sizeof(*set));
-	size_t nc = 0, ns = 0, nw = 0, np = 0;
-
-	*out = NULL;
-	if (set == NULL) {
-		for (size_t i = 0; i < n; i++)
-			objects_shared_unref(v[i]);
-		free(v);
-		return KW_ENOMEM;
-	}
-	set->shared = v;
-	set->n_shared = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct obj_warehouse *wh;
-
-		nc += set_of(v[i])->n_configs;
-		ns += set_of(v[i])->n_secrets;
-		nw += warehouses_of(v[i], &wh);
-		np += set_of(v[i])->n_promotions;
-	}
-	set->configs = calloc(nc + 1, sizeof(*set->configs));
-	set->secrets = calloc(ns + 1, sizeof(*set->secrets));
-	set->warehouses = calloc(nw + 1, sizeof(*set->warehouses));
-	set->promotions = calloc(np + 1, sizeof(*set->promotions));
-	if (!set->configs || !set->secrets || !set->warehouses || !set->promotions) {
-		objects_free_set(set);
-		return KW_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct obj_set *s = set_of(v[i]);
-		const struct obj_warehouse *wh;
-		size_t nwh = warehouses_of(v[i], &wh);
-
-		for (size_t j = 0; j < s->n_configs; j++)
-			set->configs[set->n_configs++] = s->configs[j];
-		for (size_t j = 0; j < s->n_secrets; j++)
-			set->secrets[set->n_secrets++] = s->secrets[j];
-		for (size_t j = 0; j < nwh; j++)
-			set->warehouses[set->n_warehouses++] = wh[j];
-		for (size_t j = 0; j < s->n_promotions; j++)
-			set->promotions[set->n_promotions++] = s->promotions[j];
-	}
-	*out = set;
-	return KW_OK;
-}
-
-static void unref_all(struct obj_shared **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		objects_shared_unref(v[i]);
-	free(v);
-}
+/* --- what the configs in the shared objects refer to --- */
 
 /* Every namespace whose Secrets receivers use: the ProjectConfigs' and
  * the system namespace (the ClusterConfig's). Sorted, unique. */
@@ -217,14 +143,14 @@ static int secret_refs(char ***out, size_t *n_out, struct obj_shared *const *v,
 	char **refs;
 
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < set_of(v[i])->n_configs; j++)
-			cap += set_of(v[i])->configs[j].n_receivers;
+		for (size_t j = 0; j < objects_shared_set(v[i])->n_configs; j++)
+			cap += objects_shared_set(v[i])->configs[j].n_receivers;
 	refs = calloc(cap + 1, sizeof(*refs));
 	if (refs == NULL)
 		return KW_ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < set_of(v[i])->n_configs; j++) {
-			const struct obj_config *c = &set_of(v[i])->configs[j];
+		for (size_t j = 0; j < objects_shared_set(v[i])->n_configs; j++) {
+			const struct obj_config *c = &objects_shared_set(v[i])->configs[j];
 			const char *ns = c->cluster ? system_ns : c->namespace;
 
 			for (size_t r = 0; r < c->n_receivers; r++) {
@@ -258,14 +184,14 @@ static int secret_namespaces(const char ***out, size_t *n_out,
 	const char **nss;
 
 	for (size_t i = 0; i < n; i++)
-		cap += set_of(v[i])->n_configs;
+		cap += objects_shared_set(v[i])->n_configs;
 	if ((nss = malloc(cap * sizeof(*nss))) == NULL)
 		return KW_ENOMEM;
 	nss[k++] = system_ns;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < set_of(v[i])->n_configs; j++)
-			if (!set_of(v[i])->configs[j].cluster && set_of(v[i])->configs[j].namespace)
-				nss[k++] = set_of(v[i])->configs[j].namespace;
+		for (size_t j = 0; j < objects_shared_set(v[i])->n_configs; j++)
+			if (!objects_shared_set(v[i])->configs[j].cluster && objects_shared_set(v[i])->configs[j].namespace)
+				nss[k++] = objects_shared_set(v[i])->configs[j].namespace;
 	qsort(nss, k, sizeof(*nss), cmp_str);
 	for (size_t i = 0; i < k; i++)
 		if (u == 0 || strcmp(nss[u - 1], nss[i]) != 0)
@@ -387,9 +313,9 @@ int world_kube_load(struct obj_set **out, const struct world_kube_options *opts,
 	if (rc != KW_OK) {
 		kw_errf(err, rc, "%s: %ld %s %s", opts->config->server, resp.status,
 			resp.reason, resp.message);
-		unref_all(lc.v, lc.n);
+		objects_shared_unref_all(lc.v, lc.n);
 	} else {
-		rc = set_from_shared(out, lc.v, lc.n);
+		rc = objects_set_from_shared(out, lc.v, lc.n);
 	}
 	kube_response_clear(&resp);
 	kube_client_free(c);
@@ -692,10 +618,10 @@ static void rebuild(struct kube_world *w)
 		rc = kube_cache_collect(nc->cache, &v, &n, &cap);
 	pthread_mutex_unlock(&w->ns_lock);
 	if (rc != KW_OK) {
-		unref_all(v, n);
+		objects_shared_unref_all(v, n);
 		return;
 	}
-	rc = set_from_shared(&set, v, n);
+	rc = objects_set_from_shared(&set, v, n);
 	if (rc == KW_OK)
 		/* one user's broken Warehouse freezes nobody's snapshot */
 		rc = snapshot_new_serving_broken(&s, set, &w->opts.snap, &dl);

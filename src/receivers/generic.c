@@ -254,7 +254,7 @@ static int select_target(struct idx_list *l, const struct obj_generic_target *t,
 		rc = eval_string(&c.name, t->name, env, arena);
 	for (size_t i = 0; rc == KW_OK && i < n; i++) {
 		size_t w = t->n_indices > 0 ? c.idx[i] : i;
-		const struct obj_warehouse *wh = &objs->warehouses[w];
+		const struct obj_warehouse *wh = objects_warehouse(objs, w);
 
 		if (in_scope(r, wh->namespace) && labels_match(wh, t, &c) &&
 		    (c.name == NULL || strcmp(wh->name, c.name) == 0))
@@ -310,9 +310,11 @@ static int sort_by_name(struct idx_list *l, const struct obj_set *objs)
 		return KW_OK;
 	if ((v = calloc(l->n, sizeof(*v))) == NULL)
 		return KW_ENOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		v[i] = (struct named){ objs->warehouses[l->v[i]].namespace,
-			objs->warehouses[l->v[i]].name, l->v[i] };
+	for (size_t i = 0; i < l->n; i++) {
+		const struct obj_warehouse *wh = objects_warehouse(objs, l->v[i]);
+
+		v[i] = (struct named){ wh->namespace, wh->name, l->v[i] };
+	}
 	qsort(v, l->n, sizeof(*v), cmp_named);
 	for (size_t i = 0; i < l->n; i++)
 		l->v[i] = v[i].w;
@@ -540,7 +542,7 @@ static bool put_refreshed(struct strbuf *sb, int *rc, const struct generic_plan 
 	size_t ok = 0;
 
 	for (size_t i = 0; i < ar->n_wh; i++) {
-		const struct obj_warehouse *wh = &p->objs->warehouses[ar->wh[i]];
+		const struct obj_warehouse *wh = objects_warehouse(p->objs, ar->wh[i]);
 		bool success = !target_failed(p, failed, ar->wh[i]);
 
 		ok += success;

@@ -476,7 +476,7 @@ static void test_packed_labels(void)
 	objects_free_set(set);
 	CHECK(sh != NULL);
 	if (sh != NULL) {
-		const struct obj_warehouse *w = sh->warehouse; /* packed: no set */
+		const struct obj_warehouse *w = objects_shared_warehouse(sh); /* packed: no set */
 
 		CHECK_INT(w->n_labels, 2);
 		CHECK_STR(w->labels[0], "app");

@@ -182,9 +182,9 @@ static void names(char *buf, size_t len, const struct snapshot *s,
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && used < len; i++) {
 		const char *ns = promos ? o->promotions[idx[i]].namespace :
-			o->warehouses[idx[i]].namespace;
+			objects_warehouse(o, idx[i])->namespace;
 		const char *name = promos ? o->promotions[idx[i]].name :
-			o->warehouses[idx[i]].name;
+			objects_warehouse(o, idx[i])->name;
 
 		used += (size_t)snprintf(buf + used, len - used, "%s%s/%s",
 			i ? " " : "", ns, name);

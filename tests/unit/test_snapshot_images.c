@@ -86,7 +86,7 @@ static void match(char *out, size_t cap, const char *url, const char *tag)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			strncat(out, " ", cap - strlen(out) - 1);
-		strncat(out, objs->warehouses[idx[i]].name, cap - strlen(out) - 1);
+		strncat(out, objects_warehouse(objs, idx[i])->name, cap - strlen(out) - 1);
 	}
 	free(idx);
 }
