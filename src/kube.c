@@ -144,8 +144,10 @@ static struct curl_slist *auth_header(struct kube_client *c, struct curl_slist *
  * nothing is reserved and -1 is returned (the call fails as transient: a
  * refresh answers 503 at once rather than after the sender gave up);
  * else the seconds waited. A background call also takes a token of the
- * background bucket (kube_get_background). */
-static double rate_wait(struct kube_client *c, double timeout, bool background)
+ * background bucket (kube_get_background). A call with a stop (a watch)
+ * waits on it: raised, the wait ends at once (and so does the call). */
+static double rate_wait(struct kube_client *c, double timeout, bool background,
+	struct kube_stop *stop)
 {
 	double now = kw_monotonic(), wait;
 	struct timespec ts;
@@ -166,6 +168,10 @@ static double rate_wait(struct kube_client *c, double timeout, bool background)
 		return -1;
 	if (wait <= 0)
 		return 0;
+	if (stop != NULL) {
+		kube_stop_wait(stop, wait);
+		return wait;
+	}
 	ts.tv_sec = (time_t)wait;
 	ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -516,7 +522,7 @@ static int call(struct kube_client *c, struct xfer *x, const char *method,
 		double waited;
 
 		token_reload(c, attempt > 0);
-		if ((waited = rate_wait(c, timeout, x->background)) < 0) {
+		if ((waited = rate_wait(c, timeout, x->background, x->stop)) < 0) {
 			kube_response_clear(x->resp);
 			snprintf(x->resp->message, sizeof(x->resp->message),
 				"%s %s: the client-side rate limit (%g/s) would delay it past "

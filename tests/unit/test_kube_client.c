@@ -600,6 +600,30 @@ static void test_timeout_and_rate(const char *kubeconfig)
 	CHECK_MSG(strstr(r.message, "rate limit") != NULL, "message: %s", r.message);
 	CHECK_INT(c ? get_ok(c, &r) : -1, 200);
 	kube_client_free(c);
+
+	/* A watch waiting for a token ends when its stop is raised, not when
+	 * the token comes (here in 60 s: 1/60 per second, burst 1, the token
+	 * taken; a watch's call timeout is minutes, so it does wait). */
+	{
+		struct kube_client_options glacial = {.qps = 1.0 / 60, .burst = 1};
+		struct kube_stop stop;
+		struct seen s = {.bookmarks = 0};
+		char *rv = NULL;
+
+		kube_stop_init(&stop);
+		c = client_for(kubeconfig, &glacial);
+		CHECK_INT(c ? get_ok(c, &r) : -1, 200);
+		kube_stop_raise(&stop);
+		t0 = kw_monotonic();
+		CHECK(c != NULL);
+		CHECK_INT(c ? (int)kube_watch(c, GROUP "/warehouses", &rv, 600, on_event, &s,
+			&stop, &r) : -1, KUBE_WATCH_STOPPED);
+		CHECK_MSG(kw_monotonic() - t0 < 30, "a stopped watch waited %.1f s for a token",
+			kw_monotonic() - t0);
+		free(rv);
+		kube_client_free(c);
+		kube_stop_destroy(&stop);
+	}
 	kube_response_clear(&r);
 }
 
