@@ -737,6 +737,9 @@ static int decode_value(struct gojson_decoder *d, const struct gojson_field *f,
 			note_pointer(d, f, rec);
 		return decode_struct(d, f, rec, path);
 	case GOJSON_ANY_STRUCT:
+		/* a map's value: a repeated key decodes a fresh any, so what
+		 * an earlier value noted goes, whatever this one is */
+		forget(d, f, rec);
 		if (peek(&d->js) == '{')
 			return decode_struct(d, f, rec, path);
 		return skip_value(&d->js) ? KW_OK : bad_syntax(d);

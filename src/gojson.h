@@ -63,7 +63,8 @@ enum gojson_kind {
 	GOJSON_SLICE,      /* a Go slice of structs: JSON array or null */
 	GOJSON_ANY_STRING, /* not in Kargo's struct: read when a string, else ignored */
 	GOJSON_ANY_STRUCT, /* an any (a map[string]any's value): read as the struct
-	                      when an object, else ignored */
+	                      when an object, else ignored; a repeated key
+	                      forgets what the earlier value noted */
 	GOJSON_INT,        /* a Go int/int64: an integer literal in range, or null;
 	                      its text is noted like a string's */
 	GOJSON_BOOL,       /* a Go bool: true, false or null (type-checked only) */

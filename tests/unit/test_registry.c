@@ -321,6 +321,29 @@ static const struct image_row image_rows[] = {
 	  "\"docker\",\"package_version\":{\"package_url\":\"OCI://ghcr.io/o/p:\","
 	  "\"container_metadata\":{\"tag\":{\"name\":\"v2\"}}}}}",
 	  "ghcr.io/o/p oci://ghcr.io/o/p|v2" },
+	/* manifest is a map[string]any: a chart's config is the chart alone,
+	 * and a repeated "config" replaces the earlier value whole (Go decodes
+	 * each into a fresh any), so the chart's media type goes with it. */
+	{ "package", NULL, "{\"action\":\"updated\",\"package\":{\"package_type\":"
+	  "\"docker\",\"package_version\":{\"package_url\":\"OCI://ghcr.io/o/p:\","
+	  "\"container_metadata\":{\"tag\":{\"name\":\"v2\"},\"manifest\":{\"config\":"
+	  "{\"media_type\":\"application/vnd.cncf.helm.config.v1+json\"}}}}}}",
+	  "ghcr.io/o/p|v2" },
+	{ "package", NULL, "{\"action\":\"updated\",\"package\":{\"package_type\":"
+	  "\"docker\",\"package_version\":{\"package_url\":\"OCI://ghcr.io/o/p:\","
+	  "\"container_metadata\":{\"tag\":{\"name\":\"v2\"},\"manifest\":{\"config\":"
+	  "{\"media_type\":\"application/vnd.cncf.helm.config.v1+json\"},\"config\":{}}}}}}",
+	  "ghcr.io/o/p oci://ghcr.io/o/p|v2" },
+	{ "package", NULL, "{\"action\":\"updated\",\"package\":{\"package_type\":"
+	  "\"docker\",\"package_version\":{\"package_url\":\"OCI://ghcr.io/o/p:\","
+	  "\"container_metadata\":{\"tag\":{\"name\":\"v2\"},\"manifest\":{\"config\":"
+	  "{\"media_type\":\"application/vnd.cncf.helm.config.v1+json\"},\"config\":\"x\"}}}}}",
+	  "ghcr.io/o/p oci://ghcr.io/o/p|v2" },
+	{ "package", NULL, "{\"action\":\"updated\",\"package\":{\"package_type\":"
+	  "\"docker\",\"package_version\":{\"package_url\":\"OCI://ghcr.io/o/p:\","
+	  "\"container_metadata\":{\"tag\":{\"name\":\"v2\"},\"manifest\":{\"config\":"
+	  "{\"media_type\":\"application/vnd.cncf.helm.config.v1+json\"},\"config\":null}}}}}",
+	  "ghcr.io/o/p oci://ghcr.io/o/p|v2" },
 };
 
 static void test_image_events(void)
