@@ -103,8 +103,9 @@ const struct snap_receiver *snapshot_find_receiver(const struct snapshot *s,
 /*
  * The Warehouses the receiver r refreshes for a push to any of urls
  * (normalized), as Kargo's refreshWarehouses and shouldRefresh decide:
- * indexes into snapshot_objects(s)->warehouses, sorted and unique, in a new
- * array *out (free()). A Warehouse is found by any subscription whose
+ * Warehouse indexes of snapshot_objects(s) (read each with
+ * objects_warehouse()), sorted and unique, in a new array *out (free()). A
+ * Warehouse is found by any subscription whose
  * normalized URL equals one of urls (git, image and chart alike); with
  * qualifiers (refs) it is chosen when one of those subscriptions selects
  * one of them (a git ref such as "refs/heads/main", an image tag, a chart
