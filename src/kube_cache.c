@@ -364,16 +364,29 @@ static int list_item(void *arg, const struct cJSON *item)
 	return put_item(c, m, item, NULL);
 }
 
-static void swap_map(struct kube_cache *c, struct map *fresh)
+/* Swaps fresh in, listed (or GOT) since wants was read: synced, unless a
+ * name became wanted meanwhile (it may be kept as a stub), then listed
+ * again at once. Under the lock, as kube_cache_want's look: either that
+ * look sees the new map (a stub there un-syncs it) or this sees its count;
+ * read apart, the want's "not synced" could land before this "synced".
+ * Returns whether the cache has just become synced. */
+static bool swap_map(struct kube_cache *c, struct map *fresh, unsigned wants)
 {
 	struct map old;
+	bool again, first = false;
 
 	pthread_mutex_lock(&c->lock);
 	old = c->map;
 	c->map = *fresh;
+	again = atomic_load(&c->wants) != wants;
+	if (!again)
+		first = !atomic_exchange(&c->synced, true);
 	pthread_mutex_unlock(&c->lock);
+	if (again)
+		kube_stop_raise(&c->interrupt);
 	map_clear(&old);
 	memset(fresh, 0, sizeof(*fresh));
+	return first;
 }
 
 static void log_failure(const struct kube_cache *c, const char *what,
@@ -431,15 +444,11 @@ static int relist(struct kube_cache *c)
 		return rc;
 	}
 	kube_response_clear(&resp);
-	swap_map(c, &fresh);
-	free(c->rv);
-	c->rv = rv;
 	/* a name wanted while listing may have been kept as a stub: not
 	 * synced (no first snapshot without it) until listed again */
-	if (atomic_load(&c->wants) != wants)
-		kube_stop_raise(&c->interrupt);
-	else
-		atomic_store(&c->synced, true);
+	swap_map(c, &fresh, wants);
+	free(c->rv);
+	c->rv = rv;
 	notify(c);
 	return KW_OK;
 }
@@ -463,7 +472,8 @@ static bool same_as_cached(struct kube_cache *c, const char *key, bool want,
  * whether what the snapshot sees changed. */
 static bool on_put(struct kube_cache *c, const char *key, const cJSON *object)
 {
-	bool want = wanted(c, key), changed;
+	unsigned wants = atomic_load(&c->wants);
+	bool want = wanted(c, key), changed, again = false;
 	uint64_t fp = want ? fingerprint(c, object) : 0;
 	struct obj_shared *sh;
 
@@ -478,8 +488,17 @@ static bool on_put(struct kube_cache *c, const char *key, const cJSON *object)
 
 		changed = sh != NULL || (e != NULL && e->obj != NULL);
 		map_put(&c->map, key, sh, fp, NULL);
+		/* a stub of a name wanted since wanted() answered: the want may
+		 * have looked before it was put (a new Secret and the config
+		 * naming it applied together) and would stay a stub */
+		if (!want && atomic_load(&c->wants) != wants) {
+			again = true;
+			atomic_store(&c->synced, false);
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (again)
+		kube_stop_raise(&c->interrupt);
 	return changed;
 }
 
@@ -602,11 +621,9 @@ static void get_rounds(struct kube_cache *c)
 		pthread_mutex_lock(&c->lock);
 		changed = changed || fresh.n != c->map.n;
 		pthread_mutex_unlock(&c->lock);
-		swap_map(c, &fresh);
-		if (atomic_load(&c->wants) != wants) /* a name came: again at once */
-			kube_stop_raise(&c->interrupt);
-		else if (!atomic_load(&c->synced))
-			changed = true, atomic_store(&c->synced, true);
+		/* a name came meanwhile: again at once */
+		if (swap_map(c, &fresh, wants))
+			changed = true;
 		if (changed)
 			notify(c);
 		nap(c, c->opts.get_ttl > 0 ? c->opts.get_ttl : 2);
@@ -744,19 +761,19 @@ bool kube_cache_synced(struct kube_cache *c)
 void kube_cache_want(struct kube_cache *c, const char *key)
 {
 	const struct entry *e;
-	bool stub;
+	bool again;
 
 	atomic_fetch_add(&c->wants, 1);
 	pthread_mutex_lock(&c->lock);
 	e = map_get(&c->map, key);
-	stub = e != NULL && e->obj == NULL;
-	pthread_mutex_unlock(&c->lock);
+	again = (e != NULL && e->obj == NULL) || atomic_load(&c->getting);
 	/* Until it is read, the cache is not synced: a first snapshot (the
-	 * world's readiness) waits for it. */
-	if (stub || atomic_load(&c->getting)) {
+	 * world's readiness) waits for it. Under the lock: see swap_map. */
+	if (again)
 		atomic_store(&c->synced, false);
+	pthread_mutex_unlock(&c->lock);
+	if (again)
 		kube_stop_raise(&c->interrupt);
-	}
 }
 
 size_t kube_cache_count(struct kube_cache *c)

@@ -595,17 +595,25 @@ static void rebuild(struct kube_world *w)
 	struct snapshot *s = NULL;
 	struct obj_set *set = NULL;
 	size_t n = 0, cap = 0;
-	char why[256];
+	char why[256] = "";
 	double t0 = kw_monotonic();
-	int rc = collect(w, C_PROJECTCONFIGS, &v, &n, &cap);
+	bool configs_synced;
+	int rc;
 
+	/* Read before the configs are collected: a cache that synced between
+	 * its collect and all_synced() would pass with its objects missing
+	 * from v, and that first snapshot would serve none of its receivers
+	 * (404), nor would the next (their Secrets caches just started). */
+	configs_synced = kube_cache_synced(w->caches[C_PROJECTCONFIGS]) &&
+		kube_cache_synced(w->caches[C_CLUSTERCONFIGS]);
+	rc = collect(w, C_PROJECTCONFIGS, &v, &n, &cap);
 	if (rc == KW_OK)
 		rc = collect(w, C_CLUSTERCONFIGS, &v, &n, &cap);
 	if (rc == KW_OK)
 		update_secret_sources(w, v, n);
 	pthread_mutex_lock(&w->snap_lock);
-	rc = rc == KW_OK && (w->snap != NULL || all_synced(w, why, sizeof(why))) ?
-		KW_OK : KW_EBUSY;
+	rc = rc == KW_OK && (w->snap != NULL ||
+		(all_synced(w, why, sizeof(why)) && configs_synced)) ? KW_OK : KW_EBUSY;
 	if (rc == KW_EBUSY)
 		snprintf(w->why, sizeof(w->why), "%s", why);
 	pthread_mutex_unlock(&w->snap_lock);

@@ -205,6 +205,7 @@ class Store:
         self.forbidden = []          # (verb, resource, namespace)
         self.expire_continues = 0    # continue tokens answered 410 (-1: all)
         self.patch_delay = 0.0
+        self.list_delay = {}         # resource -> seconds a list waits before answering
         self.watch_generation = 0    # bumped by drop_watches
         self.watch_split = 0         # >0: each watch event sent in chunks of this many bytes
         self.bookmark_interval = 1.0
@@ -559,6 +560,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise forbidden(verb, resource, ns, name)
         if verb == "patch" and st.patch_delay:
             time.sleep(st.patch_delay)
+        if verb == "list" and st.list_delay.get(resource):
+            time.sleep(st.list_delay[resource])
         f = st.fault_for(verb, resource, name)
         if f is not None:
             raise status_for_fault(f, verb, resource, ns, name)

@@ -166,6 +166,12 @@ class FakeKube:
     def set_patch_delay(self, seconds):
         self.store.patch_delay = float(seconds)
 
+    def set_list_delay(self, seconds, kind):
+        """Each list of kind's collection answers after seconds (0: at once):
+        that cache syncs after the others."""
+        with self.store.cond:
+            self.store.list_delay[F.KINDS[kind]] = float(seconds)
+
     def fail_requests(self, status, verb=None, kind=None, count=None, match=None,
                       retry_after=None):
         """Answer matching calls with a Status of that code (429 and 503
@@ -183,6 +189,7 @@ class FakeKube:
             self.store.faults.clear()
             self.store.forbidden.clear()
             self.store.patch_delay = 0.0
+            self.store.list_delay.clear()
             self.store.watch_split = 0
 
     def forbid(self, verb, resource, namespace=None):
