@@ -614,10 +614,17 @@ static void get_rounds(struct kube_cache *c)
 		wants = atomic_load(&c->wants);
 		n = c->opts.names(c->opts.arg, c->opts.path, &names);
 		for (size_t i = 0; i < n; i++) {
-			changed = get_one(c, &fresh, names[i]) || changed;
+			/* a stop ends the round between two GETs, not after
+			 * all of them (1,000 Secrets at half the QPS: 40 s) */
+			if (!atomic_load(&c->stop))
+				changed = get_one(c, &fresh, names[i]) || changed;
 			free(names[i]);
 		}
 		free(names);
+		if (atomic_load(&c->stop)) {
+			map_clear(&fresh);
+			break;
+		}
 		pthread_mutex_lock(&c->lock);
 		changed = changed || fresh.n != c->map.n;
 		pthread_mutex_unlock(&c->lock);

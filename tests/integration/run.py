@@ -776,6 +776,7 @@ def start_unit(unit):
         return pid, path
     status = 1
     try:
+        os.setpgid(0, 0)  # a group of its own: what its tests started ends with it
         signal.alarm(int(UNIT_LIMIT * kw.SLOW))  # SIGALRM's default action ends the worker
         os.dup2(fd, 1)
         os.dup2(fd, 2)
@@ -833,22 +834,41 @@ def main():
     # Each unit runs in a forked worker with its own temporary folder,
     # port 0 and fake API server; its output is printed whole when it ends.
     running = {}
-    while work or running:
-        while work and len(running) < n:
-            unit = work.pop(0)
-            pid, path = start_unit(unit)
-            running[pid] = (unit, path)
-        pid, wstatus = os.wait()
-        if pid not in running:
-            continue
-        unit, path = running.pop(pid)
-        passed, failed, skipped, text = finish_unit(unit, path, wstatus)
-        sys.stderr.write(text)
-        sys.stderr.flush()
-        t.passed += passed
-        t.failed += failed
-        t.skipped += skipped
+    try:
+        while work or running:
+            while work and len(running) < n:
+                unit = work.pop(0)
+                pid, path = start_unit(unit)
+                running[pid] = (unit, path)
+            pid, wstatus = os.wait()
+            if pid not in running:
+                continue
+            unit, path = running.pop(pid)
+            end_group(pid)
+            report(t, unit, path, wstatus)
+    finally:  # interrupted: no worker, and no server of theirs, outlives the run
+        for pid in running:
+            end_group(pid)
     return t.done()
+
+
+def end_group(pid):
+    """Kills what is left of a worker's process group (the servers of a
+    test that hung or died before stopping them)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def report(t, unit, path, wstatus):
+    """Prints a finished unit's output whole and adds its counts to t."""
+    passed, failed, skipped, text = finish_unit(unit, path, wstatus)
+    sys.stderr.write(text)
+    sys.stderr.flush()
+    t.passed += passed
+    t.failed += failed
+    t.skipped += skipped
 
 
 if __name__ == "__main__":

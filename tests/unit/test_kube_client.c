@@ -189,6 +189,59 @@ static void test_cache_get_mode_retries_list(struct kube_client *c)
 	kube_cache_stop(kc);
 }
 
+static size_t forty_names(void *arg, const char *path, char ***out)
+{
+	(void)arg, (void)path;
+	*out = calloc(40, sizeof(**out));
+	for (int i = 0; *out != NULL && i < 40; i++)
+		if (asprintf(&(*out)[i], "s%d", i) < 0)
+			abort();
+	return *out != NULL ? 40 : 0;
+}
+
+static int count_gets_p9(void)
+{
+	cJSON *calls = ctl("calls", NULL), *call;
+	int n = 0;
+
+	cJSON_ArrayForEach(call, calls) {
+		const cJSON *verb = cJSON_GetArrayItem(call, 0), *ns = cJSON_GetArrayItem(call, 3);
+
+		n += cJSON_IsString(verb) && strcmp(verb->valuestring, "get") == 0 &&
+			cJSON_IsString(ns) && strcmp(ns->valuestring, "p9") == 0;
+	}
+	cJSON_Delete(calls);
+	return n;
+}
+
+/* A stop ends a GET round between two GETs: 40 Secrets at 1 GET a second
+ * (half of 2/s) would hold the stop about 40 s; it must take far less
+ * (checked against 20 s: a slow machine only makes the round longer). */
+static void test_cache_get_mode_stops_between_gets(const char *kubeconfig)
+{
+	struct kube_client_options slow = {.qps = 2, .burst = 2};
+	struct kube_client *c = client_for(kubeconfig, &slow);
+	struct kube_cache *kc = NULL;
+	struct kube_cache_options o = {
+		.path = "/api/v1/namespaces/p9/secrets", .api_version = "v1", .kind = "Secret",
+		.label = "secrets in p9", .names = forty_names, .get_ttl = 0.1, .list_retry = 600,
+	};
+	double deadline = kw_monotonic() + 20, t0;
+
+	ctl0("forbid", "[\"list\",\"secrets\",\"p9\"]");
+	ctl0("clear_calls", NULL);
+	CHECK_INT(c ? kube_cache_start(&kc, c, &o) : -1, KW_OK);
+	while (kc != NULL && count_gets_p9() < 2 && kw_monotonic() < deadline)
+		usleep(20 * 1000);
+	CHECK(count_gets_p9() >= 2);
+	t0 = kw_monotonic();
+	kube_cache_stop(kc);
+	CHECK_MSG(kw_monotonic() - t0 < 20, "stopped after %.1f s", kw_monotonic() - t0);
+	CHECK(count_gets_p9() < 30);
+	ctl0("clear_faults", NULL);
+	kube_client_free(c);
+}
+
 static void test_status_bodies(struct kube_client *c)
 {
 	struct kube_response r = {0};
@@ -516,6 +569,7 @@ int main(void)
 		test_reuse_and_server_down(c);
 		test_tls_variants();
 		test_timeout_and_rate(kc);
+		test_cache_get_mode_stops_between_gets(kc);
 	}
 	kube_client_free(c);
 	stop_fake();
