@@ -525,8 +525,9 @@ static int call(struct kube_client *c, struct xfer *x, const char *method,
 		if ((waited = rate_wait(c, timeout, x->background, x->stop)) < 0) {
 			kube_response_clear(x->resp);
 			snprintf(x->resp->message, sizeof(x->resp->message),
-				"%s %s: the client-side rate limit (%g/s) would delay it past "
-				"the call timeout", method, path, c->qps);
+				"%s %s: the client-side rate limit (%g/s%s) would delay it past "
+				"the call timeout", method, path, x->background ? c->bg_qps : c->qps,
+				x->background ? " for background reads" : "");
 			rc = KW_EIO;
 			break;
 		}

@@ -155,8 +155,9 @@ int kube_list(struct kube_client *c, const char *path, size_t limit,
 /*
  * A flag another thread raises to end a watch (or a wait) at once: the
  * watch's poll is woken (curl_multi_wakeup), not left to notice within
- * the second libcurl's progress callback takes. Shared by threads; init
- * before use, destroy after the last user.
+ * the second libcurl's progress callback takes. Any thread may raise
+ * it, but it serves one watch at a time (it holds one transfer's multi
+ * handle). Init before use, destroy after the last user.
  */
 struct kube_stop {
 	atomic_bool raised;
