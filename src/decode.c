@@ -253,6 +253,29 @@ static void check_receiver_names(struct ydoc *d, struct obj_config *c)
 	free(v);
 }
 
+/* Kubernetes mode (obj_set.receivers_one_by_one): the last receiver,
+ * whose decoding added errors from diagnostic first on, is dropped and
+ * its errors become warnings, so the config and its other receivers stay
+ * (the caller logs the warnings). */
+static void leave_out_receiver(struct ydoc *d, struct obj_config *c, size_t first,
+	size_t errors)
+{
+	for (size_t i = first; i < d->dl->n; i++) {
+		struct diag *g = &d->dl->items[i];
+		char *m;
+
+		if (g->severity == DIAG_ERROR &&
+		    asprintf(&m, "this receiver is left out: %s", g->message) >= 0) {
+			free(g->message);
+			g->message = m;
+		}
+		g->severity = DIAG_WARNING;
+	}
+	d->dl->n_errors = errors;
+	objects_free_receiver(&c->receivers[--c->n_receivers]);
+	memset(&c->receivers[c->n_receivers], 0, sizeof(*c->receivers));
+}
+
 static void decode_receivers(struct ydoc *d, const yaml_node_t *root,
 	struct obj_config *c)
 {
@@ -270,10 +293,13 @@ static void decode_receivers(struct ydoc *d, const yaml_node_t *root,
 		if (c->receivers == NULL)
 			d->oom = true;
 		for (size_t i = 0; c->receivers != NULL && i < n; i++) {
-			size_t oi = keypath_index(&d->kp, i);
+			size_t oi = keypath_index(&d->kp, i), first = d->dl->n;
+			size_t errors = d->dl->n_errors;
 
 			decode_receiver(d, ydoc_node(d, list->data.sequence.items.start[i]),
 				&c->receivers[c->n_receivers++]);
+			if (d->set->receivers_one_by_one && d->dl->n_errors > errors)
+				leave_out_receiver(d, c, first, errors);
 			keypath_pop(&d->kp, oi);
 		}
 		if (c->receivers != NULL)

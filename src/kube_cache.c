@@ -281,6 +281,12 @@ static struct obj_shared *share_one(struct obj_set *set, struct diag_list *dl,
 	size_t n = set->n_configs + set->n_secrets + set->n_warehouses + set->n_promotions;
 
 	if (n == 1) {
+		/* a config's warnings, among them the receivers it serves
+		 * without (objects.h, receivers_one_by_one) */
+		for (size_t i = 0; set->n_configs == 1 && i < dl->n; i++)
+			log_kv(LOG_WARN, "configuration problem", "config",
+				set->configs[0].cluster ? "ClusterConfig" : set->configs[0].project,
+				"key", dl->items[i].key, "problem", dl->items[i].message, NULL);
 		diag_clear(dl);
 		return objects_share(set);
 	}
@@ -297,7 +303,7 @@ static struct obj_shared *share_one(struct obj_set *set, struct diag_list *dl,
 }
 
 struct obj_shared *kube_cache_decode(const struct cJSON *item,
-	const char *api_version, const char *kind, bool keep_object,
+	const char *api_version, const char *kind, bool keep_object, bool serving,
 	char *err, size_t err_len)
 {
 	struct obj_set *set = manifest_set_new();
@@ -308,6 +314,7 @@ struct obj_shared *kube_cache_decode(const struct cJSON *item,
 		return NULL;
 	}
 	set->without_objects = !keep_object;
+	set->receivers_one_by_one = serving;
 	manifest_parse_json(set, &dl, kind, item, api_version, kind);
 	if (!keep_object)
 		secret_keep_read_keys(set);
@@ -320,7 +327,7 @@ static struct obj_shared *decode_item(struct kube_cache *c, const cJSON *item,
 {
 	char err[512];
 	struct obj_shared *sh = kube_cache_decode(item, c->opts.api_version,
-		c->opts.kind, false, err, sizeof(err));
+		c->opts.kind, false, true, err, sizeof(err));
 
 	if (sh == NULL)
 		log_kv(LOG_WARN, "object ignored: it is not valid", "kind", c->opts.kind,

@@ -81,9 +81,11 @@ size_t kube_cache_count(struct kube_cache *c);
 /* Decodes one object (borrowed) into a shared one-object set, giving it
  * api_version and kind when it carries none (items of core lists); NULL,
  * with why in err, when it is invalid. keep_object keeps its JSON (for
- * printing). */
+ * printing). serving: a config's receiver that cannot be decoded is left
+ * out and logged, not the config (objects.h, receivers_one_by_one); the
+ * read commands decode strictly, so `check` reports it as an error. */
 struct obj_shared *kube_cache_decode(const struct cJSON *item,
-	const char *api_version, const char *kind, bool keep_object,
+	const char *api_version, const char *kind, bool keep_object, bool serving,
 	char *err, size_t err_len);
 
 #endif

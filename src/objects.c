@@ -68,15 +68,19 @@ void objects_free_generic(struct obj_generic *g)
 	free(g);
 }
 
+void objects_free_receiver(struct obj_receiver *r)
+{
+	objects_free_generic(r->generic);
+	free(r->name);
+	free(r->kind_name);
+	free(r->option);
+	free(r->secret_name);
+}
+
 static void free_config(struct obj_config *c)
 {
-	for (size_t i = 0; i < c->n_receivers; i++) {
-		objects_free_generic(c->receivers[i].generic);
-		free(c->receivers[i].name);
-		free(c->receivers[i].kind_name);
-		free(c->receivers[i].option);
-		free(c->receivers[i].secret_name);
-	}
+	for (size_t i = 0; i < c->n_receivers; i++)
+		objects_free_receiver(&c->receivers[i]);
 	free(c->receivers);
 	free(c->project);
 	free(c->namespace);

@@ -204,6 +204,12 @@ struct obj_set {
 	 * and Promotions then keep no ->object (NULL), which is most of the
 	 * memory a large set takes. */
 	bool without_objects;
+	/* Set before loading in Kubernetes mode: a receiver that cannot be
+	 * decoded is left out (its problems become warnings), not its whole
+	 * config. There a ProjectConfig's author is the project's, not the
+	 * operator, and the project's other receivers keep serving; in
+	 * embedded mode the operator fixes the file (an error). */
+	bool receivers_one_by_one;
 	char **files; /* every file name a pos points to */
 	size_t n_files;
 	struct obj_config *configs;
@@ -302,6 +308,9 @@ const char *objects_warehouse_label(const struct obj_warehouse *w,
 
 /* Frees a generic receiver's configuration. Accepts NULL. */
 void objects_free_generic(struct obj_generic *g);
+
+/* Frees what a receiver holds (not r itself). */
+void objects_free_receiver(struct obj_receiver *r);
 
 /* The secret named name in namespace, or NULL. */
 const struct obj_secret *objects_find_secret(const struct obj_set *set,

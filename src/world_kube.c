@@ -337,7 +337,7 @@ static int load_item(void *arg, const struct cJSON *item)
 		lc->v = v;
 		lc->cap = cap;
 	}
-	sh = kube_cache_decode(item, lc->api_version, lc->kind, lc->keep, err,
+	sh = kube_cache_decode(item, lc->api_version, lc->kind, lc->keep, false, err,
 		sizeof(err));
 	if (sh == NULL)
 		diag_add(lc->dl, DIAG_ERROR, lc->kind, 0, 0, NULL, "%s %s/%s: %s", lc->kind,

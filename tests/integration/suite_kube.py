@@ -477,6 +477,38 @@ def test_kube_broken_warehouse_at_start_still_ready(tmp):
         k.close(expect_code=None)
 
 
+def test_kube_broken_receiver_leaves_its_siblings(tmp):
+    """A ProjectConfig with one receiver that cannot be decoded (here a
+    whenExpression expr-lang's checker refuses) keeps its other receivers:
+    the broken one is left out and named in the log, where before the
+    whole ProjectConfig was ignored and every receiver of the project
+    answered 404."""
+    objs = objects()
+    pc = next(o for o in objs if o["kind"] == "ProjectConfig")
+    pc["spec"]["webhookReceivers"].append({"name": "bad", "generic": {
+        "secretRef": {"name": "bb-secret"},
+        "actions": [{"action": "Refresh", "whenExpression": "false && 1",
+                     "targetSelectionCriteria": [{"kind": "Warehouse", "name": "wh-main"}]}]}})
+    os.makedirs(os.path.join(tmp, "srv"))
+    k = Kube(tmp, objs=objs)
+    try:
+        eq(k.push(event="diagnostics:ping", body=b"{}")[:1], (200,), "the valid receiver serves")
+        eq(k.push()[0], 200, "and refreshes")
+        bad = receiver_path("kargo-demo", "bad", SECRET, kind="generic")
+        eq(k.srv.request("POST", bad, b"{}")[0], 404, "the broken receiver is not served")
+        log = k.srv.log()
+        expect(re.search(r"configuration problem.*webhookReceivers\[1\].*this receiver is left "
+                         r"out: .*mismatched types bool and int", log),
+               "the log names the left-out receiver: %s" % log[-2000:])
+        # The operator's check reads strictly: the broken receiver is an error.
+        p = kw.run_cli("check", "--kubeconfig", k.fk.kubeconfig, env={"KUBECONFIG": ""})
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        eq(p.returncode, 1, "check --kubeconfig: " + out[-1500:])
+        expect("mismatched types bool and int" in out, "check names the problem: " + out[-1500:])
+    finally:
+        k.close()
+
+
 def test_kube_sigterm_fails_pushes_behind_a_patch_in_flight(tmp):
     """A push that arrives while its Warehouses' PATCHes are in flight
     waits for the next PATCH; when the shutdown grace period ends first, it
@@ -577,6 +609,7 @@ TESTS = [
     test_kube_same_answers_as_embedded,
     test_kube_broken_warehouse_does_not_freeze_revocation,
     test_kube_broken_warehouse_at_start_still_ready,
+    test_kube_broken_receiver_leaves_its_siblings,
     test_kube_refresh_is_a_merge_patch,
     test_kube_readiness_before_sync,
     test_kube_patch_failures,

@@ -20,7 +20,7 @@ static void test_secret_keeps_only_read_keys(void)
 {
 	cJSON *item = cJSON_Parse(secret_json);
 	char err[256] = "";
-	struct obj_shared *sh = kube_cache_decode(item, "v1", "Secret", false, err, sizeof(err));
+	struct obj_shared *sh = kube_cache_decode(item, "v1", "Secret", false, true, err, sizeof(err));
 	const struct obj_secret *s;
 	const unsigned char *v;
 	size_t len;
