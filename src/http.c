@@ -18,6 +18,7 @@
 #include "headers.h"
 #include "kw.h"
 #include "gate.h"
+#include "goquery.h"
 #include "log.h"
 #include "metrics.h"
 #include "proxy.h"
@@ -137,6 +138,9 @@ struct req {
 	bool close;              /* answer with Connection: close */
 	bool suspended;          /* waiting for job_done; under wait_lock */
 	bool job_finished;       /* job_done ran; under wait_lock */
+	bool fresh;              /* made by on_uri: on_request not called yet */
+	char *raw_query;         /* after the '?', as sent (on_uri); or NULL */
+	struct goquery query;    /* raw_query as Go reads it, parsed in process() */
 	unsigned long id;
 	char method[16];              /* for the log; cut when longer */
 	char peer[PROXY_ADDR_SIZE];   /* the TCP peer */
@@ -282,33 +286,30 @@ static const char *mhd_nth(const void *src, const char *name, size_t i)
 	return hc.value;
 }
 
-/* The query's arguments (the generic receiver's request.params): the
- * first value of a name, compared exactly as Go's url.Values. */
-static const char *mhd_query_get(const void *src, const char *name)
+/* The query's arguments (the generic receiver's request.params): read
+ * from the raw query as Go's url.ParseQuery reads it (goquery.h), not as
+ * libmicrohttpd splits and decodes it (it keeps pairs Go drops). */
+static const char *query_get(const void *src, const char *name)
 {
-	struct header_count hc = { name, 0, 0, NULL, true, 0 };
-
-	MHD_get_connection_values((struct MHD_Connection *)src,
-		MHD_GET_ARGUMENT_KIND, count_header, &hc);
-	return hc.value;
+	return goquery_get(src, name);
 }
 
-static size_t mhd_query_count(const void *src, const char *name)
+static size_t query_count(const void *src, const char *name)
 {
-	struct header_count hc = { name, 0, 0, NULL, true, 0 };
-
-	MHD_get_connection_values((struct MHD_Connection *)src,
-		MHD_GET_ARGUMENT_KIND, count_header, &hc);
-	return hc.n;
+	return goquery_count(src, name);
 }
 
 static enum MHD_Result process(struct req *r, const char *method,
 	const char *url)
 {
 	struct header_lookup headers = { mhd_get, mhd_count, r->conn, mhd_nth };
-	struct header_lookup query = { mhd_query_get, mhd_query_count, r->conn, NULL };
+	struct header_lookup query = { query_get, query_count, &r->query, NULL };
 	struct handler_request hr = { 0 };
 	bool finished;
+
+	if (r->raw_query != NULL &&
+	    goquery_parse(&r->query, r->raw_query, strlen(r->raw_query)) != KW_OK)
+		log_kv(LOG_WARN, "out of memory reading the query", NULL);
 
 	hr.method = method;
 	hr.path = url;
@@ -469,10 +470,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct http_server *srv = cls;
 	struct req *r = *con_cls;
 
-	if (r == NULL) {
-		r = req_new(srv, c);
-		if (r == NULL)
+	if (r == NULL || r->fresh) {
+		if (r == NULL && (r = req_new(srv, c)) == NULL)
 			return MHD_NO;
+		r->fresh = false;
 		*con_cls = r;
 		resolve_client(r, c);
 		snprintf(r->method, sizeof(r->method), "%s", method);
@@ -499,6 +500,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (r->state == R_DISCARD)
 		return send_answer(r);
 	return process(r, method, url);
+}
+
+/* libmicrohttpd's URI log callback, the one place it shows the raw
+ * request target (before it splits off and decodes the query): the
+ * request's record starts here, keeping the raw query. Its return value
+ * is the request's context; on_completed frees it even when the request
+ * ends before on_request (the library says so once this callback ran). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	const char *q = uri != NULL ? strchr(uri, '?') : NULL;
+	struct req *r = req_new(cls, c);
+
+	if (r == NULL)
+		return NULL; /* on_request makes one; the query reads empty */
+	r->fresh = true;
+	if (q != NULL && (r->raw_query = strdup(q + 1)) == NULL)
+		log_kv(LOG_WARN, "out of memory keeping the query", NULL);
+	return r;
 }
 
 static void log_request(const struct req *r, bool sent)
@@ -537,6 +556,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	conn_set_phase(srv, r->conn_track, C_HEADERS);
 	free(r->resp.big_body);
+	free(r->raw_query);
+	goquery_free(&r->query);
 	handler_ctx_clear(&r->ctx);
 	strbuf_free(&r->body);
 	free(r);
@@ -857,6 +878,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit * 2 + HEAD_SLACK,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_ARRAY, more,
 		MHD_OPTION_END);

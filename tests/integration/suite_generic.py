@@ -229,6 +229,57 @@ def test_generic_kube_partial_success(tmp):
     k.close()
 
 
+PARAMS_WORLD = """apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata: {name: q, namespace: q}
+spec:
+  webhookReceivers:
+  - name: by-param
+    generic:
+      secretRef: {name: s}
+      actions:
+      - action: Refresh
+        targetSelectionCriteria:
+        - kind: Warehouse
+          name: '${{ request.params("wh") }}'
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s, namespace: q}
+stringData: {secret: params-secret}
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata: {name: main, namespace: q}
+spec: {subscriptions: [{git: {repoURL: "https://example.com/a.git"}}]}
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata: {name: dev, namespace: q}
+spec: {subscriptions: [{git: {repoURL: "https://example.com/a.git"}}]}
+"""
+
+
+def test_generic_params_read_as_go(tmp):
+    """request.params reads the raw query as Go's url.ParseQuery: a pair
+    with a ';' or a bad '%' escape is dropped (libmicrohttpd kept it), the
+    first value of a name wins (the rest: tests/unit/test_goquery.c)."""
+    m = os.path.join(tmp, "q.yaml")
+    write(m, PARAMS_WORLD)
+    path = paths(m)["by-param"]
+    s = Server(tmp, [m])
+    try:
+        for query, want in (("wh=a;b&wh=main", "main"), ("wh=%zz&wh=dev", "dev"),
+                            ("wh=main&wh=dev", "main"), ("x=1;wh=dev&wh=main", "main")):
+            st, body = post(s, path + "?" + query, b"{}")
+            eq(st, 200, query + ": " + body)
+            got = [t["name"] for t in json.loads(body)["results"][0]["selectedTargets"]]
+            eq(got, [want], query + ": the Warehouse named by request.params('wh')")
+    finally:
+        s.stop()
+
+
 TESTS = [test_generic_listed_and_checked, test_generic_kargo_cases, test_generic_docs_examples,
-         test_generic_check_refuses, test_generic_kube_partial_success]
+         test_generic_check_refuses, test_generic_kube_partial_success,
+         test_generic_params_read_as_go]
 
