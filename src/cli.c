@@ -115,7 +115,7 @@ static const char usage_serve[] =
 	"stops accepting, finishes requests in flight (GRACEFUL_SHUTDOWN_TIMEOUT,\n"
 	"default 30s) and exits 0.\n"
 	"\n"
-	"  --manifests PATH      YAML file or folder (recursive); repeatable\n"
+	"  --manifests PATH      YAML or JSON file, or folder (recursive); repeatable\n"
 	"  --kubeconfig FILE     serve from a Kubernetes API instead (env KUBECONFIG;\n"
 	"                        in a pod, without either: the service account):\n"
 	"                        list+watch caches, refreshes as merge patches;\n"
@@ -177,6 +177,7 @@ static const char usage_receivers[] =
 
 static const char usage_check[] =
 	"Usage: kargo-webhooks check [--manifests PATH]... [--kubeconfig FILE]\n"
+	"                            [--base-url URL] [--system-namespace NS]\n"
 	"\n"
 	"Validates the manifests (or, with --kubeconfig, the Kubernetes API's\n"
 	"objects) and prints every problem as\n"
