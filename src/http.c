@@ -383,7 +383,6 @@ static struct req *req_new(struct http_server *srv, struct MHD_Connection *c)
 	r->id = atomic_fetch_add(&srv->next_id, 1) + 1;
 	r->ctx.start = kw_monotonic();
 	strbuf_init(&r->body, HANDLER_BODY_LIMIT);
-	atomic_fetch_add(&srv->in_flight, 1);
 	return r;
 }
 
@@ -473,7 +472,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (r == NULL || r->fresh) {
 		if (r == NULL && (r = req_new(srv, c)) == NULL)
 			return MHD_NO;
+		/* in flight from its head on (a head still arriving is the
+		 * header deadline's, not the shutdown's to wait for) */
 		r->fresh = false;
+		atomic_fetch_add(&srv->in_flight, 1);
 		*con_cls = r;
 		resolve_client(r, c);
 		snprintf(r->method, sizeof(r->method), "%s", method);
@@ -559,10 +561,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->raw_query);
 	goquery_free(&r->query);
 	handler_ctx_clear(&r->ctx);
+	if (!r->fresh)
+		atomic_fetch_sub(&srv->in_flight, 1);
 	strbuf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
-	atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 /* Whether k's address already holds --max-per-ip connections. A trusted
