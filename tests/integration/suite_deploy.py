@@ -210,8 +210,10 @@ def test_deploy_ingress_overlay(tmp):
     eq(len(ing["spec"]["rules"]), 1, "one rule")
     rule = ing["spec"]["rules"][0]
     paths = rule["http"]["paths"]
-    kinds = ["bitbucket", "github", "gitlab", "gitea", "azure"]
-    eq(len(paths), len(kinds), "one path per served kind")
+    # every receiver kind's URL segment (decode.c's receiver_kinds)
+    kinds = ["bitbucket", "github", "gitlab", "gitea", "azure", "dockerhub", "quay", "harbor",
+             "artifactory", "generic"]
+    eq(len(paths), len(kinds), "one path per receiver kind")
     base = objs[("ConfigMap", NAME)]["data"]["EXTERNAL_WEBHOOK_SERVER_BASE_URL"]
     m = re.fullmatch(r"https?://([^/]+)(/.*)?", base)
     expect(m is not None, "base URL: " + base)
