@@ -53,8 +53,10 @@
  * listen backlog; below it, we refuse the excess at once ourselves. */
 #define REFUSE_SLACK 64
 
-/* Room libmicrohttpd gets beyond twice --header-limit (its memory pool
- * also holds the answer's head); see reject_headers. */
+/* Room libmicrohttpd gets beyond --header-limit (its memory pool also
+ * holds the answer's head); see reject_headers. The pool is per
+ * connection, touched as used: at twice the limit, 256 connections under
+ * load took 34 MiB, past the 32 MB target (docs/performance.md). */
 #define HEAD_SLACK 8192
 
 /* What a connection over --max-connections gets before it is closed
@@ -389,8 +391,9 @@ static struct req *req_new(struct http_server *srv, struct MHD_Connection *c)
 /* Requests refused on their headers alone (see handler_reject_headers);
  * the connection is closed after the answer. The sizes are measured from
  * what libmicrohttpd parsed (within a byte or two per field of the wire):
- * it is given room for about twice --header-limit, so a head over the
- * limit but under that gets our JSON 431/414, not its own HTML one. */
+ * it is given room for the limit plus HEAD_SLACK, so a head over the
+ * limit but under that gets our JSON 431/414, not its own HTML one (the
+ * gate answers every first head over the limit itself). */
 static bool reject_headers(struct req *r, struct MHD_Connection *c,
 	const char *method, const char *url, const char *version)
 {
@@ -879,7 +882,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s,
 		MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections + REFUSE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit * 2 + HEAD_SLACK,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit + HEAD_SLACK,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
