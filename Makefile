@@ -4,6 +4,9 @@
 #   make check      unit tests, fuzz corpus replays and integration tests,
 #                   all under ASan+UBSan
 #   make check-tsan unit and integration tests under ThreadSanitizer
+#   make check-valgrind  the integration tests under valgrind (slow)
+#   make check-image the Dockerfile's runtime stage, by debootstrap + chroot
+#                   (root and Debian's mirror; not part of make check)
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      the benchmark (docs/performance.md)
 #   make install    the binary, docs and the systemd unit under
