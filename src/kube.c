@@ -295,14 +295,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return strbuf_append(&x->body, data, len) == KW_OK ? len : 0;
 }
 
-static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	const struct xfer *x = arg;
-
-	(void)a, (void)b, (void)c, (void)d;
-	return x->stop != NULL && kube_stop_raised(x->stop);
-}
-
 /* A Status body's reason and message into resp (and retryAfterSeconds
  * when no header said it). Other bodies leave them as they are. */
 static void status_parse(struct kube_response *r)
@@ -353,9 +345,9 @@ static struct curl_slist *prepare(struct kube_client *c, CURL *h, struct xfer *x
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, x->stop ? 0L : 1L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	/* a stoppable transfer's loop checks its stop (perform_stoppable):
+	 * no progress callback on the watch's hot path */
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	return hdr;
 }
@@ -540,11 +532,13 @@ static int call(struct kube_client *c, struct xfer *x, const char *method,
 	return rc == KW_OK ? KW_OK : KW_EIO;
 }
 
-int kube_request(struct kube_client *c, const char *method, const char *path,
-	const char *content_type, const char *body, size_t body_len,
+/* One call with its own answer buffer; background: paced by the
+ * background bucket too. */
+static int request(struct kube_client *c, bool background, const char *method,
+	const char *path, const char *content_type, const char *body, size_t body_len,
 	struct kube_response *resp)
 {
-	struct xfer x = {.resp = resp};
+	struct xfer x = {.resp = resp, .background = background};
 	int rc;
 
 	strbuf_init(&x.body, BODY_MAX);
@@ -553,16 +547,17 @@ int kube_request(struct kube_client *c, const char *method, const char *path,
 	return rc;
 }
 
+int kube_request(struct kube_client *c, const char *method, const char *path,
+	const char *content_type, const char *body, size_t body_len,
+	struct kube_response *resp)
+{
+	return request(c, false, method, path, content_type, body, body_len, resp);
+}
+
 int kube_get_background(struct kube_client *c, const char *path,
 	struct kube_response *resp)
 {
-	struct xfer x = {.resp = resp, .background = true};
-	int rc;
-
-	strbuf_init(&x.body, BODY_MAX);
-	rc = call(c, &x, "GET", path, NULL, NULL, 0, c->timeout);
-	strbuf_free(&x.body);
-	return rc;
+	return request(c, true, "GET", path, NULL, NULL, 0, resp);
 }
 
 /* ---- client --------------------------------------------------------------- */
