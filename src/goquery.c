@@ -60,13 +60,18 @@ static int add_pair(struct goquery *q, const char *p, size_t n)
 		free(key);
 		return rc == KW_EINVAL ? KW_OK : rc;
 	}
-	kv = realloc(q->kv, (2 * q->n + 2) * sizeof(*kv));
-	if (kv == NULL) {
-		free(key);
-		free(value);
-		return KW_ENOMEM;
+	if (q->n == q->cap) { /* doubling: a query of 10,000 pairs stays linear */
+		size_t cap = q->cap ? 2 * q->cap : 8;
+
+		if ((kv = realloc(q->kv, 2 * cap * sizeof(*kv))) == NULL) {
+			free(key);
+			free(value);
+			return KW_ENOMEM;
+		}
+		q->kv = kv;
+		q->cap = cap;
 	}
-	q->kv = kv;
+	kv = q->kv;
 	kv[2 * q->n] = key;
 	kv[2 * q->n + 1] = value;
 	q->n++;
@@ -78,7 +83,7 @@ int goquery_parse(struct goquery *q, const char *raw, size_t len)
 	size_t at = 0;
 
 	q->kv = NULL;
-	q->n = 0;
+	q->n = q->cap = 0;
 	while (at < len) {
 		const char *amp = memchr(raw + at, '&', len - at);
 		size_t end = amp ? (size_t)(amp - raw) : len;
@@ -115,5 +120,5 @@ void goquery_free(struct goquery *q)
 		free(q->kv[i]);
 	free(q->kv);
 	q->kv = NULL;
-	q->n = 0;
+	q->n = q->cap = 0;
 }

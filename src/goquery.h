@@ -14,6 +14,7 @@
 struct goquery {
 	char **kv; /* name, value, name, value, ...: malloc'd, NUL-terminated */
 	size_t n;  /* pairs */
+	size_t cap; /* pairs kv has room for */
 };
 
 /* Parses raw[0..len) into q (which the caller zeroed or freed). KW_OK or

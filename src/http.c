@@ -142,7 +142,8 @@ struct req {
 	bool job_finished;       /* job_done ran; under wait_lock */
 	bool fresh;              /* made by on_uri: on_request not called yet */
 	char *raw_query;         /* after the '?', as sent (on_uri); or NULL */
-	struct goquery query;    /* raw_query as Go reads it, parsed in process() */
+	struct goquery query;    /* raw_query as Go reads it, parsed on first use */
+	bool query_parsed;
 	unsigned long id;
 	char method[16];              /* for the log; cut when longer */
 	char peer[PROXY_ADDR_SIZE];   /* the TCP peer */
@@ -290,28 +291,37 @@ static const char *mhd_nth(const void *src, const char *name, size_t i)
 
 /* The query's arguments (the generic receiver's request.params): read
  * from the raw query as Go's url.ParseQuery reads it (goquery.h), not as
- * libmicrohttpd splits and decodes it (it keeps pairs Go drops). */
+ * libmicrohttpd splits and decodes it (it keeps pairs Go drops). Parsed
+ * when first asked for: most requests never read their query. */
+static const struct goquery *query_of(const void *src)
+{
+	struct req *r = (struct req *)src; /* the lookup's handle is our own record */
+
+	if (!r->query_parsed && r->raw_query != NULL &&
+	    goquery_parse(&r->query, r->raw_query, strlen(r->raw_query)) != KW_OK)
+		log_kv(LOG_WARN, "out of memory reading the query", NULL);
+	r->query_parsed = true;
+	return &r->query;
+}
+
 static const char *query_get(const void *src, const char *name)
 {
-	return goquery_get(src, name);
+	return goquery_get(query_of(src), name);
 }
 
 static size_t query_count(const void *src, const char *name)
 {
-	return goquery_count(src, name);
+	return goquery_count(query_of(src), name);
 }
 
 static enum MHD_Result process(struct req *r, const char *method,
 	const char *url)
 {
 	struct header_lookup headers = { mhd_get, mhd_count, r->conn, mhd_nth };
-	struct header_lookup query = { query_get, query_count, &r->query, NULL };
+	struct header_lookup query = { query_get, query_count, r, NULL };
 	struct handler_request hr = { 0 };
 	bool finished;
 
-	if (r->raw_query != NULL &&
-	    goquery_parse(&r->query, r->raw_query, strlen(r->raw_query)) != KW_OK)
-		log_kv(LOG_WARN, "out of memory reading the query", NULL);
 
 	hr.method = method;
 	hr.path = url;

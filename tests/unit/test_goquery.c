@@ -6,6 +6,7 @@
 #include "kw.h"
 #include "test.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -63,9 +64,26 @@ static void test_length(void)
 	goquery_free(&q);
 }
 
+/* Many pairs (the array doubles as it grows): all kept, in order. */
+static void test_many(void)
+{
+	static char raw[40000];
+	struct goquery q;
+	size_t len = 0;
+
+	for (int i = 0; i < 10000; i++)
+		len += (size_t)snprintf(raw + len, sizeof(raw) - len, "a=%d&", i % 10);
+	CHECK_INT(goquery_parse(&q, raw, len), KW_OK);
+	CHECK_INT(goquery_count(&q, "a"), 10000);
+	CHECK_STR(goquery_get(&q, "a"), "0");
+	CHECK_STR(q.n == 10000 ? q.kv[2 * 9999 + 1] : "", "9");
+	goquery_free(&q);
+}
+
 int main(void)
 {
 	test_cases();
 	test_length();
+	test_many();
 	TEST_DONE("test_goquery");
 }
